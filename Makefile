@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# cspchan top-level Makefile: it only delegates.
+#
+#   make            build the module, the library, the tools and the tests
+#   make check      install what is missing, build, run host checks and the
+#                   guest test suite; ends with "N passed, N failed"
+#   make demo       the cross-process pipeline demo in the guest
+#   make install    library, headers, pkg-config file, man pages, tools
+#                   (DESTDIR, PREFIX); make modules_install for the module
+#
+# KDIR defaults to the running kernel's build tree when it exists, else to
+# the installed Debian linux-headers-<ver>-amd64.
+
+TOP := $(abspath .)
+B := $(TOP)/build
+KVER ?= $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1 | sed 's,.*/linux-headers-,,')
+KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) /usr/src/linux-headers-$(KVER))
+PREFIX ?= /usr/local
+DESTDIR ?=
+export KDIR PREFIX DESTDIR
+
+all: kmod lib selftests
+
+deps:
+	@$(TOP)/tools/install-deps
+
+kmod:
+	$(MAKE) -C kmod KDIR=$(KDIR)
+
+lib:
+	$(MAKE) -C lib O=$(B)/lib
+
+selftests: lib
+	$(MAKE) -C selftests O=$(B)/selftests
+
+check: deps
+	@$(TOP)/tools/check
+
+demo: deps
+	@$(TOP)/tools/demo
+
+install: lib
+	$(MAKE) -C lib O=$(B)/lib install
+
+modules_install: kmod
+	$(MAKE) -C $(KDIR) M=$(TOP)/kmod modules_install
+
+clean:
+	$(MAKE) -C kmod clean KDIR=$(KDIR)
+	rm -rf $(B)/lib $(B)/selftests $(B)/vm-out
+
+.PHONY: all deps kmod lib selftests check demo install modules_install clean

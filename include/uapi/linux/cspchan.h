@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * cspchan: Go-style CSP channels shared between processes.
+ *
+ * This header is the whole ABI between cspchan.ko and userspace.  The
+ * control device /dev/cspchan creates, opens and unlinks channels; every
+ * channel is reached through its own descriptor, on which read(2) and
+ * write(2) receive and send one message each and the ioctls below do the
+ * rest.
+ *
+ * Rules for every structure (Documentation/process/botching-up-ioctls.rst):
+ * fixed-width types, 64-bit alignment, pointers passed as __u64, and every
+ * flags word and reserved field checked: unknown flags and non-zero
+ * reserved fields fail with EINVAL.  New features are announced in
+ * struct cspchan_features, never by a version number.
+ */
+#ifndef _UAPI_LINUX_CSPCHAN_H
+#define _UAPI_LINUX_CSPCHAN_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define CSPCHAN_DEVICE		"/dev/cspchan"
+
+/* Names are 1..63 bytes of [A-Za-z0-9._-], NUL-terminated in 64 bytes. */
+#define CSPCHAN_NAME_MAX	64
+
+/* struct cspchan_create_req.flags */
+/* Shut down when the last send-capable handle is released. */
+#define CSPCHAN_AUTOCLOSE	(1U << 0)
+#define CSPCHAN_CREATE_FLAGS	(CSPCHAN_AUTOCLOSE)
+
+/*
+ * struct cspchan_features.features: what this module implements.  A
+ * program checks the bit before it relies on the feature.
+ */
+#define CSPCHAN_FEAT_NAMES	(1ULL << 0)	/* named channels in IPC namespaces */
+#define CSPCHAN_FEAT_XFER	(1ULL << 1)	/* CSPCHAN_IOC_SEND/RECV */
+#define CSPCHAN_FEAT_SELECT	(1ULL << 2)	/* CSPCHAN_IOC_SELECT */
+#define CSPCHAN_FEAT_ZEROCOPY	(1ULL << 3)	/* mmap arena and slot commands */
+#define CSPCHAN_FEAT_URING_CMD	(1ULL << 4)	/* slot commands through IORING_OP_URING_CMD */
+
+struct cspchan_features {
+	__u64 features;			/* out: CSPCHAN_FEAT_* */
+	__u32 max_capacity;		/* out: module parameter max_capacity */
+	__u32 max_msg_size;		/* out: module parameter max_msg_size */
+	__u64 max_channel_bytes;	/* out: module parameter max_channel_bytes */
+	__u32 max_channels_per_user;	/* out: module parameter max_channels_per_user */
+	__u32 max_select_cases;		/* out: cases one select accepts */
+	__u32 unbuffered_slots;		/* out: hand-off slots of a capacity-0 channel */
+	__u32 reserved0;		/* in: must be zero */
+	__u64 reserved[4];		/* in: must be zero */
+};
+
+/* CSPCHAN_IOC_CREATE on the control device; returns the new handle. */
+struct cspchan_create_req {
+	__u32 flags;			/* CSPCHAN_CREATE_FLAGS */
+	__u32 oflags;			/* O_EXCL, O_NONBLOCK, O_CLOEXEC */
+	__u32 capacity;			/* 0 (unbuffered) .. max_capacity */
+	__u32 msg_size;			/* 1 .. max_msg_size */
+	__u32 mode;			/* permission bits (0777 mask) of a named channel */
+	__u32 reserved0;		/* must be zero */
+	char name[CSPCHAN_NAME_MAX];	/* "" for an anonymous channel */
+	__u64 reserved[4];		/* must be zero */
+};
+
+/*
+ * CSPCHAN_IOC_OPEN (returns a handle) and CSPCHAN_IOC_UNLINK on the control
+ * device.  oflags: O_RDONLY, O_WRONLY or O_RDWR, plus O_NONBLOCK and
+ * O_CLOEXEC; it must be zero for UNLINK.
+ */
+struct cspchan_name_req {
+	__u32 oflags;
+	__u32 reserved0;		/* must be zero */
+	char name[CSPCHAN_NAME_MAX];
+	__u64 reserved[2];		/* must be zero */
+};
+
+/*
+ * CSPCHAN_IOC_SEND and CSPCHAN_IOC_RECV on a channel handle: one message,
+ * with a timeout, and for RECV the message's metadata.  Returns the
+ * message length, 0 for end of stream (RECV), or -1 with errno.
+ */
+struct cspchan_xfer {
+	__u64 buf;			/* in: user address of the message */
+	__u32 len;			/* in: bytes to send / room to receive */
+	__u32 flags;			/* in: none defined, must be zero */
+	__s64 timeout_ns;		/* in: <0 forever, 0 never block, >0 relative */
+	__u64 seq;			/* out (RECV): per-channel sequence number */
+	__u64 sent_ns;			/* out (RECV): CLOCK_MONOTONIC at send */
+	__u32 pid;			/* out (RECV): sender's tgid in the caller's pid ns */
+	__u32 reserved0;		/* in: must be zero */
+	__u64 reserved[2];		/* in: must be zero */
+};
+
+/* struct cspchan_info.flags */
+#define CSPCHAN_INFO_SHUT	(1U << 0)	/* shut down */
+#define CSPCHAN_INFO_AUTOCLOSE	(1U << 1)	/* created with CSPCHAN_AUTOCLOSE */
+#define CSPCHAN_INFO_NAMED	(1U << 2)	/* reachable by name */
+
+/* CSPCHAN_IOC_STAT on a channel handle. */
+struct cspchan_info {
+	__u64 id;			/* system-wide channel id */
+	__u32 capacity;
+	__u32 msg_size;
+	__u32 depth;			/* messages buffered now (0 when unbuffered) */
+	__u32 senders_waiting;		/* tasks blocked in send */
+	__u32 receivers_waiting;	/* tasks blocked in receive */
+	__u32 flags;			/* CSPCHAN_INFO_* */
+	__u64 sent;			/* messages sent, total */
+	__u64 received;			/* messages received, total */
+	__u32 high_water;		/* largest depth seen */
+	__u32 slot_size;		/* bytes between slots in the arena */
+	__u32 nr_slots;			/* slots in the arena */
+	__u32 mode;			/* permission bits */
+	__u64 arena_size;		/* bytes, a multiple of the page size */
+	char name[CSPCHAN_NAME_MAX];	/* "" when anonymous */
+	__u64 reserved[4];
+};
+
+/* struct cspchan_select_case.op */
+#define CSPCHAN_OP_SEND		1
+#define CSPCHAN_OP_RECV		2
+
+struct cspchan_select_case {
+	__s32 fd;			/* channel handle, or -1: never ready */
+	__u32 op;			/* CSPCHAN_OP_SEND or CSPCHAN_OP_RECV */
+	__u64 buf;			/* user address of the message / buffer */
+	__u32 len;			/* bytes */
+	__u32 reserved0;		/* must be zero */
+};
+
+/*
+ * CSPCHAN_IOC_SELECT on the control device or any handle: perform exactly
+ * one ready case, chosen uniformly at random among the ready ones.
+ * Returns the case's index; its outcome is in result.
+ */
+struct cspchan_select_req {
+	__u64 cases;			/* in: user address of cspchan_select_case[nr] */
+	__u32 nr;			/* in: 1 .. max_select_cases */
+	__u32 flags;			/* in: none defined, must be zero */
+	__s64 timeout_ns;		/* in: <0 forever, 0 never block, >0 relative */
+	__s64 result;			/* out: bytes, 0 end of stream, or -errno */
+	__u64 reserved[2];		/* in: must be zero */
+};
+
+#define CSPCHAN_IOC_MAGIC	0xC5
+
+/* On /dev/cspchan. */
+#define CSPCHAN_IOC_FEATURES	_IOWR(CSPCHAN_IOC_MAGIC, 0x00, struct cspchan_features)
+#define CSPCHAN_IOC_CREATE	_IOWR(CSPCHAN_IOC_MAGIC, 0x01, struct cspchan_create_req)
+#define CSPCHAN_IOC_OPEN	_IOWR(CSPCHAN_IOC_MAGIC, 0x02, struct cspchan_name_req)
+#define CSPCHAN_IOC_UNLINK	_IOWR(CSPCHAN_IOC_MAGIC, 0x03, struct cspchan_name_req)
+#define CSPCHAN_IOC_SELECT	_IOWR(CSPCHAN_IOC_MAGIC, 0x04, struct cspchan_select_req)
+
+/* On a channel handle. */
+#define CSPCHAN_IOC_SEND	_IOWR(CSPCHAN_IOC_MAGIC, 0x10, struct cspchan_xfer)
+#define CSPCHAN_IOC_RECV	_IOWR(CSPCHAN_IOC_MAGIC, 0x11, struct cspchan_xfer)
+#define CSPCHAN_IOC_SHUTDOWN	_IO(CSPCHAN_IOC_MAGIC, 0x12)
+#define CSPCHAN_IOC_STAT	_IOR(CSPCHAN_IOC_MAGIC, 0x13, struct cspchan_info)
+
+#endif /* _UAPI_LINUX_CSPCHAN_H */

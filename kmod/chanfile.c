@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cspchan: the file behind a channel handle.
+ *
+ * A handle is an anonymous-inode file whose private_data is the channel;
+ * its f_mode says whether it may receive (FMODE_READ) and send
+ * (FMODE_WRITE).  read(2)/write(2) move one message each; the file is
+ * FMODE_NOWAIT, and both O_NONBLOCK and IOCB_NOWAIT turn a wait into
+ * -EAGAIN, so io_uring serves reads and writes by poll-driven retry
+ * instead of parking an io-wq worker.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/compat.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/poll.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+
+#include "cspchan.h"
+
+static const struct file_operations cspchan_handle_fops;
+
+static bool cspchan_nowait(struct kiocb *iocb)
+{
+	return (iocb->ki_flags & IOCB_NOWAIT) ||
+	       (iocb->ki_filp->f_flags & O_NONBLOCK);
+}
+
+static ssize_t cspchan_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct cspchan *ch = iocb->ki_filp->private_data;
+
+	return cspchan_recv_iter(ch, to, cspchan_nowait(iocb), -1, NULL);
+}
+
+static ssize_t cspchan_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct cspchan *ch = iocb->ki_filp->private_data;
+
+	return cspchan_send_iter(ch, from, cspchan_nowait(iocb), -1);
+}
+
+static __poll_t cspchan_handle_poll(struct file *file, poll_table *pt)
+{
+	struct cspchan *ch = file->private_data;
+
+	/* Register first, then test: a change after the test wakes us. */
+	if (file->f_mode & FMODE_READ)
+		poll_wait(file, &ch->rd_wait, pt);
+	if (file->f_mode & FMODE_WRITE)
+		poll_wait(file, &ch->wr_wait, pt);
+	return cspchan_poll_mask(ch, file->f_mode);
+}
+
+static int cspchan_xfer_check(const struct cspchan_xfer *x)
+{
+	if (x->flags || x->reserved0 || x->reserved[0] || x->reserved[1])
+		return -EINVAL;
+	return 0;
+}
+
+static long cspchan_ioctl_send(struct file *file, struct cspchan_xfer __user *ux)
+{
+	struct cspchan *ch = file->private_data;
+	struct cspchan_xfer x;
+	struct iov_iter iter;
+	struct iovec iov;
+	int ret;
+
+	if (copy_from_user(&x, ux, sizeof(x)))
+		return -EFAULT;
+	ret = cspchan_xfer_check(&x);
+	if (ret)
+		return ret;
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	ret = import_single_range(ITER_SOURCE, u64_to_user_ptr(x.buf), x.len,
+				  &iov, &iter);
+	if (ret)
+		return ret;
+	return cspchan_send_iter(ch, &iter, file->f_flags & O_NONBLOCK,
+				 x.timeout_ns);
+}
+
+static long cspchan_ioctl_recv(struct file *file, struct cspchan_xfer __user *ux)
+{
+	struct cspchan *ch = file->private_data;
+	struct cspchan_msgmeta meta = { 0 };
+	struct cspchan_xfer x;
+	struct iov_iter iter;
+	struct iovec iov;
+	ssize_t len;
+	int ret;
+
+	if (copy_from_user(&x, ux, sizeof(x)))
+		return -EFAULT;
+	ret = cspchan_xfer_check(&x);
+	if (ret)
+		return ret;
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	ret = import_single_range(ITER_DEST, u64_to_user_ptr(x.buf), x.len,
+				  &iov, &iter);
+	if (ret)
+		return ret;
+	/*
+	 * The metadata is written back after the message left the channel;
+	 * make sure now that it can be, so that a read-only argument cannot
+	 * lose a message.
+	 */
+	if (copy_to_user(ux, &x, sizeof(x)))
+		return -EFAULT;
+
+	len = cspchan_recv_iter(ch, &iter, file->f_flags & O_NONBLOCK,
+				x.timeout_ns, &meta);
+	if (len <= 0)
+		return len;
+	x.seq = meta.seq;
+	x.sent_ns = meta.sent_ns;
+	x.pid = meta.pid;
+	if (copy_to_user(ux, &x, sizeof(x)))
+		return -EFAULT;
+	return len;
+}
+
+static long cspchan_handle_ioctl(struct file *file, unsigned int cmd,
+				 unsigned long arg)
+{
+	struct cspchan *ch = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	struct cspchan_info info;
+
+	switch (cmd) {
+	case CSPCHAN_IOC_SEND:
+		return cspchan_ioctl_send(file, uarg);
+	case CSPCHAN_IOC_RECV:
+		return cspchan_ioctl_recv(file, uarg);
+	case CSPCHAN_IOC_SHUTDOWN:
+		return cspchan_shutdown(ch);
+	case CSPCHAN_IOC_STAT:
+		cspchan_fill_info(ch, &info);
+		return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int cspchan_handle_release(struct inode *inode, struct file *file)
+{
+	struct cspchan *ch = file->private_data;
+
+	cspchan_handle_closed(ch, file->f_mode & FMODE_WRITE);
+	cspchan_put(ch);
+	return 0;
+}
+
+static const struct file_operations cspchan_handle_fops = {
+	.owner		= THIS_MODULE,
+	.read_iter	= cspchan_read_iter,
+	.write_iter	= cspchan_write_iter,
+	.poll		= cspchan_handle_poll,
+	.unlocked_ioctl	= cspchan_handle_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.release	= cspchan_handle_release,
+	.llseek		= no_llseek,
+};
+
+/**
+ * cspchan_install_handle() - give the caller a descriptor for a channel
+ * @ch:		the channel; the handle takes its own reference
+ * @oflags:	O_RDONLY/O_WRONLY/O_RDWR, O_NONBLOCK, O_CLOEXEC (validated)
+ *
+ * Return: the new descriptor, or -errno.
+ */
+int cspchan_install_handle(struct cspchan *ch, unsigned int oflags)
+{
+	struct file *file;
+	int fd;
+
+	fd = get_unused_fd_flags(oflags & O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+
+	cspchan_get(ch);
+	file = anon_inode_getfile("[cspchan]", &cspchan_handle_fops, ch,
+				  oflags & (O_ACCMODE | O_NONBLOCK));
+	if (IS_ERR(file)) {
+		cspchan_put(ch);
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	file->f_mode |= FMODE_NOWAIT;
+	cspchan_handle_opened(ch, file->f_mode & FMODE_WRITE);
+	fd_install(fd, file);
+	return fd;
+}
+
+/**
+ * cspchan_is_handle() - is this file a channel handle?
+ * @file:	any file
+ */
+bool cspchan_is_handle(struct file *file)
+{
+	return file->f_op == &cspchan_handle_fops;
+}

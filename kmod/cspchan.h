@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cspchan: internal interfaces between the files of the module.
+ *
+ * channel.c	the channel object: slots, queue, waiters, send/receive
+ * arena.c	the accounted, mmappable slot arena
+ * chanfile.c	the file behind a channel handle (read/write/poll/ioctl)
+ * names.c	the name table, scoped by IPC namespace
+ * main.c	the control device /dev/cspchan and module parameters
+ * procfs.c	the system-wide text view /proc/cspchan
+ */
+#ifndef _CSPCHAN_INTERNAL_H
+#define _CSPCHAN_INTERNAL_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/wait.h>
+#include <uapi/linux/cspchan.h>
+
+struct file;
+struct iov_iter;
+struct pid;
+struct seq_file;
+struct task_struct;
+struct vfsmount;
+
+/* Module parameters (main.c). */
+extern unsigned int cspchan_max_capacity;
+extern unsigned int cspchan_max_msg_size;
+extern unsigned long cspchan_max_channel_bytes;
+extern unsigned int cspchan_max_channels_per_user;
+extern unsigned int cspchan_unbuffered_slots;
+
+#define CSPCHAN_SLOT_ALIGN	64
+
+/**
+ * struct cspchan_arena - message storage shared with userspace
+ * @pages:	the pages, each charged to the creator's memory cgroup
+ * @nr_pages:	number of @pages
+ * @vaddr:	kernel mapping of @pages (VM_USERMAP, so it can be mmapped)
+ */
+struct cspchan_arena {
+	struct page **pages;
+	unsigned int nr_pages;
+	void *vaddr;
+};
+
+int cspchan_arena_alloc(struct cspchan_arena *arena, size_t size);
+void cspchan_arena_free(struct cspchan_arena *arena);
+
+/**
+ * struct cspchan_slot - kernel-owned metadata of one arena slot
+ * @len:	message length while the slot holds a message
+ * @seq:	sequence number assigned when the message was delivered
+ * @sent_ns:	CLOCK_MONOTONIC time of the send
+ * @pid:	the sender's thread-group pid (a reference)
+ * @offerer:	unbuffered channel: the sender parked until this message is
+ *		taken; NULL otherwise
+ */
+struct cspchan_slot {
+	u32 len;
+	u64 seq;
+	u64 sent_ns;
+	struct pid *pid;
+	struct cspchan_waiter *offerer;
+};
+
+enum cspchan_wait_state {
+	CSPCHAN_WAITING,	/* parked, nothing happened yet */
+	/* sender: got a slot; receiver: got a message; offerer: taken */
+	CSPCHAN_GRANTED,
+	CSPCHAN_SHUT,		/* the channel was shut down */
+};
+
+/**
+ * struct cspchan_waiter - a task parked on a channel (lives on its stack)
+ * @node:	entry in cspchan.sendq or cspchan.recvq
+ * @task:	the parked task
+ * @slot:	the granted slot (valid when @state is CSPCHAN_GRANTED)
+ * @state:	enum cspchan_wait_state, written by the waker under the
+ *		channel lock; once it leaves CSPCHAN_WAITING the waker never
+ *		touches the waiter again
+ */
+struct cspchan_waiter {
+	struct list_head node;
+	struct task_struct *task;
+	u32 slot;
+	int state;
+};
+
+/**
+ * struct cspchan - one channel
+ * @ref:		references: each handle, the name table entry
+ * @id:			system-wide id, never reused while the module lives
+ * @capacity:		buffered messages; 0 for unbuffered (immutable)
+ * @msg_size:		largest message (immutable)
+ * @slot_size:		bytes between slots in the arena (immutable)
+ * @nr_slots:		slots in the arena (immutable)
+ * @flags:		CSPCHAN_AUTOCLOSE (immutable)
+ * @uid:		creator's fsuid, owner for permission checks (immutable)
+ * @gid:		creator's fsgid (immutable)
+ * @mode:		permission bits (immutable)
+ * @ns_mnt:		the mqueue mount of the IPC namespace the channel was
+ *			created in; pinned, so that its superblock identifies
+ *			the namespace for as long as the channel lives
+ * @name:		"" when anonymous (immutable)
+ * @arena:		message storage
+ * @lock:		guards everything below; user memory is copied under it
+ * @slots:		per-slot metadata, @nr_slots entries
+ * @ring:		queued slot indices in FIFO order, @nr_slots entries
+ * @head:		index in @ring of the oldest queued message
+ * @queued:		entries in @ring (messages, or offers when unbuffered)
+ * @free:		stack of free slot indices
+ * @nr_free:		entries in @free
+ * @sendq:		senders parked waiting for a free slot, in arrival order
+ * @recvq:		receivers parked waiting for a message, in arrival order
+ * @nr_sendq:		entries on @sendq
+ * @nr_recvq:		entries on @recvq
+ * @nr_offers:		unbuffered: senders parked with their message in @ring
+ * @shut:		shut down; read locklessly by ->poll
+ * @named:		reachable through the name table (guarded by the
+ *			name table lock, read under either lock)
+ * @send_handles:	open handles that may send (for auto-close)
+ * @next_seq:		sequence number of the next delivered message
+ * @sent:		messages delivered, total
+ * @received:		messages taken by receivers, total
+ * @high_water:		largest @queued seen (buffered channels)
+ * @rd_wait:		poll/epoll/io_uring waiters for EPOLLIN
+ * @wr_wait:		poll/epoll/io_uring waiters for EPOLLOUT
+ * @all_node:		entry in the list of all channels (cspchan_all_lock)
+ * @name_node:		entry in the name table (names.c lock)
+ * @reap_node:		entry in a private list of names being dropped
+ */
+struct cspchan {
+	struct kref ref;
+	u64 id;
+	u32 capacity;
+	u32 msg_size;
+	u32 slot_size;
+	u32 nr_slots;
+	u32 flags;
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
+	struct vfsmount *ns_mnt;
+	char name[CSPCHAN_NAME_MAX];
+	struct cspchan_arena arena;
+
+	struct mutex lock;		/* guards the fields below */
+	struct cspchan_slot *slots;
+	u32 *ring;
+	u32 head;
+	u32 queued;
+	u32 *free;
+	u32 nr_free;
+	struct list_head sendq;
+	struct list_head recvq;
+	u32 nr_sendq;
+	u32 nr_recvq;
+	u32 nr_offers;
+	bool shut;
+	bool named;
+	unsigned int send_handles;
+	u64 next_seq;
+	u64 sent;
+	u64 received;
+	u32 high_water;
+	wait_queue_head_t rd_wait;
+	wait_queue_head_t wr_wait;
+
+	struct list_head all_node;
+	struct hlist_node name_node;
+	struct list_head reap_node;
+};
+
+/**
+ * struct cspchan_msgmeta - what a receiver learns about a message
+ * @seq:	sequence number
+ * @sent_ns:	CLOCK_MONOTONIC time of the send
+ * @pid:	sender's tgid in the receiver's pid namespace
+ */
+struct cspchan_msgmeta {
+	u64 seq;
+	u64 sent_ns;
+	u32 pid;
+};
+
+/* channel.c */
+struct cspchan *cspchan_alloc(const struct cspchan_create_req *req);
+void cspchan_get(struct cspchan *ch);
+void cspchan_put(struct cspchan *ch);
+ssize_t cspchan_send_iter(struct cspchan *ch, struct iov_iter *from,
+			  bool nonblock, s64 timeout_ns);
+ssize_t cspchan_recv_iter(struct cspchan *ch, struct iov_iter *to,
+			  bool nonblock, s64 timeout_ns,
+			  struct cspchan_msgmeta *meta);
+int cspchan_shutdown(struct cspchan *ch);
+void cspchan_fill_info(struct cspchan *ch, struct cspchan_info *info);
+__poll_t cspchan_poll_mask(struct cspchan *ch, fmode_t mode);
+void cspchan_for_each(bool (*visit)(struct cspchan *ch, void *arg), void *arg);
+void cspchan_handle_opened(struct cspchan *ch, bool can_send);
+void cspchan_handle_closed(struct cspchan *ch, bool can_send);
+void cspchan_exit_channels(void);
+
+/* chanfile.c */
+int cspchan_install_handle(struct cspchan *ch, unsigned int oflags);
+bool cspchan_is_handle(struct file *file);
+
+/* names.c */
+int cspchan_name_valid(const char *name);
+struct vfsmount *cspchan_current_ns_mnt(void);
+bool cspchan_ns_mnt_is_current(struct vfsmount *mnt);
+int cspchan_name_create(struct cspchan *ch, struct cspchan **existing,
+			bool excl);
+struct cspchan *cspchan_name_lookup(const char *name);
+int cspchan_permission(struct cspchan *ch, unsigned int oflags);
+int cspchan_name_unlink(const char *name);
+void cspchan_names_exit(void);
+
+/* procfs.c */
+int cspchan_procfs_init(void);
+void cspchan_procfs_exit(void);
+
+#endif /* _CSPCHAN_INTERNAL_H */
