@@ -21,24 +21,27 @@
 
 static const struct file_operations cspchan_handle_fops;
 
-static bool cspchan_nowait(struct kiocb *iocb)
+/* 6.1 does not turn O_NONBLOCK into IOCB_NOWAIT: honour both. */
+static unsigned int cspchan_iocb_flags(struct kiocb *iocb)
 {
-	return (iocb->ki_flags & IOCB_NOWAIT) ||
-	       (iocb->ki_filp->f_flags & O_NONBLOCK);
+	if ((iocb->ki_flags & IOCB_NOWAIT) ||
+	    (iocb->ki_filp->f_flags & O_NONBLOCK))
+		return CSPCHAN_IO_NONBLOCK;
+	return 0;
 }
 
 static ssize_t cspchan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct cspchan *ch = iocb->ki_filp->private_data;
 
-	return cspchan_recv_iter(ch, to, cspchan_nowait(iocb), -1, NULL);
+	return cspchan_recv_iter(ch, to, cspchan_iocb_flags(iocb), NULL, NULL);
 }
 
 static ssize_t cspchan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct cspchan *ch = iocb->ki_filp->private_data;
 
-	return cspchan_send_iter(ch, from, cspchan_nowait(iocb), -1);
+	return cspchan_send_iter(ch, from, cspchan_iocb_flags(iocb), NULL);
 }
 
 static __poll_t cspchan_handle_poll(struct file *file, poll_table *pt)
@@ -60,11 +63,32 @@ static int cspchan_xfer_check(const struct cspchan_xfer *x)
 	return 0;
 }
 
+/*
+ * The handle's O_NONBLOCK and the request's timeout: <0 waits forever,
+ * 0 never waits, >0 sets *deadline and returns a pointer to it.
+ */
+static unsigned int cspchan_xfer_wait(struct file *file,
+				      const struct cspchan_xfer *x,
+				      ktime_t *deadline, ktime_t **dl)
+{
+	*dl = NULL;
+	if ((file->f_flags & O_NONBLOCK) || !x->timeout_ns)
+		return CSPCHAN_IO_NONBLOCK;
+	if (x->timeout_ns > 0) {
+		*deadline = ktime_add_safe(ktime_get(),
+					   ns_to_ktime(x->timeout_ns));
+		*dl = deadline;
+	}
+	return 0;
+}
+
 static long cspchan_ioctl_send(struct file *file, struct cspchan_xfer __user *ux)
 {
 	struct cspchan *ch = file->private_data;
+	ktime_t deadline, *dl;
 	struct cspchan_xfer x;
 	struct iov_iter iter;
+	unsigned int flags;
 	struct iovec iov;
 	int ret;
 
@@ -79,16 +103,18 @@ static long cspchan_ioctl_send(struct file *file, struct cspchan_xfer __user *ux
 				  &iov, &iter);
 	if (ret)
 		return ret;
-	return cspchan_send_iter(ch, &iter, file->f_flags & O_NONBLOCK,
-				 x.timeout_ns);
+	flags = cspchan_xfer_wait(file, &x, &deadline, &dl);
+	return cspchan_send_iter(ch, &iter, flags, dl);
 }
 
 static long cspchan_ioctl_recv(struct file *file, struct cspchan_xfer __user *ux)
 {
 	struct cspchan *ch = file->private_data;
 	struct cspchan_msgmeta meta = { 0 };
+	ktime_t deadline, *dl;
 	struct cspchan_xfer x;
 	struct iov_iter iter;
+	unsigned int flags;
 	struct iovec iov;
 	ssize_t len;
 	int ret;
@@ -112,8 +138,8 @@ static long cspchan_ioctl_recv(struct file *file, struct cspchan_xfer __user *ux
 	if (copy_to_user(ux, &x, sizeof(x)))
 		return -EFAULT;
 
-	len = cspchan_recv_iter(ch, &iter, file->f_flags & O_NONBLOCK,
-				x.timeout_ns, &meta);
+	flags = cspchan_xfer_wait(file, &x, &deadline, &dl);
+	len = cspchan_recv_iter(ch, &iter, flags, dl, &meta);
 	if (len <= 0)
 		return len;
 	x.seq = meta.seq;
@@ -138,6 +164,8 @@ static long cspchan_handle_ioctl(struct file *file, unsigned int cmd,
 		return cspchan_ioctl_recv(file, uarg);
 	case CSPCHAN_IOC_SHUTDOWN:
 		return cspchan_shutdown(ch);
+	case CSPCHAN_IOC_SELECT:
+		return cspchan_select(uarg);
 	case CSPCHAN_IOC_STAT:
 		cspchan_fill_info(ch, &info);
 		return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;

@@ -2,7 +2,9 @@
 /*
  * cspchan: internal interfaces between the files of the module.
  *
- * channel.c	the channel object: slots, queue, waiters, send/receive
+ * channel.c	the channel object: creation, limits, references, figures
+ * transfer.c	moving messages: slots, parked tasks, send, receive, shutdown
+ * select.c	the atomic multi-channel select
  * arena.c	the accounted, mmappable slot arena
  * chanfile.c	the file behind a channel handle (read/write/poll/ioctl)
  * names.c	the name table, scoped by IPC namespace
@@ -12,7 +14,10 @@
 #ifndef _CSPCHAN_INTERNAL_H
 #define _CSPCHAN_INTERNAL_H
 
+#include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/kref.h>
+#include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
@@ -76,9 +81,22 @@ enum cspchan_wait_state {
 };
 
 /**
- * struct cspchan_waiter - a task parked on a channel (lives on its stack)
- * @node:	entry in cspchan.sendq or cspchan.recvq
+ * struct cspchan_sel - what the waiters of one select share
+ * @done:	0 while the select may still be claimed; set to 1 by the
+ *		first waker to claim it (atomic_cmpxchg), or by the selecting
+ *		task itself when it proceeds or gives up
+ */
+struct cspchan_sel {
+	atomic_t done;
+};
+
+/**
+ * struct cspchan_waiter - a task parked on a channel
+ * @node:	entry in cspchan.sendq, .recvq or .selsendq; unlinked with
+ *		list_del_init() so that a select can tell it was taken off
  * @task:	the parked task
+ * @sel:	the select this waiter belongs to, or NULL
+ * @index:	the select case it stands for
  * @slot:	the granted slot (valid when @state is CSPCHAN_GRANTED)
  * @state:	enum cspchan_wait_state, written by the waker under the
  *		channel lock; once it leaves CSPCHAN_WAITING the waker never
@@ -87,9 +105,27 @@ enum cspchan_wait_state {
 struct cspchan_waiter {
 	struct list_head node;
 	struct task_struct *task;
+	struct cspchan_sel *sel;
+	u32 index;
 	u32 slot;
 	int state;
 };
+
+/*
+ * Tasks to wake once ch->lock is dropped (wake_q is not exported).  One
+ * operation wakes at most a handful; shutdown may wake many, and the
+ * overflow is woken at once.
+ */
+struct cspchan_wakeups {
+	struct task_struct *task[4];
+	unsigned int nr;
+};
+
+/* Flags of cspchan_send_iter() and cspchan_recv_iter(). */
+#define CSPCHAN_IO_NONBLOCK	BIT(0)	/* -EAGAIN instead of waiting */
+#define CSPCHAN_IO_NOCLAIM	BIT(1)	/* do not commit a parked select sender */
+
+#define CSPCHAN_MAX_SELECT_CASES	64
 
 /**
  * struct cspchan - one channel
@@ -117,8 +153,10 @@ struct cspchan_waiter {
  * @nr_free:		entries in @free
  * @sendq:		senders parked waiting for a free slot, in arrival order
  * @recvq:		receivers parked waiting for a message, in arrival order
+ * @selsendq:		unbuffered: selects parked to send, without a message
  * @nr_sendq:		entries on @sendq
  * @nr_recvq:		entries on @recvq
+ * @nr_selsendq:	entries on @selsendq
  * @nr_offers:		unbuffered: senders parked with their message in @ring
  * @shut:		shut down; read locklessly by ->poll
  * @named:		reachable through the name table (guarded by the
@@ -158,8 +196,10 @@ struct cspchan {
 	u32 nr_free;
 	struct list_head sendq;
 	struct list_head recvq;
+	struct list_head selsendq;
 	u32 nr_sendq;
 	u32 nr_recvq;
+	u32 nr_selsendq;
 	u32 nr_offers;
 	bool shut;
 	bool named;
@@ -192,15 +232,35 @@ struct cspchan_msgmeta {
 struct cspchan *cspchan_alloc(const struct cspchan_create_req *req);
 void cspchan_get(struct cspchan *ch);
 void cspchan_put(struct cspchan *ch);
-ssize_t cspchan_send_iter(struct cspchan *ch, struct iov_iter *from,
-			  bool nonblock, s64 timeout_ns);
-ssize_t cspchan_recv_iter(struct cspchan *ch, struct iov_iter *to,
-			  bool nonblock, s64 timeout_ns,
-			  struct cspchan_msgmeta *meta);
-int cspchan_shutdown(struct cspchan *ch);
 void cspchan_fill_info(struct cspchan *ch, struct cspchan_info *info);
-__poll_t cspchan_poll_mask(struct cspchan *ch, fmode_t mode);
 void cspchan_for_each(bool (*visit)(struct cspchan *ch, void *arg), void *arg);
+
+/* transfer.c */
+void cspchan_unlock_and_wake(struct cspchan *ch, struct cspchan_wakeups *wk);
+void cspchan_waiter_init(struct cspchan_waiter *w, struct cspchan_sel *sel,
+			 u32 index);
+u32 cspchan_depth(const struct cspchan *ch);
+ssize_t cspchan_send_slot(struct cspchan *ch, u32 slot, struct iov_iter *from,
+			  unsigned int flags, const ktime_t *deadline,
+			  struct cspchan_wakeups *wk);
+ssize_t cspchan_send_iter(struct cspchan *ch, struct iov_iter *from,
+			  unsigned int flags, const ktime_t *deadline);
+ssize_t cspchan_recv_slot(struct cspchan *ch, u32 slot, bool handed,
+			  struct iov_iter *to, struct cspchan_msgmeta *meta,
+			  struct cspchan_wakeups *wk);
+ssize_t cspchan_recv_iter(struct cspchan *ch, struct iov_iter *to,
+			  unsigned int flags, const ktime_t *deadline,
+			  struct cspchan_msgmeta *meta);
+bool cspchan_case_ready(struct cspchan *ch, bool send);
+void cspchan_park_select(struct cspchan *ch, struct cspchan_waiter *w,
+			 bool send);
+void cspchan_unpark_select(struct cspchan *ch, struct cspchan_waiter *w,
+			   bool send);
+int cspchan_shutdown(struct cspchan *ch);
+__poll_t cspchan_poll_mask(struct cspchan *ch, fmode_t mode);
+
+/* select.c */
+long cspchan_select(struct cspchan_select_req __user *ureq);
 void cspchan_handle_opened(struct cspchan *ch, bool can_send);
 void cspchan_handle_closed(struct cspchan *ch, bool can_send);
 void cspchan_exit_channels(void);

@@ -48,7 +48,8 @@ static long cspchan_ioctl_features(struct cspchan_features __user *uf)
 	if (f.reserved0 || memchr_inv(f.reserved, 0, sizeof(f.reserved)))
 		return -EINVAL;
 	memset(&f, 0, sizeof(f));
-	f.features = CSPCHAN_FEAT_NAMES | CSPCHAN_FEAT_XFER;
+	f.features = CSPCHAN_FEAT_NAMES | CSPCHAN_FEAT_XFER | CSPCHAN_FEAT_SELECT;
+	f.max_select_cases = CSPCHAN_MAX_SELECT_CASES;
 	f.max_capacity = READ_ONCE(cspchan_max_capacity);
 	f.max_msg_size = READ_ONCE(cspchan_max_msg_size);
 	f.max_channel_bytes = READ_ONCE(cspchan_max_channel_bytes);
@@ -173,6 +174,8 @@ static long cspchan_ctl_ioctl(struct file *file, unsigned int cmd,
 		return cspchan_ioctl_open(uarg);
 	case CSPCHAN_IOC_UNLINK:
 		return cspchan_ioctl_unlink(uarg);
+	case CSPCHAN_IOC_SELECT:
+		return cspchan_select(uarg);
 	default:
 		return -ENOTTY;
 	}

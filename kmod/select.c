@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cspchan: select — perform exactly one ready case among many channels.
+ *
+ * The protocol follows Go's runtime (selectgo), with one lock held at a
+ * time instead of all of them:
+ *
+ * 1. Try every case without blocking, in a random order; the first that
+ *    proceeds is the one performed.  Over a fixed set of ready cases this
+ *    chooses uniformly at random.
+ * 2. Park one waiter per case, all sharing a struct cspchan_sel.  Under
+ *    each channel's lock, before parking there, look again: if the case
+ *    became ready, claim the select ourselves and perform it as an
+ *    ordinary blocking operation.  A waker grants something to a select's
+ *    waiter only after winning the claim (atomic_cmpxchg on sel->done), so
+ *    at most one case is ever granted; a waker that loses drops the stale
+ *    waiter and serves the next one.
+ * 3. Sleep until claimed, a signal, or the deadline; giving up is also a
+ *    claim, so a waker cannot win after we have left.
+ * 4. Unpark every waiter under its channel's lock (a granted one has
+ *    already been unlinked by its waker), then complete the granted case.
+ *
+ * See docs/select.md for the cases, the ordering and the guarantees.
+ */
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/hrtimer.h>
+#include <linux/random.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+
+#include "cspchan.h"
+
+/**
+ * struct cspchan_sel_case - one case, as the kernel keeps it
+ * @uc:		the case as userspace passed it
+ * @file:	its handle, pinned for the duration of the select
+ * @ch:		its channel; NULL for descriptor -1 (never ready)
+ * @iov:	the case's buffer, checked once
+ * @w:		its waiter while parked
+ * @parked:	@w was parked on @ch
+ */
+struct cspchan_sel_case {
+	struct cspchan_select_case uc;
+	struct file *file;
+	struct cspchan *ch;
+	struct iovec iov;
+	struct cspchan_waiter w;
+	bool parked;
+};
+
+static bool cspchan_case_send(const struct cspchan_sel_case *c)
+{
+	return c->uc.op == CSPCHAN_OP_SEND;
+}
+
+static int cspchan_case_prepare(struct cspchan_sel_case *c)
+{
+	bool send = cspchan_case_send(c);
+	void __user *buf = u64_to_user_ptr(c->uc.buf);
+
+	if (c->uc.reserved0)
+		return -EINVAL;
+	if (c->uc.op != CSPCHAN_OP_SEND && c->uc.op != CSPCHAN_OP_RECV)
+		return -EINVAL;
+	if (c->uc.fd == -1)
+		return 0;
+	c->file = fget(c->uc.fd);
+	if (!c->file || !cspchan_is_handle(c->file))
+		return -EBADF;
+	c->ch = c->file->private_data;
+	if (!(c->file->f_mode & (send ? FMODE_WRITE : FMODE_READ)))
+		return -EBADF;
+	if (send && !c->uc.len)
+		return -EINVAL;
+	if (send && c->uc.len > c->ch->msg_size)
+		return -EMSGSIZE;
+	if (!access_ok(buf, c->uc.len))
+		return -EFAULT;
+	c->iov.iov_base = buf;
+	c->iov.iov_len = min_t(size_t, c->uc.len, MAX_RW_COUNT);
+	return 0;
+}
+
+static void cspchan_case_iter(struct cspchan_sel_case *c, struct iov_iter *it)
+{
+	iov_iter_init(it, cspchan_case_send(c) ? ITER_SOURCE : ITER_DEST,
+		      &c->iov, 1, c->iov.iov_len);
+}
+
+/* Perform a case as an ordinary send or receive. */
+static ssize_t cspchan_case_run(struct cspchan_sel_case *c, unsigned int flags,
+				const ktime_t *deadline)
+{
+	struct iov_iter it;
+
+	cspchan_case_iter(c, &it);
+	if (cspchan_case_send(c))
+		return cspchan_send_iter(c->ch, &it, flags, deadline);
+	return cspchan_recv_iter(c->ch, &it, flags, deadline, NULL);
+}
+
+/* Complete the case a waker granted to our parked waiter. */
+static ssize_t cspchan_case_finish(struct cspchan_sel_case *c,
+				   const ktime_t *deadline)
+{
+	struct cspchan_wakeups wk = { .nr = 0 };
+	struct cspchan *ch = c->ch;
+	struct iov_iter it;
+	ssize_t ret;
+
+	if (c->w.state == CSPCHAN_SHUT)
+		return cspchan_case_send(c) ? -EPIPE : 0;
+	/* A receiver committed us to an unbuffered send: send as usual. */
+	if (cspchan_case_send(c) && !ch->capacity)
+		return cspchan_case_run(c, 0, deadline);
+
+	/* We own the granted slot; nobody else can touch it. */
+	cspchan_case_iter(c, &it);
+	mutex_lock(&ch->lock);
+	if (cspchan_case_send(c))
+		ret = cspchan_send_slot(ch, c->w.slot, &it, 0, deadline, &wk);
+	else
+		ret = cspchan_recv_slot(ch, c->w.slot, true, &it, NULL, &wk);
+	cspchan_unlock_and_wake(ch, &wk);
+	return ret;
+}
+
+static int cspchan_select_sleep(struct cspchan_sel *sel,
+				const ktime_t *deadline)
+{
+	bool expired = false;
+	ktime_t expires;
+	int ret = 0;
+
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (atomic_read(&sel->done))
+			break;
+		if (signal_pending(current)) {
+			ret = deadline ? -EINTR : -ERESTARTSYS;
+			break;
+		}
+		if (expired) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		if (deadline) {
+			expires = *deadline;
+			expired = !schedule_hrtimeout_range(&expires, 0,
+							    HRTIMER_MODE_ABS);
+		} else {
+			schedule();
+		}
+	}
+	__set_current_state(TASK_RUNNING);
+	return ret;
+}
+
+/* Errors that mean "nothing was performed", as opposed to a case's result. */
+static bool cspchan_not_performed(ssize_t ret)
+{
+	return ret == -EAGAIN || ret == -ETIMEDOUT || ret == -EINTR ||
+	       ret == -ERESTARTSYS;
+}
+
+/*
+ * Steps 2 to 4.  Returns the chosen index with its result in *result, or
+ * a negative errno when nothing was performed.
+ */
+static long cspchan_select_wait(struct cspchan_sel_case *cases,
+				const u32 *order, u32 nr,
+				const ktime_t *deadline, ssize_t *result)
+{
+	struct cspchan_sel_case *granted = NULL, *commit = NULL;
+	struct cspchan_sel sel = { .done = ATOMIC_INIT(0) };
+	long ret = 0;
+	u32 k;
+
+	for (k = 0; k < nr; k++) {
+		struct cspchan_sel_case *c = &cases[order[k]];
+		bool send = cspchan_case_send(c);
+
+		if (!c->ch)
+			continue;
+		mutex_lock(&c->ch->lock);
+		if (atomic_read(&sel.done)) {		/* claimed meanwhile */
+			mutex_unlock(&c->ch->lock);
+			break;
+		}
+		if (cspchan_case_ready(c->ch, send)) {
+			if (atomic_cmpxchg(&sel.done, 0, 1) == 0)
+				commit = c;
+			mutex_unlock(&c->ch->lock);
+			break;
+		}
+		cspchan_waiter_init(&c->w, &sel, order[k]);
+		cspchan_park_select(c->ch, &c->w, send);
+		c->parked = true;
+		mutex_unlock(&c->ch->lock);
+	}
+
+	if (!atomic_read(&sel.done)) {
+		ret = cspchan_select_sleep(&sel, deadline);
+		/* Giving up is a claim too; if a waker won, take its grant. */
+		if (ret && atomic_cmpxchg(&sel.done, 0, 1) != 0)
+			ret = 0;
+	}
+
+	for (k = 0; k < nr; k++) {
+		struct cspchan_sel_case *c = &cases[k];
+
+		if (!c->parked)
+			continue;
+		mutex_lock(&c->ch->lock);
+		cspchan_unpark_select(c->ch, &c->w, cspchan_case_send(c));
+		if (c->w.state != CSPCHAN_WAITING)
+			granted = c;
+		mutex_unlock(&c->ch->lock);
+	}
+
+	if (granted) {
+		*result = cspchan_case_finish(granted, deadline);
+		return granted->w.index;
+	}
+	if (commit) {
+		*result = cspchan_case_run(commit, 0, deadline);
+		return commit - cases;
+	}
+	return ret;
+}
+
+/**
+ * cspchan_select() - CSPCHAN_IOC_SELECT
+ * @ureq:	struct cspchan_select_req from userspace
+ *
+ * Return: the index of the case performed, its outcome in ureq->result;
+ * or -EINVAL/-EBADF/-EMSGSIZE/-EFAULT for a bad request, -EAGAIN (timeout
+ * 0, nothing ready), -ETIMEDOUT, -EINTR/-ERESTARTSYS, with no case
+ * performed.
+ */
+long cspchan_select(struct cspchan_select_req __user *ureq)
+{
+	struct cspchan_select_case __user *ucases;
+	struct cspchan_select_req req;
+	struct cspchan_sel_case *cases;
+	ktime_t deadline, *dl = NULL;
+	ssize_t result = 0;
+	u32 *order, i;
+	long ret;
+
+	if (copy_from_user(&req, ureq, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || req.reserved[0] || req.reserved[1])
+		return -EINVAL;
+	if (!req.nr || req.nr > CSPCHAN_MAX_SELECT_CASES)
+		return -EINVAL;
+	/* The outcome is written after a case was performed: check now. */
+	if (put_user(0, &ureq->result))
+		return -EFAULT;
+
+	cases = kcalloc(req.nr, sizeof(*cases), GFP_KERNEL);
+	order = kcalloc(req.nr, sizeof(*order), GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!cases || !order)
+		goto out_free;
+
+	ucases = u64_to_user_ptr(req.cases);
+	for (i = 0; i < req.nr; i++) {
+		ret = -EFAULT;
+		if (copy_from_user(&cases[i].uc, &ucases[i], sizeof(*ucases)))
+			goto out_put;
+		ret = cspchan_case_prepare(&cases[i]);
+		if (ret)
+			goto out_put;
+	}
+
+	if (req.timeout_ns > 0) {
+		deadline = ktime_add_safe(ktime_get(), ns_to_ktime(req.timeout_ns));
+		dl = &deadline;
+	}
+
+	/* A uniformly random order (Fisher-Yates). */
+	for (i = 0; i < req.nr; i++) {
+		u32 j = get_random_u32_below(i + 1);
+
+		order[i] = order[j];
+		order[j] = i;
+	}
+
+	/* Step 1: the first case that proceeds without blocking. */
+	for (i = 0; i < req.nr; i++) {
+		struct cspchan_sel_case *c = &cases[order[i]];
+
+		if (!c->ch)
+			continue;
+		result = cspchan_case_run(c, CSPCHAN_IO_NONBLOCK |
+					  CSPCHAN_IO_NOCLAIM, NULL);
+		if (result != -EAGAIN) {
+			ret = order[i];
+			goto out_result;
+		}
+	}
+	ret = -EAGAIN;
+	if (!req.timeout_ns)
+		goto out_put;
+
+	ret = cspchan_select_wait(cases, order, req.nr, dl, &result);
+	if (ret < 0)
+		goto out_put;
+
+out_result:
+	if (cspchan_not_performed(result))
+		ret = result;
+	else if (put_user(result, &ureq->result))
+		ret = -EFAULT;
+out_put:
+	for (i = 0; i < req.nr; i++)
+		if (cases[i].file)
+			fput(cases[i].file);
+out_free:
+	kfree(order);
+	kfree(cases);
+	return ret;
+}

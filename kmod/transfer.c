@@ -1,0 +1,743 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cspchan: moving messages — slots, parked tasks, send, receive, shutdown.
+ *
+ * A channel owns nr_slots fixed-size slots in its arena.  A slot is free
+ * (on ch->free), held by a sender that is filling it, queued (on ch->ring),
+ * or held by a receiver that is emptying it.  Buffered channels have one
+ * slot per unit of capacity, so "no free slot" is "full".  Unbuffered
+ * channels have a few hand-off slots: a sender parks its message in one as
+ * an *offer* and sleeps until a receiver takes it.
+ *
+ * Blocked tasks park on ch->sendq (waiting for a slot) or ch->recvq
+ * (waiting for a message), in arrival order.  Whoever frees a slot grants
+ * it to the first parked sender, and whoever has a message hands it to the
+ * first parked receiver (the pipelined send/receive of ipc/mqueue.c), so
+ * one event wakes exactly one task and no later arrival can overtake it.
+ *
+ * A task in select (select.c) parks one waiter on each of its channels,
+ * all sharing one struct cspchan_sel.  Granting anything to such a waiter
+ * first claims the select with an atomic compare-and-exchange, as Go's
+ * runtime does; a waker that loses the claim drops the stale waiter and
+ * serves the next one.  A select parked to *send* on an unbuffered channel
+ * has no message in the channel yet: it waits on ch->selsendq, and a
+ * receiver claims it, which commits it to a plain blocking send there.
+ *
+ * Invariants, under ch->lock, counting only waiters that can be claimed:
+ *
+ *	!list_empty(&ch->sendq)  implies  ch->nr_free == 0
+ *	!list_empty(&ch->recvq)  implies  ch->queued == 0
+ *
+ * poll/epoll/io_uring waiters sleep on the separate rd_wait/wr_wait queues
+ * and are woken when the state they poll for may have become true.
+ *
+ * ch->lock is a mutex because messages are copied from and to user memory
+ * under it, like fs/pipe.c does, so that a fault leaves the channel as it
+ * was.  Wake-ups of parked tasks are issued after the lock is dropped.
+ */
+#include <linux/hrtimer.h>
+#include <linux/ktime.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/uio.h>
+
+#include "cspchan.h"
+
+static void cspchan_wake(struct cspchan_wakeups *wk, struct cspchan_waiter *w,
+			 int state)
+{
+	struct task_struct *task = w->task;
+
+	/*
+	 * The waiter reads its state under ch->lock, which we hold, so it
+	 * cannot return (and free its waiter) before we drop the lock; from
+	 * the store on we do not touch the waiter again.
+	 */
+	if (wk->nr < ARRAY_SIZE(wk->task)) {
+		get_task_struct(task);
+		wk->task[wk->nr++] = task;
+		WRITE_ONCE(w->state, state);
+	} else {
+		WRITE_ONCE(w->state, state);
+		wake_up_process(task);
+	}
+}
+
+/**
+ * cspchan_unlock_and_wake() - drop ch->lock, then wake what was collected
+ * @ch:	the channel
+ * @wk:	tasks collected by cspchan_wake()
+ */
+void cspchan_unlock_and_wake(struct cspchan *ch, struct cspchan_wakeups *wk)
+	__releases(&ch->lock)
+{
+	unsigned int i;
+
+	mutex_unlock(&ch->lock);
+	for (i = 0; i < wk->nr; i++) {
+		wake_up_process(wk->task[i]);
+		put_task_struct(wk->task[i]);
+	}
+	wk->nr = 0;
+}
+
+/**
+ * cspchan_waiter_init() - prepare a waiter for the current task
+ * @w:		the waiter
+ * @sel:	the select it belongs to, or NULL
+ * @index:	the select case it stands for
+ */
+void cspchan_waiter_init(struct cspchan_waiter *w, struct cspchan_sel *sel,
+			 u32 index)
+{
+	INIT_LIST_HEAD(&w->node);
+	w->task = current;
+	w->sel = sel;
+	w->index = index;
+	w->slot = 0;
+	w->state = CSPCHAN_WAITING;
+}
+
+/*
+ * May this waiter be given something?  A plain waiter always; a select's
+ * waiter only if it wins the select's claim.
+ */
+static bool cspchan_claim(struct cspchan_waiter *w)
+{
+	return !w->sel || atomic_cmpxchg(&w->sel->done, 0, 1) == 0;
+}
+
+/* Unlink the first waiter that can be claimed; drop stale ones on the way. */
+static struct cspchan_waiter *cspchan_pop_waiter(struct list_head *queue,
+						 u32 *nr)
+{
+	struct cspchan_waiter *w, *tmp;
+
+	list_for_each_entry_safe(w, tmp, queue, node) {
+		list_del_init(&w->node);
+		(*nr)--;
+		if (cspchan_claim(w))
+			return w;
+	}
+	return NULL;
+}
+
+/* Is a waiter on this queue still claimable?  (Lockless hint for select.) */
+static bool cspchan_has_live_waiter(struct list_head *queue)
+{
+	struct cspchan_waiter *w;
+
+	list_for_each_entry(w, queue, node)
+		if (!w->sel || !atomic_read(&w->sel->done))
+			return true;
+	return false;
+}
+
+/*
+ * Sleep until a waker changes w->state, a signal arrives or the deadline
+ * passes.  A changed state wins over a signal or a timeout: what was
+ * granted is used, so nothing is lost.  Called and returns with ch->lock
+ * held; the wake-ups collected so far are issued before sleeping.
+ */
+static int cspchan_wait(struct cspchan *ch, struct cspchan_waiter *w,
+			const ktime_t *deadline, struct cspchan_wakeups *wk)
+	__must_hold(&ch->lock)
+{
+	bool expired = false;
+	ktime_t expires;
+	int ret = 0;
+
+	lockdep_assert_held(&ch->lock);
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (READ_ONCE(w->state) != CSPCHAN_WAITING)
+			break;
+		if (signal_pending(current)) {
+			/* A timed wait is not restarted with its full timeout. */
+			ret = deadline ? -EINTR : -ERESTARTSYS;
+			break;
+		}
+		if (expired) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		cspchan_unlock_and_wake(ch, wk);
+		if (deadline) {
+			expires = *deadline;
+			expired = !schedule_hrtimeout_range(&expires, 0,
+							    HRTIMER_MODE_ABS);
+		} else {
+			schedule();
+		}
+		mutex_lock(&ch->lock);
+	}
+	__set_current_state(TASK_RUNNING);
+	return ret;
+}
+
+static void *cspchan_slot_addr(struct cspchan *ch, u32 slot)
+{
+	return ch->arena.vaddr + (size_t)slot * ch->slot_size;
+}
+
+static bool cspchan_buffered(const struct cspchan *ch)
+{
+	return ch->capacity != 0;
+}
+
+/* Can a send proceed without parking?  Also what EPOLLOUT reports. */
+static bool cspchan_send_ready(const struct cspchan *ch)
+{
+	if (cspchan_buffered(ch))
+		return READ_ONCE(ch->nr_free) != 0;
+	return READ_ONCE(ch->nr_recvq) && READ_ONCE(ch->nr_free);
+}
+
+/* Can a receive proceed without parking?  Also what EPOLLIN reports. */
+static bool cspchan_recv_ready(const struct cspchan *ch)
+{
+	return READ_ONCE(ch->queued) || READ_ONCE(ch->nr_selsendq);
+}
+
+static void cspchan_wake_pollers(wait_queue_head_t *wq, __poll_t mask)
+{
+	if (wq_has_sleeper(wq))
+		wake_up_interruptible_poll(wq, mask);
+}
+
+/*
+ * A slot's message is gone: grant the slot to the first parked sender,
+ * or return it to the free stack.
+ */
+static void cspchan_release_slot(struct cspchan *ch, u32 slot,
+				 struct cspchan_wakeups *wk)
+{
+	struct cspchan_slot *s = &ch->slots[slot];
+	struct cspchan_waiter *w;
+
+	lockdep_assert_held(&ch->lock);
+	put_pid(s->pid);
+	s->pid = NULL;
+	s->offerer = NULL;
+	s->len = 0;
+
+	w = cspchan_pop_waiter(&ch->sendq, &ch->nr_sendq);
+	if (w) {
+		w->slot = slot;
+		cspchan_wake(wk, w, CSPCHAN_GRANTED);
+		return;
+	}
+	ch->free[ch->nr_free++] = slot;
+	if (cspchan_send_ready(ch))
+		cspchan_wake_pollers(&ch->wr_wait, EPOLLOUT | EPOLLWRNORM);
+}
+
+static void cspchan_ring_push(struct cspchan *ch, u32 slot, bool front)
+{
+	u32 pos;
+
+	if (front) {
+		ch->head = (ch->head + ch->nr_slots - 1) % ch->nr_slots;
+		pos = ch->head;
+	} else {
+		pos = (ch->head + ch->queued) % ch->nr_slots;
+	}
+	ch->ring[pos] = slot;
+	ch->queued++;
+}
+
+static void cspchan_ring_pop(struct cspchan *ch)
+{
+	ch->head = (ch->head + 1) % ch->nr_slots;
+	ch->queued--;
+}
+
+/* Remove one slot from anywhere in the ring, keeping the others' order. */
+static void cspchan_ring_remove(struct cspchan *ch, u32 slot)
+{
+	u32 i, kept = 0;
+
+	for (i = 0; i < ch->queued; i++) {
+		u32 s = ch->ring[(ch->head + i) % ch->nr_slots];
+
+		if (s != slot)
+			ch->ring[(ch->head + kept++) % ch->nr_slots] = s;
+	}
+	ch->queued = kept;
+}
+
+/**
+ * cspchan_depth() - messages buffered now (offers are not buffered)
+ * @ch:	the channel, locked
+ */
+u32 cspchan_depth(const struct cspchan *ch)
+{
+	return ch->queued - ch->nr_offers;
+}
+
+/* Give the message its place in the channel's order. */
+static void cspchan_stamp(struct cspchan *ch, struct cspchan_slot *s)
+{
+	s->seq = ch->next_seq++;
+	ch->sent++;
+}
+
+/* Hand a message to the first parked receiver; false if there is none. */
+static bool cspchan_hand_off(struct cspchan *ch, u32 slot,
+			     struct cspchan_wakeups *wk)
+{
+	struct cspchan_waiter *w;
+
+	w = cspchan_pop_waiter(&ch->recvq, &ch->nr_recvq);
+	if (!w)
+		return false;
+	w->slot = slot;
+	cspchan_wake(wk, w, CSPCHAN_GRANTED);
+	return true;
+}
+
+/* Hand a message over, or queue it (first, when it is being put back). */
+static void cspchan_deliver(struct cspchan *ch, u32 slot, bool front,
+			    struct cspchan_wakeups *wk)
+{
+	if (cspchan_hand_off(ch, slot, wk))
+		return;
+	cspchan_ring_push(ch, slot, front);
+	ch->high_water = max(ch->high_water, cspchan_depth(ch));
+	cspchan_wake_pollers(&ch->rd_wait, EPOLLIN | EPOLLRDNORM);
+}
+
+/**
+ * cspchan_send_slot() - send from a slot the caller holds
+ * @ch:		the channel, locked
+ * @slot:	a slot taken from the free stack or granted
+ * @from:	the message (length already checked)
+ * @flags:	CSPCHAN_IO_*
+ * @deadline:	for an unbuffered send waiting for its taker; NULL: forever
+ * @wk:		wake-ups to issue after unlocking
+ *
+ * Consumes the slot whatever happens.
+ *
+ * Return: the message length, or -EFAULT, -EPIPE, -EAGAIN, -ETIMEDOUT,
+ * -EINTR/-ERESTARTSYS with the message not sent.
+ */
+ssize_t cspchan_send_slot(struct cspchan *ch, u32 slot, struct iov_iter *from,
+			  unsigned int flags, const ktime_t *deadline,
+			  struct cspchan_wakeups *wk)
+{
+	struct cspchan_slot *s = &ch->slots[slot];
+	size_t len = iov_iter_count(from);
+	struct cspchan_waiter w;
+	ssize_t ret;
+
+	lockdep_assert_held(&ch->lock);
+	if (copy_from_iter(cspchan_slot_addr(ch, slot), len, from) != len) {
+		ret = -EFAULT;
+		goto out_release;
+	}
+	if (ch->shut) {		/* while we waited for the slot */
+		ret = -EPIPE;
+		goto out_release;
+	}
+	s->len = len;
+	s->sent_ns = ktime_get_ns();
+	s->pid = get_pid(task_tgid(current));
+
+	if (cspchan_buffered(ch)) {
+		cspchan_stamp(ch, s);
+		cspchan_deliver(ch, slot, false, wk);
+		return len;
+	}
+	if (cspchan_hand_off(ch, slot, wk)) {
+		cspchan_stamp(ch, s);
+		return len;
+	}
+	if (flags & CSPCHAN_IO_NONBLOCK) {
+		ret = -EAGAIN;
+		goto out_release;
+	}
+
+	/* Unbuffered and nobody waiting: offer the message, wait for a taker. */
+	cspchan_waiter_init(&w, NULL, 0);	/* parked on the offer */
+	s->offerer = &w;
+	ch->nr_offers++;
+	cspchan_ring_push(ch, slot, false);
+	cspchan_wake_pollers(&ch->rd_wait, EPOLLIN | EPOLLRDNORM);
+	ret = cspchan_wait(ch, &w, deadline, wk);
+	if (w.state == CSPCHAN_GRANTED)
+		return len;		/* the receiver took it, and the slot */
+	if (w.state == CSPCHAN_SHUT)
+		return -EPIPE;		/* shutdown withdrew it */
+	cspchan_ring_remove(ch, slot);
+	ch->nr_offers--;
+out_release:
+	cspchan_release_slot(ch, slot, wk);
+	return ret;
+}
+
+/**
+ * cspchan_send_iter() - send one message
+ * @ch:		the channel
+ * @from:	the message, all of it
+ * @flags:	CSPCHAN_IO_NONBLOCK: fail with -EAGAIN instead of waiting
+ * @deadline:	absolute CLOCK_MONOTONIC time to give up; NULL: never
+ *
+ * Return: the message length, or -EINVAL (empty), -EMSGSIZE, -EPIPE (shut
+ * down), -EAGAIN, -ETIMEDOUT, -EINTR/-ERESTARTSYS, -EFAULT.  On error the
+ * channel is as it was.
+ */
+ssize_t cspchan_send_iter(struct cspchan *ch, struct iov_iter *from,
+			  unsigned int flags, const ktime_t *deadline)
+{
+	size_t len = iov_iter_count(from);
+	struct cspchan_wakeups wk = { .nr = 0 };
+	struct cspchan_waiter w;
+	ssize_t ret;
+	u32 slot;
+
+	if (!len)
+		return -EINVAL;
+	if (len > ch->msg_size)
+		return -EMSGSIZE;
+	if (mutex_lock_interruptible(&ch->lock))
+		return -ERESTARTSYS;
+	if (ch->shut) {
+		ret = -EPIPE;
+		goto out;
+	}
+	if ((flags & CSPCHAN_IO_NONBLOCK) && !cspchan_send_ready(ch)) {
+		ret = -EAGAIN;
+		goto out;
+	}
+
+	if (ch->nr_free) {
+		slot = ch->free[--ch->nr_free];
+	} else {
+		cspchan_waiter_init(&w, NULL, 0);
+		list_add_tail(&w.node, &ch->sendq);
+		ch->nr_sendq++;
+		ret = cspchan_wait(ch, &w, deadline, &wk);
+		if (w.state == CSPCHAN_SHUT) {
+			ret = -EPIPE;
+			goto out;
+		}
+		if (w.state == CSPCHAN_WAITING) {
+			list_del(&w.node);
+			ch->nr_sendq--;
+			goto out;
+		}
+		slot = w.slot;
+	}
+	ret = cspchan_send_slot(ch, slot, from, flags, deadline, &wk);
+out:
+	cspchan_unlock_and_wake(ch, &wk);
+	return ret;
+}
+
+/**
+ * cspchan_recv_slot() - receive the message in a slot
+ * @ch:		the channel, locked
+ * @slot:	the ring's head, or a slot handed to the caller
+ * @handed:	@slot was handed to the caller (it is not in the ring)
+ * @to:		where to copy the message
+ * @meta:	if not NULL, receives the message's metadata
+ * @wk:		wake-ups to issue after unlocking
+ *
+ * Return: the message length, or -EMSGSIZE / -EFAULT with the message
+ * first in the channel again.
+ */
+ssize_t cspchan_recv_slot(struct cspchan *ch, u32 slot, bool handed,
+			  struct iov_iter *to, struct cspchan_msgmeta *meta,
+			  struct cspchan_wakeups *wk)
+{
+	struct cspchan_slot *s = &ch->slots[slot];
+	ssize_t ret;
+
+	lockdep_assert_held(&ch->lock);
+	if (s->len > iov_iter_count(to)) {
+		ret = -EMSGSIZE;
+		goto out_putback;
+	}
+	if (copy_to_iter(cspchan_slot_addr(ch, slot), s->len, to) != s->len) {
+		ret = -EFAULT;
+		goto out_putback;
+	}
+
+	if (!handed)
+		cspchan_ring_pop(ch);
+	if (s->offerer) {
+		cspchan_stamp(ch, s);
+		ch->nr_offers--;
+		cspchan_wake(wk, s->offerer, CSPCHAN_GRANTED);
+	}
+	if (meta) {
+		meta->seq = s->seq;
+		meta->sent_ns = s->sent_ns;
+		meta->pid = pid_nr_ns(s->pid, task_active_pid_ns(current));
+	}
+	ch->received++;
+	ret = s->len;
+	cspchan_release_slot(ch, slot, wk);
+	return ret;
+
+out_putback:
+	/* A queued message was never removed; a handed one goes back first. */
+	if (handed)
+		cspchan_deliver(ch, slot, true, wk);
+	return ret;
+}
+
+/*
+ * Unbuffered, nothing offered: commit the first select parked to send
+ * here, so that its message comes.
+ */
+static void cspchan_claim_selsender(struct cspchan *ch,
+				    struct cspchan_wakeups *wk)
+{
+	struct cspchan_waiter *w;
+
+	w = cspchan_pop_waiter(&ch->selsendq, &ch->nr_selsendq);
+	if (w)
+		cspchan_wake(wk, w, CSPCHAN_GRANTED);
+}
+
+/**
+ * cspchan_recv_iter() - receive one message
+ * @ch:		the channel
+ * @to:		where to put it; must hold the whole message
+ * @flags:	CSPCHAN_IO_NONBLOCK: fail with -EAGAIN instead of waiting
+ * @deadline:	absolute CLOCK_MONOTONIC time to give up; NULL: never
+ * @meta:	if not NULL, receives the message's metadata
+ *
+ * Return: the message length, 0 at end of stream (shut down and drained),
+ * or -EMSGSIZE, -EAGAIN, -ETIMEDOUT, -EINTR/-ERESTARTSYS, -EFAULT; on
+ * error the message stays first in the channel.
+ */
+ssize_t cspchan_recv_iter(struct cspchan *ch, struct iov_iter *to,
+			  unsigned int flags, const ktime_t *deadline,
+			  struct cspchan_msgmeta *meta)
+{
+	struct cspchan_wakeups wk = { .nr = 0 };
+	struct cspchan_waiter w;
+	ssize_t ret;
+
+	if (mutex_lock_interruptible(&ch->lock))
+		return -ERESTARTSYS;
+
+	if (ch->queued) {
+		ret = cspchan_recv_slot(ch, ch->ring[ch->head], false, to,
+					meta, &wk);
+		goto out;
+	}
+	if (ch->shut) {
+		ret = 0;
+		goto out;
+	}
+	if (!(flags & CSPCHAN_IO_NOCLAIM))
+		cspchan_claim_selsender(ch, &wk);
+	if (flags & CSPCHAN_IO_NONBLOCK) {
+		ret = -EAGAIN;
+		goto out;
+	}
+
+	cspchan_waiter_init(&w, NULL, 0);
+	list_add_tail(&w.node, &ch->recvq);
+	ch->nr_recvq++;
+	if (!cspchan_buffered(ch) && cspchan_send_ready(ch))
+		cspchan_wake_pollers(&ch->wr_wait, EPOLLOUT | EPOLLWRNORM);
+	ret = cspchan_wait(ch, &w, deadline, &wk);
+	if (w.state == CSPCHAN_SHUT) {
+		ret = 0;
+	} else if (w.state == CSPCHAN_WAITING) {
+		list_del(&w.node);
+		ch->nr_recvq--;
+	} else {
+		ret = cspchan_recv_slot(ch, w.slot, true, to, meta, &wk);
+	}
+out:
+	cspchan_unlock_and_wake(ch, &wk);
+	return ret;
+}
+
+/**
+ * cspchan_case_ready() - would this select case proceed without parking?
+ * @ch:		the channel, locked
+ * @send:	a send case (else a receive case)
+ */
+bool cspchan_case_ready(struct cspchan *ch, bool send)
+{
+	lockdep_assert_held(&ch->lock);
+	if (ch->shut)
+		return true;
+	if (!send)
+		return ch->queued ||
+		       cspchan_has_live_waiter(&ch->selsendq);
+	if (cspchan_buffered(ch))
+		return ch->nr_free;
+	return cspchan_has_live_waiter(&ch->recvq);
+}
+
+/**
+ * cspchan_park_select() - park a select's waiter for one case
+ * @ch:		the channel, locked, and not ready for the case
+ * @w:		the waiter, initialised with its select and case index
+ * @send:	a send case (else a receive case)
+ */
+void cspchan_park_select(struct cspchan *ch, struct cspchan_waiter *w,
+			 bool send)
+{
+	lockdep_assert_held(&ch->lock);
+	if (!send) {
+		list_add_tail(&w->node, &ch->recvq);
+		ch->nr_recvq++;
+		if (!cspchan_buffered(ch) && cspchan_send_ready(ch))
+			cspchan_wake_pollers(&ch->wr_wait,
+					     EPOLLOUT | EPOLLWRNORM);
+	} else if (cspchan_buffered(ch)) {
+		list_add_tail(&w->node, &ch->sendq);
+		ch->nr_sendq++;
+	} else {
+		list_add_tail(&w->node, &ch->selsendq);
+		ch->nr_selsendq++;
+		cspchan_wake_pollers(&ch->rd_wait, EPOLLIN | EPOLLRDNORM);
+	}
+}
+
+/**
+ * cspchan_unpark_select() - take a select's waiter off its queue
+ * @ch:		the channel, locked
+ * @w:		the waiter; a waker may already have unlinked it
+ * @send:	a send case (else a receive case)
+ */
+void cspchan_unpark_select(struct cspchan *ch, struct cspchan_waiter *w,
+			   bool send)
+{
+	lockdep_assert_held(&ch->lock);
+	if (list_empty(&w->node))
+		return;
+	list_del_init(&w->node);
+	if (!send)
+		ch->nr_recvq--;
+	else if (cspchan_buffered(ch))
+		ch->nr_sendq--;
+	else
+		ch->nr_selsendq--;
+}
+
+static void cspchan_shut_queue(struct list_head *queue, u32 *nr,
+			       struct cspchan_wakeups *wk)
+{
+	struct cspchan_waiter *w;
+
+	while ((w = cspchan_pop_waiter(queue, nr)))
+		cspchan_wake(wk, w, CSPCHAN_SHUT);
+}
+
+static int __cspchan_shutdown(struct cspchan *ch)
+{
+	struct cspchan_wakeups wk = { .nr = 0 };
+	u32 i, n;
+
+	lockdep_assert_held(&ch->lock);
+	if (ch->shut) {
+		mutex_unlock(&ch->lock);
+		return -EPIPE;
+	}
+	WRITE_ONCE(ch->shut, true);
+
+	cspchan_shut_queue(&ch->sendq, &ch->nr_sendq, &wk);
+	cspchan_shut_queue(&ch->selsendq, &ch->nr_selsendq, &wk);
+	cspchan_shut_queue(&ch->recvq, &ch->nr_recvq, &wk);
+
+	/* Senders parked on an offer have not completed: withdraw them. */
+	for (i = 0, n = ch->queued; i < n && ch->nr_offers; ) {
+		u32 slot = ch->ring[(ch->head + i) % ch->nr_slots];
+		struct cspchan_slot *s = &ch->slots[slot];
+
+		if (!s->offerer) {
+			i++;
+			continue;
+		}
+		cspchan_wake(&wk, s->offerer, CSPCHAN_SHUT);
+		ch->nr_offers--;
+		cspchan_ring_remove(ch, slot);
+		cspchan_release_slot(ch, slot, &wk);
+		n--;
+	}
+
+	wake_up_interruptible_all(&ch->rd_wait);
+	wake_up_interruptible_all(&ch->wr_wait);
+	cspchan_unlock_and_wake(ch, &wk);
+	return 0;
+}
+
+/**
+ * cspchan_shutdown() - close the channel for everybody (Go's close)
+ * @ch:	the channel
+ *
+ * Return: 0, -EPIPE if it was already shut down, or -ERESTARTSYS.
+ */
+int cspchan_shutdown(struct cspchan *ch)
+{
+	if (mutex_lock_interruptible(&ch->lock))
+		return -ERESTARTSYS;
+	return __cspchan_shutdown(ch);
+}
+
+/**
+ * cspchan_handle_opened() - account a new handle
+ * @ch:		the channel
+ * @can_send:	the handle may send
+ */
+void cspchan_handle_opened(struct cspchan *ch, bool can_send)
+{
+	if (!can_send)
+		return;
+	mutex_lock(&ch->lock);
+	ch->send_handles++;
+	mutex_unlock(&ch->lock);
+}
+
+/**
+ * cspchan_handle_closed() - account a released handle; auto-close
+ * @ch:		the channel
+ * @can_send:	the handle could send
+ */
+void cspchan_handle_closed(struct cspchan *ch, bool can_send)
+{
+	if (!can_send)
+		return;
+	mutex_lock(&ch->lock);
+	if (--ch->send_handles == 0 && (ch->flags & CSPCHAN_AUTOCLOSE) &&
+	    !ch->shut) {
+		__cspchan_shutdown(ch);
+		return;
+	}
+	mutex_unlock(&ch->lock);
+}
+
+/**
+ * cspchan_poll_mask() - readiness, as ->poll reports it
+ * @ch:		the channel
+ * @mode:	the handle's FMODE_READ/FMODE_WRITE
+ *
+ * Lockless: the caller registered on the wait queues first, so a change
+ * after these reads wakes it.
+ */
+__poll_t cspchan_poll_mask(struct cspchan *ch, fmode_t mode)
+{
+	bool shut = READ_ONCE(ch->shut);
+	__poll_t mask = 0;
+
+	if ((mode & FMODE_READ) && (cspchan_recv_ready(ch) || shut))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if ((mode & FMODE_WRITE) && (cspchan_send_ready(ch) || shut))
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	if (shut)
+		mask |= EPOLLHUP;
+	return mask;
+}
