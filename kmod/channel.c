@@ -10,6 +10,7 @@
 #include <linux/xarray.h>
 
 #include "cspchan.h"
+#include "trace.h"
 
 /* Every channel, for /proc/cspchan; also guards cspchan_user_count. */
 static DEFINE_MUTEX(cspchan_all_lock);
@@ -185,6 +186,7 @@ struct cspchan *cspchan_alloc(const struct cspchan_create_req *req)
 	ch->ns_mnt = mntget(ns_mnt);
 	list_add_tail(&ch->all_node, &cspchan_all);
 	mutex_unlock(&cspchan_all_lock);
+	trace_cspchan_create(ch);
 	return ch;
 
 err_free:
@@ -201,6 +203,7 @@ static void cspchan_release(struct kref *ref)
 {
 	struct cspchan *ch = container_of(ref, struct cspchan, ref);
 
+	trace_cspchan_destroy(ch);
 	mutex_lock(&cspchan_all_lock);
 	list_del(&ch->all_node);
 	cspchan_user_uncharge(ch->uid);

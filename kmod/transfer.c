@@ -46,6 +46,7 @@
 #include <linux/uio.h>
 
 #include "cspchan.h"
+#include "trace.h"
 
 static void cspchan_wake(struct cspchan_wakeups *wk, struct cspchan_waiter *w,
 			 int state)
@@ -144,14 +145,17 @@ static bool cspchan_has_live_waiter(struct list_head *queue)
  * held; the wake-ups collected so far are issued before sleeping.
  */
 static int cspchan_wait(struct cspchan *ch, struct cspchan_waiter *w,
-			const ktime_t *deadline, struct cspchan_wakeups *wk)
+			int op, const ktime_t *deadline,
+			struct cspchan_wakeups *wk)
 	__must_hold(&ch->lock)
 {
+	u64 start = trace_cspchan_wake_enabled() ? ktime_get_ns() : 0;
 	bool expired = false;
 	ktime_t expires;
 	int ret = 0;
 
 	lockdep_assert_held(&ch->lock);
+	trace_cspchan_block(ch, op);
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (READ_ONCE(w->state) != CSPCHAN_WAITING)
@@ -176,6 +180,9 @@ static int cspchan_wait(struct cspchan *ch, struct cspchan_waiter *w,
 		mutex_lock(&ch->lock);
 	}
 	__set_current_state(TASK_RUNNING);
+	if (trace_cspchan_wake_enabled())
+		trace_cspchan_wake(ch, op, start ? ktime_get_ns() - start : 0,
+				   ret);
 	return ret;
 }
 
@@ -350,10 +357,12 @@ ssize_t cspchan_send_slot(struct cspchan *ch, u32 slot, struct iov_iter *from,
 	if (cspchan_buffered(ch)) {
 		cspchan_stamp(ch, s);
 		cspchan_deliver(ch, slot, false, wk);
+		trace_cspchan_send(ch, len, s->seq);
 		return len;
 	}
 	if (cspchan_hand_off(ch, slot, wk)) {
 		cspchan_stamp(ch, s);
+		trace_cspchan_send(ch, len, s->seq);
 		return len;
 	}
 	if (flags & CSPCHAN_IO_NONBLOCK) {
@@ -367,7 +376,7 @@ ssize_t cspchan_send_slot(struct cspchan *ch, u32 slot, struct iov_iter *from,
 	ch->nr_offers++;
 	cspchan_ring_push(ch, slot, false);
 	cspchan_wake_pollers(&ch->rd_wait, EPOLLIN | EPOLLRDNORM);
-	ret = cspchan_wait(ch, &w, deadline, wk);
+	ret = cspchan_wait(ch, &w, CSPCHAN_TRACE_SEND, deadline, wk);
 	if (w.state == CSPCHAN_GRANTED)
 		return len;		/* the receiver took it, and the slot */
 	if (w.state == CSPCHAN_SHUT)
@@ -420,7 +429,7 @@ ssize_t cspchan_send_iter(struct cspchan *ch, struct iov_iter *from,
 		cspchan_waiter_init(&w, NULL, 0);
 		list_add_tail(&w.node, &ch->sendq);
 		ch->nr_sendq++;
-		ret = cspchan_wait(ch, &w, deadline, &wk);
+		ret = cspchan_wait(ch, &w, CSPCHAN_TRACE_SEND, deadline, &wk);
 		if (w.state == CSPCHAN_SHUT) {
 			ret = -EPIPE;
 			goto out;
@@ -473,7 +482,9 @@ ssize_t cspchan_recv_slot(struct cspchan *ch, u32 slot, bool handed,
 		cspchan_stamp(ch, s);
 		ch->nr_offers--;
 		cspchan_wake(wk, s->offerer, CSPCHAN_GRANTED);
+		trace_cspchan_send(ch, s->len, s->seq);
 	}
+	trace_cspchan_recv(ch, s->len, s->seq);
 	if (meta) {
 		meta->seq = s->seq;
 		meta->sent_ns = s->sent_ns;
@@ -549,7 +560,7 @@ ssize_t cspchan_recv_iter(struct cspchan *ch, struct iov_iter *to,
 	ch->nr_recvq++;
 	if (!cspchan_buffered(ch) && cspchan_send_ready(ch))
 		cspchan_wake_pollers(&ch->wr_wait, EPOLLOUT | EPOLLWRNORM);
-	ret = cspchan_wait(ch, &w, deadline, &wk);
+	ret = cspchan_wait(ch, &w, CSPCHAN_TRACE_RECV, deadline, &wk);
 	if (w.state == CSPCHAN_SHUT) {
 		ret = 0;
 	} else if (w.state == CSPCHAN_WAITING) {
@@ -648,6 +659,7 @@ static int __cspchan_shutdown(struct cspchan *ch)
 		return -EPIPE;
 	}
 	WRITE_ONCE(ch->shut, true);
+	trace_cspchan_shutdown(ch);
 
 	cspchan_shut_queue(&ch->sendq, &ch->nr_sendq, &wk);
 	cspchan_shut_queue(&ch->selsendq, &ch->nr_selsendq, &wk);
