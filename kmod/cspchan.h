@@ -240,11 +240,24 @@ void cspchan_unlock_and_wake(struct cspchan *ch, struct cspchan_wakeups *wk);
 void cspchan_waiter_init(struct cspchan_waiter *w, struct cspchan_sel *sel,
 			 u32 index);
 u32 cspchan_depth(const struct cspchan *ch);
-ssize_t cspchan_send_slot(struct cspchan *ch, u32 slot, struct iov_iter *from,
+void cspchan_release_slot(struct cspchan *ch, u32 slot,
+			  struct cspchan_wakeups *wk);
+int cspchan_get_slot(struct cspchan *ch, unsigned int flags,
+		     const ktime_t *deadline, struct cspchan_wakeups *wk);
+ssize_t cspchan_post_slot(struct cspchan *ch, u32 slot, u32 len,
+			  unsigned int flags, const ktime_t *deadline,
+			  struct cspchan_wakeups *wk);
+ssize_t cspchan_send_into(struct cspchan *ch, u32 slot, struct iov_iter *from,
 			  unsigned int flags, const ktime_t *deadline,
 			  struct cspchan_wakeups *wk);
 ssize_t cspchan_send_iter(struct cspchan *ch, struct iov_iter *from,
 			  unsigned int flags, const ktime_t *deadline);
+void cspchan_consume(struct cspchan *ch, u32 slot, bool handed,
+		     struct cspchan_msgmeta *meta, struct cspchan_wakeups *wk);
+void cspchan_put_back(struct cspchan *ch, u32 slot, struct cspchan_wakeups *wk);
+int cspchan_next_msg(struct cspchan *ch, unsigned int flags,
+		     const ktime_t *deadline, struct cspchan_wakeups *wk,
+		     u32 *slot, bool *handed);
 ssize_t cspchan_recv_slot(struct cspchan *ch, u32 slot, bool handed,
 			  struct iov_iter *to, struct cspchan_msgmeta *meta,
 			  struct cspchan_wakeups *wk);

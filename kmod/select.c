@@ -121,7 +121,7 @@ static ssize_t cspchan_case_finish(struct cspchan_sel_case *c,
 	cspchan_case_iter(c, &it);
 	mutex_lock(&ch->lock);
 	if (cspchan_case_send(c))
-		ret = cspchan_send_slot(ch, c->w.slot, &it, 0, deadline, &wk);
+		ret = cspchan_send_into(ch, c->w.slot, &it, 0, deadline, &wk);
 	else
 		ret = cspchan_recv_slot(ch, c->w.slot, true, &it, NULL, &wk);
 	cspchan_unlock_and_wake(ch, &wk);

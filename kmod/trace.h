@@ -23,112 +23,114 @@
 #define CSPCHAN_TRACE_RECV	2
 
 DECLARE_EVENT_CLASS(cspchan_chan,
-	TP_PROTO(struct cspchan *ch),
-	TP_ARGS(ch),
-	TP_STRUCT__entry(
-		__field(u64, id)
-		__array(char, name, CSPCHAN_NAME_MAX)
-		__field(u32, depth)
-		__field(u32, capacity)
-	),
-	TP_fast_assign(
-		__entry->id = ch->id;
-		memcpy(__entry->name, ch->name, CSPCHAN_NAME_MAX);
-		__entry->depth = cspchan_depth(ch);
-		__entry->capacity = ch->capacity;
-	),
-	TP_printk("id=%llu name=%s depth=%u capacity=%u",
-		  __entry->id, __entry->name, __entry->depth,
-		  __entry->capacity)
+		    TP_PROTO(struct cspchan *ch),
+		    TP_ARGS(ch),
+		    TP_STRUCT__entry(__field(u64, id)
+				     __array(char, name, CSPCHAN_NAME_MAX)
+				     __field(u32, depth)
+				     __field(u32, capacity)),
+		    TP_fast_assign(__entry->id = ch->id;
+				   memcpy(__entry->name, ch->name, CSPCHAN_NAME_MAX);
+				   __entry->depth = cspchan_depth(ch);
+				   __entry->capacity = ch->capacity;),
+		    TP_printk("id=%llu name=%s depth=%u capacity=%u",
+			      __entry->id,
+			      __entry->name,
+			      __entry->depth,
+			      __entry->capacity)
 );
 
 DEFINE_EVENT(cspchan_chan, cspchan_create,
-	TP_PROTO(struct cspchan *ch), TP_ARGS(ch));
+	     TP_PROTO(struct cspchan *ch),
+	     TP_ARGS(ch));
 DEFINE_EVENT(cspchan_chan, cspchan_destroy,
-	TP_PROTO(struct cspchan *ch), TP_ARGS(ch));
+	     TP_PROTO(struct cspchan *ch),
+	     TP_ARGS(ch));
 DEFINE_EVENT(cspchan_chan, cspchan_shutdown,
-	TP_PROTO(struct cspchan *ch), TP_ARGS(ch));
+	     TP_PROTO(struct cspchan *ch),
+	     TP_ARGS(ch));
 
 DECLARE_EVENT_CLASS(cspchan_msg,
-	TP_PROTO(struct cspchan *ch, u32 len, u64 seq),
-	TP_ARGS(ch, len, seq),
-	TP_STRUCT__entry(
-		__field(u64, id)
-		__array(char, name, CSPCHAN_NAME_MAX)
-		__field(u32, depth)
-		__field(u32, capacity)
-		__field(u32, len)
-		__field(u64, seq)
-	),
-	TP_fast_assign(
-		__entry->id = ch->id;
-		memcpy(__entry->name, ch->name, CSPCHAN_NAME_MAX);
-		__entry->depth = cspchan_depth(ch);
-		__entry->capacity = ch->capacity;
-		__entry->len = len;
-		__entry->seq = seq;
-	),
-	TP_printk("id=%llu name=%s depth=%u capacity=%u len=%u seq=%llu",
-		  __entry->id, __entry->name, __entry->depth,
-		  __entry->capacity, __entry->len, __entry->seq)
+		    TP_PROTO(struct cspchan *ch, u32 len, u64 seq),
+		    TP_ARGS(ch, len, seq),
+		    TP_STRUCT__entry(__field(u64, id)
+				     __array(char, name, CSPCHAN_NAME_MAX)
+				     __field(u32, depth)
+				     __field(u32, capacity)
+				     __field(u32, len)
+				     __field(u64, seq)),
+		    TP_fast_assign(__entry->id = ch->id;
+				   memcpy(__entry->name, ch->name, CSPCHAN_NAME_MAX);
+				   __entry->depth = cspchan_depth(ch);
+				   __entry->capacity = ch->capacity;
+				   __entry->len = len;
+				   __entry->seq = seq;),
+		    TP_printk("id=%llu name=%s depth=%u capacity=%u len=%u seq=%llu",
+			      __entry->id,
+			      __entry->name,
+			      __entry->depth,
+			      __entry->capacity,
+			      __entry->len,
+			      __entry->seq)
 );
 
-/* A message entered the channel's order (for unbuffered: was taken). */
+/* A message entered the channel's order (unbuffered: was taken). */
 DEFINE_EVENT(cspchan_msg, cspchan_send,
-	TP_PROTO(struct cspchan *ch, u32 len, u64 seq), TP_ARGS(ch, len, seq));
+	     TP_PROTO(struct cspchan *ch, u32 len, u64 seq),
+	     TP_ARGS(ch, len, seq));
 /* A message left the channel. */
 DEFINE_EVENT(cspchan_msg, cspchan_recv,
-	TP_PROTO(struct cspchan *ch, u32 len, u64 seq), TP_ARGS(ch, len, seq));
+	     TP_PROTO(struct cspchan *ch, u32 len, u64 seq),
+	     TP_ARGS(ch, len, seq));
 
+/* A task parks: the channel is full (send) or empty (recv). */
 TRACE_EVENT(cspchan_block,
-	TP_PROTO(struct cspchan *ch, int op),
-	TP_ARGS(ch, op),
-	TP_STRUCT__entry(
-		__field(u64, id)
-		__array(char, name, CSPCHAN_NAME_MAX)
-		__field(u32, depth)
-		__field(u32, capacity)
-		__field(int, op)
-	),
-	TP_fast_assign(
-		__entry->id = ch->id;
-		memcpy(__entry->name, ch->name, CSPCHAN_NAME_MAX);
-		__entry->depth = cspchan_depth(ch);
-		__entry->capacity = ch->capacity;
-		__entry->op = op;
-	),
-	TP_printk("id=%llu name=%s depth=%u capacity=%u op=%s",
-		  __entry->id, __entry->name, __entry->depth,
-		  __entry->capacity,
-		  __entry->op == CSPCHAN_TRACE_SEND ? "send" : "recv")
+	    TP_PROTO(struct cspchan *ch, int op),
+	    TP_ARGS(ch, op),
+	    TP_STRUCT__entry(__field(u64, id)
+			     __array(char, name, CSPCHAN_NAME_MAX)
+			     __field(u32, depth)
+			     __field(u32, capacity)
+			     __field(int, op)),
+	    TP_fast_assign(__entry->id = ch->id;
+			   memcpy(__entry->name, ch->name, CSPCHAN_NAME_MAX);
+			   __entry->depth = cspchan_depth(ch);
+			   __entry->capacity = ch->capacity;
+			   __entry->op = op;),
+	    TP_printk("id=%llu name=%s depth=%u capacity=%u op=%s",
+		      __entry->id,
+		      __entry->name,
+		      __entry->depth,
+		      __entry->capacity,
+		      __entry->op == CSPCHAN_TRACE_SEND ? "send" : "recv")
 );
 
+/* A parked task resumes, after blocked_ns, with ret (0 or -errno). */
 TRACE_EVENT(cspchan_wake,
-	TP_PROTO(struct cspchan *ch, int op, u64 blocked_ns, int ret),
-	TP_ARGS(ch, op, blocked_ns, ret),
-	TP_STRUCT__entry(
-		__field(u64, id)
-		__array(char, name, CSPCHAN_NAME_MAX)
-		__field(u32, depth)
-		__field(u32, capacity)
-		__field(int, op)
-		__field(int, ret)
-		__field(u64, blocked_ns)
-	),
-	TP_fast_assign(
-		__entry->id = ch->id;
-		memcpy(__entry->name, ch->name, CSPCHAN_NAME_MAX);
-		__entry->depth = cspchan_depth(ch);
-		__entry->capacity = ch->capacity;
-		__entry->op = op;
-		__entry->ret = ret;
-		__entry->blocked_ns = blocked_ns;
-	),
-	TP_printk("id=%llu name=%s depth=%u capacity=%u op=%s blocked_ns=%llu ret=%d",
-		  __entry->id, __entry->name, __entry->depth,
-		  __entry->capacity,
-		  __entry->op == CSPCHAN_TRACE_SEND ? "send" : "recv",
-		  __entry->blocked_ns, __entry->ret)
+	    TP_PROTO(struct cspchan *ch, int op, u64 blocked_ns, int ret),
+	    TP_ARGS(ch, op, blocked_ns, ret),
+	    TP_STRUCT__entry(__field(u64, id)
+			     __array(char, name, CSPCHAN_NAME_MAX)
+			     __field(u32, depth)
+			     __field(u32, capacity)
+			     __field(int, op)
+			     __field(int, ret)
+			     __field(u64, blocked_ns)),
+	    TP_fast_assign(__entry->id = ch->id;
+			   memcpy(__entry->name, ch->name, CSPCHAN_NAME_MAX);
+			   __entry->depth = cspchan_depth(ch);
+			   __entry->capacity = ch->capacity;
+			   __entry->op = op;
+			   __entry->ret = ret;
+			   __entry->blocked_ns = blocked_ns;),
+	    TP_printk("id=%llu name=%s depth=%u capacity=%u op=%s blocked_ns=%llu ret=%d",
+		      __entry->id,
+		      __entry->name,
+		      __entry->depth,
+		      __entry->capacity,
+		      __entry->op == CSPCHAN_TRACE_SEND ? "send" : "recv",
+		      __entry->blocked_ns,
+		      __entry->ret)
 );
 
 #endif /* _CSPCHAN_TRACE_H */

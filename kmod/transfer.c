@@ -220,8 +220,8 @@ static void cspchan_wake_pollers(wait_queue_head_t *wq, __poll_t mask)
  * A slot's message is gone: grant the slot to the first parked sender,
  * or return it to the free stack.
  */
-static void cspchan_release_slot(struct cspchan *ch, u32 slot,
-				 struct cspchan_wakeups *wk)
+void cspchan_release_slot(struct cspchan *ch, u32 slot,
+			  struct cspchan_wakeups *wk)
 {
 	struct cspchan_slot *s = &ch->slots[slot];
 	struct cspchan_waiter *w;
@@ -319,37 +319,66 @@ static void cspchan_deliver(struct cspchan *ch, u32 slot, bool front,
 }
 
 /**
- * cspchan_send_slot() - send from a slot the caller holds
+ * cspchan_get_slot() - take a free slot, waiting for one if needed
  * @ch:		the channel, locked
- * @slot:	a slot taken from the free stack or granted
- * @from:	the message (length already checked)
- * @flags:	CSPCHAN_IO_*
- * @deadline:	for an unbuffered send waiting for its taker; NULL: forever
+ * @flags:	CSPCHAN_IO_NONBLOCK: fail with -EAGAIN instead of waiting
+ * @deadline:	absolute time to give up; NULL: never
  * @wk:		wake-ups to issue after unlocking
  *
- * Consumes the slot whatever happens.
- *
- * Return: the message length, or -EFAULT, -EPIPE, -EAGAIN, -ETIMEDOUT,
- * -EINTR/-ERESTARTSYS with the message not sent.
+ * Return: the slot, now held by the caller, or -EPIPE, -EAGAIN,
+ * -ETIMEDOUT, -EINTR/-ERESTARTSYS.
  */
-ssize_t cspchan_send_slot(struct cspchan *ch, u32 slot, struct iov_iter *from,
+int cspchan_get_slot(struct cspchan *ch, unsigned int flags,
+		     const ktime_t *deadline, struct cspchan_wakeups *wk)
+{
+	struct cspchan_waiter w;
+	int ret;
+
+	lockdep_assert_held(&ch->lock);
+	if (ch->shut)
+		return -EPIPE;
+	if ((flags & CSPCHAN_IO_NONBLOCK) && !cspchan_send_ready(ch))
+		return -EAGAIN;
+	if (ch->nr_free)
+		return ch->free[--ch->nr_free];
+
+	cspchan_waiter_init(&w, NULL, 0);
+	list_add_tail(&w.node, &ch->sendq);
+	ch->nr_sendq++;
+	ret = cspchan_wait(ch, &w, CSPCHAN_TRACE_SEND, deadline, wk);
+	if (w.state == CSPCHAN_GRANTED)
+		return w.slot;
+	if (w.state == CSPCHAN_SHUT)
+		return -EPIPE;
+	list_del(&w.node);
+	ch->nr_sendq--;
+	return ret;
+}
+
+/**
+ * cspchan_post_slot() - send the message the caller wrote into its slot
+ * @ch:		the channel, locked
+ * @slot:	a slot the caller holds, with the message in it
+ * @len:	the message length (already checked)
+ * @flags:	CSPCHAN_IO_NONBLOCK: an unbuffered send does not wait
+ * @deadline:	for an unbuffered send waiting for its taker; NULL: never
+ * @wk:		wake-ups to issue after unlocking
+ *
+ * Return: @len once the message is in the channel (handed over, queued,
+ * or for an unbuffered channel taken), or -EPIPE, -EAGAIN, -ETIMEDOUT,
+ * -EINTR/-ERESTARTSYS with the slot still held by the caller.
+ */
+ssize_t cspchan_post_slot(struct cspchan *ch, u32 slot, u32 len,
 			  unsigned int flags, const ktime_t *deadline,
 			  struct cspchan_wakeups *wk)
 {
 	struct cspchan_slot *s = &ch->slots[slot];
-	size_t len = iov_iter_count(from);
 	struct cspchan_waiter w;
 	ssize_t ret;
 
 	lockdep_assert_held(&ch->lock);
-	if (copy_from_iter(cspchan_slot_addr(ch, slot), len, from) != len) {
-		ret = -EFAULT;
-		goto out_release;
-	}
-	if (ch->shut) {		/* while we waited for the slot */
-		ret = -EPIPE;
-		goto out_release;
-	}
+	if (ch->shut)
+		return -EPIPE;
 	s->len = len;
 	s->sent_ns = ktime_get_ns();
 	s->pid = get_pid(task_tgid(current));
@@ -365,10 +394,9 @@ ssize_t cspchan_send_slot(struct cspchan *ch, u32 slot, struct iov_iter *from,
 		trace_cspchan_send(ch, len, s->seq);
 		return len;
 	}
-	if (flags & CSPCHAN_IO_NONBLOCK) {
-		ret = -EAGAIN;
-		goto out_release;
-	}
+	ret = -EAGAIN;
+	if (flags & CSPCHAN_IO_NONBLOCK)
+		goto out_unpost;
 
 	/* Unbuffered and nobody waiting: offer the message, wait for a taker. */
 	cspchan_waiter_init(&w, NULL, 0);	/* parked on the offer */
@@ -379,12 +407,41 @@ ssize_t cspchan_send_slot(struct cspchan *ch, u32 slot, struct iov_iter *from,
 	ret = cspchan_wait(ch, &w, CSPCHAN_TRACE_SEND, deadline, wk);
 	if (w.state == CSPCHAN_GRANTED)
 		return len;		/* the receiver took it, and the slot */
-	if (w.state == CSPCHAN_SHUT)
-		return -EPIPE;		/* shutdown withdrew it */
+	if (w.state == CSPCHAN_SHUT) {
+		ret = -EPIPE;		/* shutdown withdrew the offer */
+		goto out_unpost;
+	}
 	cspchan_ring_remove(ch, slot);
 	ch->nr_offers--;
-out_release:
-	cspchan_release_slot(ch, slot, wk);
+out_unpost:
+	s->offerer = NULL;
+	put_pid(s->pid);
+	s->pid = NULL;
+	return ret;
+}
+
+/**
+ * cspchan_send_into() - copy a message into a held slot and send it
+ * @ch:		the channel, locked
+ * @slot:	a slot the caller holds; consumed whatever happens
+ * @from:	the message (length already checked)
+ * @flags:	CSPCHAN_IO_*
+ * @deadline:	absolute time to give up; NULL: never
+ * @wk:		wake-ups to issue after unlocking
+ *
+ * Return: as cspchan_post_slot(), or -EFAULT.
+ */
+ssize_t cspchan_send_into(struct cspchan *ch, u32 slot, struct iov_iter *from,
+			  unsigned int flags, const ktime_t *deadline,
+			  struct cspchan_wakeups *wk)
+{
+	size_t len = iov_iter_count(from);
+	ssize_t ret = -EFAULT;
+
+	if (copy_from_iter(cspchan_slot_addr(ch, slot), len, from) == len)
+		ret = cspchan_post_slot(ch, slot, len, flags, deadline, wk);
+	if (ret < 0)
+		cspchan_release_slot(ch, slot, wk);
 	return ret;
 }
 
@@ -404,9 +461,8 @@ ssize_t cspchan_send_iter(struct cspchan *ch, struct iov_iter *from,
 {
 	size_t len = iov_iter_count(from);
 	struct cspchan_wakeups wk = { .nr = 0 };
-	struct cspchan_waiter w;
 	ssize_t ret;
-	u32 slot;
+	int slot;
 
 	if (!len)
 		return -EINVAL;
@@ -414,41 +470,127 @@ ssize_t cspchan_send_iter(struct cspchan *ch, struct iov_iter *from,
 		return -EMSGSIZE;
 	if (mutex_lock_interruptible(&ch->lock))
 		return -ERESTARTSYS;
-	if (ch->shut) {
-		ret = -EPIPE;
-		goto out;
-	}
-	if ((flags & CSPCHAN_IO_NONBLOCK) && !cspchan_send_ready(ch)) {
-		ret = -EAGAIN;
-		goto out;
-	}
-
-	if (ch->nr_free) {
-		slot = ch->free[--ch->nr_free];
-	} else {
-		cspchan_waiter_init(&w, NULL, 0);
-		list_add_tail(&w.node, &ch->sendq);
-		ch->nr_sendq++;
-		ret = cspchan_wait(ch, &w, CSPCHAN_TRACE_SEND, deadline, &wk);
-		if (w.state == CSPCHAN_SHUT) {
-			ret = -EPIPE;
-			goto out;
-		}
-		if (w.state == CSPCHAN_WAITING) {
-			list_del(&w.node);
-			ch->nr_sendq--;
-			goto out;
-		}
-		slot = w.slot;
-	}
-	ret = cspchan_send_slot(ch, slot, from, flags, deadline, &wk);
-out:
+	slot = cspchan_get_slot(ch, flags, deadline, &wk);
+	if (slot < 0)
+		ret = slot;
+	else
+		ret = cspchan_send_into(ch, slot, from, flags, deadline, &wk);
 	cspchan_unlock_and_wake(ch, &wk);
 	return ret;
 }
 
 /**
- * cspchan_recv_slot() - receive the message in a slot
+ * cspchan_consume() - the receiver has the message in @slot
+ * @ch:		the channel, locked
+ * @slot:	the ring's head, or a slot handed to the receiver
+ * @handed:	@slot was handed over (it is not in the ring)
+ * @meta:	if not NULL, receives the message's metadata
+ * @wk:		wake-ups to issue after unlocking
+ *
+ * Takes the message out of the channel's order; the slot stays with the
+ * caller, who releases it (copy path) or holds it (zero-copy).
+ */
+void cspchan_consume(struct cspchan *ch, u32 slot, bool handed,
+		     struct cspchan_msgmeta *meta, struct cspchan_wakeups *wk)
+{
+	struct cspchan_slot *s = &ch->slots[slot];
+
+	lockdep_assert_held(&ch->lock);
+	if (!handed)
+		cspchan_ring_pop(ch);
+	if (s->offerer) {
+		cspchan_stamp(ch, s);
+		ch->nr_offers--;
+		cspchan_wake(wk, s->offerer, CSPCHAN_GRANTED);
+		s->offerer = NULL;
+		trace_cspchan_send(ch, s->len, s->seq);
+	}
+	trace_cspchan_recv(ch, s->len, s->seq);
+	if (meta) {
+		meta->seq = s->seq;
+		meta->sent_ns = s->sent_ns;
+		meta->pid = pid_nr_ns(s->pid, task_active_pid_ns(current));
+	}
+	ch->received++;
+}
+
+/**
+ * cspchan_put_back() - a handed message could not be received: requeue it
+ * @ch:		the channel, locked
+ * @slot:	the handed slot
+ * @wk:		wake-ups to issue after unlocking
+ */
+void cspchan_put_back(struct cspchan *ch, u32 slot, struct cspchan_wakeups *wk)
+{
+	cspchan_deliver(ch, slot, true, wk);
+}
+
+/*
+ * Unbuffered, nothing offered: commit the first select parked to send
+ * here, so that its message comes.
+ */
+static void cspchan_claim_selsender(struct cspchan *ch,
+				    struct cspchan_wakeups *wk)
+{
+	struct cspchan_waiter *w;
+
+	w = cspchan_pop_waiter(&ch->selsendq, &ch->nr_selsendq);
+	if (w)
+		cspchan_wake(wk, w, CSPCHAN_GRANTED);
+}
+
+/**
+ * cspchan_next_msg() - find the next message, waiting for one if needed
+ * @ch:		the channel, locked
+ * @flags:	CSPCHAN_IO_*
+ * @deadline:	absolute time to give up; NULL: never
+ * @wk:		wake-ups to issue after unlocking
+ * @slot:	set to the message's slot
+ * @handed:	set when the message was handed to us (not in the ring)
+ *
+ * Return: 1 with *@slot set, 0 at end of stream, or -EAGAIN, -ETIMEDOUT,
+ * -EINTR/-ERESTARTSYS.
+ */
+int cspchan_next_msg(struct cspchan *ch, unsigned int flags,
+		     const ktime_t *deadline, struct cspchan_wakeups *wk,
+		     u32 *slot, bool *handed)
+{
+	struct cspchan_waiter w;
+	int ret;
+
+	lockdep_assert_held(&ch->lock);
+	*handed = false;
+	if (ch->queued) {
+		*slot = ch->ring[ch->head];
+		return 1;
+	}
+	if (ch->shut)
+		return 0;
+	if (!(flags & CSPCHAN_IO_NOCLAIM))
+		cspchan_claim_selsender(ch, wk);
+	if (flags & CSPCHAN_IO_NONBLOCK)
+		return -EAGAIN;
+
+	cspchan_waiter_init(&w, NULL, 0);
+	list_add_tail(&w.node, &ch->recvq);
+	ch->nr_recvq++;
+	if (!cspchan_buffered(ch) && cspchan_send_ready(ch))
+		cspchan_wake_pollers(&ch->wr_wait, EPOLLOUT | EPOLLWRNORM);
+	ret = cspchan_wait(ch, &w, CSPCHAN_TRACE_RECV, deadline, wk);
+	if (w.state == CSPCHAN_SHUT)
+		return 0;
+	if (w.state == CSPCHAN_WAITING) {
+		list_del(&w.node);
+		ch->nr_recvq--;
+		return ret;
+	}
+	*slot = w.slot;
+	*handed = true;
+	return 1;
+}
+
+/**
+ * cspchan_recv_slot() - copy out the message in a slot and free it
  * @ch:		the channel, locked
  * @slot:	the ring's head, or a slot handed to the caller
  * @handed:	@slot was handed to the caller (it is not in the ring)
@@ -467,53 +609,21 @@ ssize_t cspchan_recv_slot(struct cspchan *ch, u32 slot, bool handed,
 	ssize_t ret;
 
 	lockdep_assert_held(&ch->lock);
-	if (s->len > iov_iter_count(to)) {
+	if (s->len > iov_iter_count(to))
 		ret = -EMSGSIZE;
-		goto out_putback;
-	}
-	if (copy_to_iter(cspchan_slot_addr(ch, slot), s->len, to) != s->len) {
+	else if (copy_to_iter(cspchan_slot_addr(ch, slot), s->len, to) != s->len)
 		ret = -EFAULT;
-		goto out_putback;
+	else
+		ret = s->len;
+	if (ret < 0) {
+		/* A queued message was never removed; a handed one goes back. */
+		if (handed)
+			cspchan_put_back(ch, slot, wk);
+		return ret;
 	}
-
-	if (!handed)
-		cspchan_ring_pop(ch);
-	if (s->offerer) {
-		cspchan_stamp(ch, s);
-		ch->nr_offers--;
-		cspchan_wake(wk, s->offerer, CSPCHAN_GRANTED);
-		trace_cspchan_send(ch, s->len, s->seq);
-	}
-	trace_cspchan_recv(ch, s->len, s->seq);
-	if (meta) {
-		meta->seq = s->seq;
-		meta->sent_ns = s->sent_ns;
-		meta->pid = pid_nr_ns(s->pid, task_active_pid_ns(current));
-	}
-	ch->received++;
-	ret = s->len;
+	cspchan_consume(ch, slot, handed, meta, wk);
 	cspchan_release_slot(ch, slot, wk);
 	return ret;
-
-out_putback:
-	/* A queued message was never removed; a handed one goes back first. */
-	if (handed)
-		cspchan_deliver(ch, slot, true, wk);
-	return ret;
-}
-
-/*
- * Unbuffered, nothing offered: commit the first select parked to send
- * here, so that its message comes.
- */
-static void cspchan_claim_selsender(struct cspchan *ch,
-				    struct cspchan_wakeups *wk)
-{
-	struct cspchan_waiter *w;
-
-	w = cspchan_pop_waiter(&ch->selsendq, &ch->nr_selsendq);
-	if (w)
-		cspchan_wake(wk, w, CSPCHAN_GRANTED);
 }
 
 /**
@@ -533,43 +643,15 @@ ssize_t cspchan_recv_iter(struct cspchan *ch, struct iov_iter *to,
 			  struct cspchan_msgmeta *meta)
 {
 	struct cspchan_wakeups wk = { .nr = 0 };
-	struct cspchan_waiter w;
+	bool handed;
 	ssize_t ret;
+	u32 slot;
 
 	if (mutex_lock_interruptible(&ch->lock))
 		return -ERESTARTSYS;
-
-	if (ch->queued) {
-		ret = cspchan_recv_slot(ch, ch->ring[ch->head], false, to,
-					meta, &wk);
-		goto out;
-	}
-	if (ch->shut) {
-		ret = 0;
-		goto out;
-	}
-	if (!(flags & CSPCHAN_IO_NOCLAIM))
-		cspchan_claim_selsender(ch, &wk);
-	if (flags & CSPCHAN_IO_NONBLOCK) {
-		ret = -EAGAIN;
-		goto out;
-	}
-
-	cspchan_waiter_init(&w, NULL, 0);
-	list_add_tail(&w.node, &ch->recvq);
-	ch->nr_recvq++;
-	if (!cspchan_buffered(ch) && cspchan_send_ready(ch))
-		cspchan_wake_pollers(&ch->wr_wait, EPOLLOUT | EPOLLWRNORM);
-	ret = cspchan_wait(ch, &w, CSPCHAN_TRACE_RECV, deadline, &wk);
-	if (w.state == CSPCHAN_SHUT) {
-		ret = 0;
-	} else if (w.state == CSPCHAN_WAITING) {
-		list_del(&w.node);
-		ch->nr_recvq--;
-	} else {
-		ret = cspchan_recv_slot(ch, w.slot, true, to, meta, &wk);
-	}
-out:
+	ret = cspchan_next_msg(ch, flags, deadline, &wk, &slot, &handed);
+	if (ret > 0)
+		ret = cspchan_recv_slot(ch, slot, handed, to, meta, &wk);
 	cspchan_unlock_and_wake(ch, &wk);
 	return ret;
 }
@@ -674,10 +756,11 @@ static int __cspchan_shutdown(struct cspchan *ch)
 			i++;
 			continue;
 		}
+		/* The woken sender holds its slot again and frees it. */
 		cspchan_wake(&wk, s->offerer, CSPCHAN_SHUT);
+		s->offerer = NULL;
 		ch->nr_offers--;
 		cspchan_ring_remove(ch, slot);
-		cspchan_release_slot(ch, slot, &wk);
 		n--;
 	}
 
