@@ -166,6 +166,11 @@ static long cspchan_handle_ioctl(struct file *file, unsigned int cmd,
 		return cspchan_shutdown(ch);
 	case CSPCHAN_IOC_SELECT:
 		return cspchan_select(uarg);
+	case CSPCHAN_IOC_ACQUIRE:
+	case CSPCHAN_IOC_COMMIT:
+	case CSPCHAN_IOC_TAKE:
+	case CSPCHAN_IOC_RELEASE:
+		return cspchan_zc_ioctl(file, cmd, uarg);
 	case CSPCHAN_IOC_STAT:
 		cspchan_fill_info(ch, &info);
 		return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
@@ -178,6 +183,7 @@ static int cspchan_handle_release(struct inode *inode, struct file *file)
 {
 	struct cspchan *ch = file->private_data;
 
+	cspchan_zc_reclaim(ch, file);
 	cspchan_handle_closed(ch, file->f_mode & FMODE_WRITE);
 	cspchan_put(ch);
 	return 0;
@@ -188,6 +194,8 @@ static const struct file_operations cspchan_handle_fops = {
 	.read_iter	= cspchan_read_iter,
 	.write_iter	= cspchan_write_iter,
 	.poll		= cspchan_handle_poll,
+	.mmap		= cspchan_zc_mmap,
+	.uring_cmd	= cspchan_uring_cmd,
 	.unlocked_ioctl	= cspchan_handle_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.release	= cspchan_handle_release,

@@ -5,6 +5,8 @@
  * channel.c	the channel object: creation, limits, references, figures
  * transfer.c	moving messages: slots, parked tasks, send, receive, shutdown
  * select.c	the atomic multi-channel select
+ * zerocopy.c	slots held in place: acquire, commit, take, release; mmap
+ * uring.c	the slot operations as io_uring commands
  * arena.c	the accounted, mmappable slot arena
  * chanfile.c	the file behind a channel handle (read/write/poll/ioctl)
  * names.c	the name table, scoped by IPC namespace
@@ -31,6 +33,8 @@ struct pid;
 struct seq_file;
 struct task_struct;
 struct vfsmount;
+struct vm_area_struct;
+struct cspchan_uring;
 
 /* Module parameters (main.c). */
 extern unsigned int cspchan_max_capacity;
@@ -64,6 +68,8 @@ void cspchan_arena_free(struct cspchan_arena *arena);
  * @pid:	the sender's thread-group pid (a reference)
  * @offerer:	unbuffered channel: the sender parked until this message is
  *		taken; NULL otherwise
+ * @owner:	zero-copy: the handle that holds the slot, or NULL
+ * @held:	enum cspchan_held: how @owner holds it
  */
 struct cspchan_slot {
 	u32 len;
@@ -71,6 +77,14 @@ struct cspchan_slot {
 	u64 sent_ns;
 	struct pid *pid;
 	struct cspchan_waiter *offerer;
+	struct file *owner;
+	u32 held;
+};
+
+enum cspchan_held {
+	CSPCHAN_HELD_NONE,
+	CSPCHAN_HELD_ACQUIRED,	/* acquired, being filled in place */
+	CSPCHAN_HELD_TAKEN,	/* taken, being read in place */
 };
 
 enum cspchan_wait_state {
@@ -96,6 +110,7 @@ struct cspchan_sel {
  *		list_del_init() so that a select can tell it was taken off
  * @task:	the parked task
  * @sel:	the select this waiter belongs to, or NULL
+ * @uring:	the parked io_uring command this waiter stands for, or NULL
  * @index:	the select case it stands for
  * @slot:	the granted slot (valid when @state is CSPCHAN_GRANTED)
  * @state:	enum cspchan_wait_state, written by the waker under the
@@ -106,6 +121,7 @@ struct cspchan_waiter {
 	struct list_head node;
 	struct task_struct *task;
 	struct cspchan_sel *sel;
+	struct cspchan_uring *uring;
 	u32 index;
 	u32 slot;
 	int state;
@@ -171,6 +187,7 @@ struct cspchan_wakeups {
  * @all_node:		entry in the list of all channels (cspchan_all_lock)
  * @name_node:		entry in the name table (names.c lock)
  * @reap_node:		entry in a private list of names being dropped
+ * @uring_parked:	io_uring commands parked on this channel (@lock)
  */
 struct cspchan {
 	struct kref ref;
@@ -214,6 +231,7 @@ struct cspchan {
 	struct list_head all_node;
 	struct hlist_node name_node;
 	struct list_head reap_node;
+	struct list_head uring_parked;
 };
 
 /**
@@ -244,6 +262,10 @@ void cspchan_release_slot(struct cspchan *ch, u32 slot,
 			  struct cspchan_wakeups *wk);
 int cspchan_get_slot(struct cspchan *ch, unsigned int flags,
 		     const ktime_t *deadline, struct cspchan_wakeups *wk);
+void cspchan_withdraw_offer(struct cspchan *ch, u32 slot);
+void cspchan_claim_selsender(struct cspchan *ch, struct cspchan_wakeups *wk);
+void cspchan_post_offer(struct cspchan *ch, u32 slot, u32 len,
+			struct cspchan_waiter *w);
 ssize_t cspchan_post_slot(struct cspchan *ch, u32 slot, u32 len,
 			  unsigned int flags, const ktime_t *deadline,
 			  struct cspchan_wakeups *wk);
@@ -271,6 +293,27 @@ void cspchan_unpark_select(struct cspchan *ch, struct cspchan_waiter *w,
 			   bool send);
 int cspchan_shutdown(struct cspchan *ch);
 __poll_t cspchan_poll_mask(struct cspchan *ch, fmode_t mode);
+
+/* zerocopy.c */
+void cspchan_hold(struct cspchan *ch, u32 slot, struct file *file, u32 how);
+int cspchan_check_held(struct cspchan *ch, struct file *file, u32 slot,
+		       u32 how);
+long cspchan_zc_take_locked(struct cspchan *ch, struct file *file,
+			    unsigned int flags, const ktime_t *deadline,
+			    struct cspchan_wakeups *wk,
+			    struct cspchan_slot_info *info);
+long cspchan_zc_release(struct file *file, u32 slot);
+long cspchan_zc_ioctl(struct file *file, unsigned int cmd,
+		      struct cspchan_slot_req __user *ureq);
+int cspchan_zc_mmap(struct file *file, struct vm_area_struct *vma);
+void cspchan_zc_reclaim(struct cspchan *ch, struct file *file);
+
+/* uring.c */
+struct io_uring_cmd;
+int cspchan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
+void cspchan_uring_granted(struct cspchan *ch, struct cspchan_uring *u,
+			   int state, u32 slot, struct cspchan_wakeups *wk);
+void cspchan_uring_exit(void);
 
 /* select.c */
 long cspchan_select(struct cspchan_select_req __user *ureq);

@@ -48,7 +48,8 @@ static long cspchan_ioctl_features(struct cspchan_features __user *uf)
 	if (f.reserved0 || memchr_inv(f.reserved, 0, sizeof(f.reserved)))
 		return -EINVAL;
 	memset(&f, 0, sizeof(f));
-	f.features = CSPCHAN_FEAT_NAMES | CSPCHAN_FEAT_XFER | CSPCHAN_FEAT_SELECT;
+	f.features = CSPCHAN_FEAT_NAMES | CSPCHAN_FEAT_XFER | CSPCHAN_FEAT_SELECT |
+		     CSPCHAN_FEAT_ZEROCOPY | CSPCHAN_FEAT_URING_CMD;
 	f.max_select_cases = CSPCHAN_MAX_SELECT_CASES;
 	f.max_capacity = READ_ONCE(cspchan_max_capacity);
 	f.max_msg_size = READ_ONCE(cspchan_max_msg_size);
@@ -219,6 +220,7 @@ err_procfs:
 static void __exit cspchan_exit(void)
 {
 	misc_deregister(&cspchan_miscdev);
+	cspchan_uring_exit();
 	cspchan_procfs_exit();
 	cspchan_names_exit();
 	cspchan_exit_channels();

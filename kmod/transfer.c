@@ -48,10 +48,15 @@
 #include "cspchan.h"
 #include "trace.h"
 
-static void cspchan_wake(struct cspchan_wakeups *wk, struct cspchan_waiter *w,
-			 int state)
+static void cspchan_wake(struct cspchan *ch, struct cspchan_wakeups *wk,
+			 struct cspchan_waiter *w, int state)
 {
 	struct task_struct *task = w->task;
+
+	if (w->uring) {		/* a parked io_uring command: complete it */
+		cspchan_uring_granted(ch, w->uring, state, w->slot, wk);
+		return;
+	}
 
 	/*
 	 * The waiter reads its state under ch->lock, which we hold, so it
@@ -98,6 +103,7 @@ void cspchan_waiter_init(struct cspchan_waiter *w, struct cspchan_sel *sel,
 	INIT_LIST_HEAD(&w->node);
 	w->task = current;
 	w->sel = sel;
+	w->uring = NULL;
 	w->index = index;
 	w->slot = 0;
 	w->state = CSPCHAN_WAITING;
@@ -235,7 +241,7 @@ void cspchan_release_slot(struct cspchan *ch, u32 slot,
 	w = cspchan_pop_waiter(&ch->sendq, &ch->nr_sendq);
 	if (w) {
 		w->slot = slot;
-		cspchan_wake(wk, w, CSPCHAN_GRANTED);
+		cspchan_wake(ch, wk, w, CSPCHAN_GRANTED);
 		return;
 	}
 	ch->free[ch->nr_free++] = slot;
@@ -303,7 +309,7 @@ static bool cspchan_hand_off(struct cspchan *ch, u32 slot,
 	if (!w)
 		return false;
 	w->slot = slot;
-	cspchan_wake(wk, w, CSPCHAN_GRANTED);
+	cspchan_wake(ch, wk, w, CSPCHAN_GRANTED);
 	return true;
 }
 
@@ -337,10 +343,10 @@ int cspchan_get_slot(struct cspchan *ch, unsigned int flags,
 	lockdep_assert_held(&ch->lock);
 	if (ch->shut)
 		return -EPIPE;
-	if ((flags & CSPCHAN_IO_NONBLOCK) && !cspchan_send_ready(ch))
-		return -EAGAIN;
 	if (ch->nr_free)
 		return ch->free[--ch->nr_free];
+	if (flags & CSPCHAN_IO_NONBLOCK)
+		return -EAGAIN;
 
 	cspchan_waiter_init(&w, NULL, 0);
 	list_add_tail(&w.node, &ch->sendq);
@@ -353,6 +359,50 @@ int cspchan_get_slot(struct cspchan *ch, unsigned int flags,
 	list_del(&w.node);
 	ch->nr_sendq--;
 	return ret;
+}
+
+static void cspchan_stamp_sender(struct cspchan_slot *s, u32 len)
+{
+	s->len = len;
+	s->sent_ns = ktime_get_ns();
+	s->pid = get_pid(task_tgid(current));
+}
+
+/**
+ * cspchan_post_offer() - offer a message on an unbuffered channel
+ * @ch:		the channel, locked, unbuffered, with no receiver parked
+ * @slot:	the slot holding the message
+ * @len:	its length
+ * @w:		the sender's waiter, granted when a receiver takes it
+ */
+void cspchan_post_offer(struct cspchan *ch, u32 slot, u32 len,
+			struct cspchan_waiter *w)
+{
+	struct cspchan_slot *s = &ch->slots[slot];
+
+	lockdep_assert_held(&ch->lock);
+	cspchan_stamp_sender(s, len);
+	s->offerer = w;
+	ch->nr_offers++;
+	cspchan_ring_push(ch, slot, false);
+	cspchan_wake_pollers(&ch->rd_wait, EPOLLIN | EPOLLRDNORM);
+}
+
+/**
+ * cspchan_withdraw_offer() - take back an offer nobody took
+ * @ch:		the channel, locked
+ * @slot:	the offer's slot, still in the ring
+ */
+void cspchan_withdraw_offer(struct cspchan *ch, u32 slot)
+{
+	struct cspchan_slot *s = &ch->slots[slot];
+
+	lockdep_assert_held(&ch->lock);
+	cspchan_ring_remove(ch, slot);
+	ch->nr_offers--;
+	s->offerer = NULL;
+	put_pid(s->pid);
+	s->pid = NULL;
 }
 
 /**
@@ -379,9 +429,7 @@ ssize_t cspchan_post_slot(struct cspchan *ch, u32 slot, u32 len,
 	lockdep_assert_held(&ch->lock);
 	if (ch->shut)
 		return -EPIPE;
-	s->len = len;
-	s->sent_ns = ktime_get_ns();
-	s->pid = get_pid(task_tgid(current));
+	cspchan_stamp_sender(s, len);
 
 	if (cspchan_buffered(ch)) {
 		cspchan_stamp(ch, s);
@@ -399,11 +447,9 @@ ssize_t cspchan_post_slot(struct cspchan *ch, u32 slot, u32 len,
 		goto out_unpost;
 
 	/* Unbuffered and nobody waiting: offer the message, wait for a taker. */
+	put_pid(s->pid);
 	cspchan_waiter_init(&w, NULL, 0);	/* parked on the offer */
-	s->offerer = &w;
-	ch->nr_offers++;
-	cspchan_ring_push(ch, slot, false);
-	cspchan_wake_pollers(&ch->rd_wait, EPOLLIN | EPOLLRDNORM);
+	cspchan_post_offer(ch, slot, len, &w);
 	ret = cspchan_wait(ch, &w, CSPCHAN_TRACE_SEND, deadline, wk);
 	if (w.state == CSPCHAN_GRANTED)
 		return len;		/* the receiver took it, and the slot */
@@ -411,8 +457,8 @@ ssize_t cspchan_post_slot(struct cspchan *ch, u32 slot, u32 len,
 		ret = -EPIPE;		/* shutdown withdrew the offer */
 		goto out_unpost;
 	}
-	cspchan_ring_remove(ch, slot);
-	ch->nr_offers--;
+	cspchan_withdraw_offer(ch, slot);
+	return ret;
 out_unpost:
 	s->offerer = NULL;
 	put_pid(s->pid);
@@ -470,7 +516,11 @@ ssize_t cspchan_send_iter(struct cspchan *ch, struct iov_iter *from,
 		return -EMSGSIZE;
 	if (mutex_lock_interruptible(&ch->lock))
 		return -ERESTARTSYS;
-	slot = cspchan_get_slot(ch, flags, deadline, &wk);
+	if ((flags & CSPCHAN_IO_NONBLOCK) && !ch->shut &&
+	    !cspchan_send_ready(ch))
+		slot = -EAGAIN;		/* fail before copying */
+	else
+		slot = cspchan_get_slot(ch, flags, deadline, &wk);
 	if (slot < 0)
 		ret = slot;
 	else
@@ -501,7 +551,7 @@ void cspchan_consume(struct cspchan *ch, u32 slot, bool handed,
 	if (s->offerer) {
 		cspchan_stamp(ch, s);
 		ch->nr_offers--;
-		cspchan_wake(wk, s->offerer, CSPCHAN_GRANTED);
+		cspchan_wake(ch, wk, s->offerer, CSPCHAN_GRANTED);
 		s->offerer = NULL;
 		trace_cspchan_send(ch, s->len, s->seq);
 	}
@@ -529,14 +579,13 @@ void cspchan_put_back(struct cspchan *ch, u32 slot, struct cspchan_wakeups *wk)
  * Unbuffered, nothing offered: commit the first select parked to send
  * here, so that its message comes.
  */
-static void cspchan_claim_selsender(struct cspchan *ch,
-				    struct cspchan_wakeups *wk)
+void cspchan_claim_selsender(struct cspchan *ch, struct cspchan_wakeups *wk)
 {
 	struct cspchan_waiter *w;
 
 	w = cspchan_pop_waiter(&ch->selsendq, &ch->nr_selsendq);
 	if (w)
-		cspchan_wake(wk, w, CSPCHAN_GRANTED);
+		cspchan_wake(ch, wk, w, CSPCHAN_GRANTED);
 }
 
 /**
@@ -721,18 +770,19 @@ void cspchan_unpark_select(struct cspchan *ch, struct cspchan_waiter *w,
 		ch->nr_selsendq--;
 }
 
-static void cspchan_shut_queue(struct list_head *queue, u32 *nr,
-			       struct cspchan_wakeups *wk)
+static void cspchan_shut_queue(struct cspchan *ch, struct list_head *queue,
+			       u32 *nr, struct cspchan_wakeups *wk)
 {
 	struct cspchan_waiter *w;
 
 	while ((w = cspchan_pop_waiter(queue, nr)))
-		cspchan_wake(wk, w, CSPCHAN_SHUT);
+		cspchan_wake(ch, wk, w, CSPCHAN_SHUT);
 }
 
 static int __cspchan_shutdown(struct cspchan *ch)
 {
 	struct cspchan_wakeups wk = { .nr = 0 };
+	struct cspchan_waiter *w;
 	u32 i, n;
 
 	lockdep_assert_held(&ch->lock);
@@ -743,9 +793,9 @@ static int __cspchan_shutdown(struct cspchan *ch)
 	WRITE_ONCE(ch->shut, true);
 	trace_cspchan_shutdown(ch);
 
-	cspchan_shut_queue(&ch->sendq, &ch->nr_sendq, &wk);
-	cspchan_shut_queue(&ch->selsendq, &ch->nr_selsendq, &wk);
-	cspchan_shut_queue(&ch->recvq, &ch->nr_recvq, &wk);
+	cspchan_shut_queue(ch, &ch->sendq, &ch->nr_sendq, &wk);
+	cspchan_shut_queue(ch, &ch->selsendq, &ch->nr_selsendq, &wk);
+	cspchan_shut_queue(ch, &ch->recvq, &ch->nr_recvq, &wk);
 
 	/* Senders parked on an offer have not completed: withdraw them. */
 	for (i = 0, n = ch->queued; i < n && ch->nr_offers; ) {
@@ -756,11 +806,10 @@ static int __cspchan_shutdown(struct cspchan *ch)
 			i++;
 			continue;
 		}
-		/* The woken sender holds its slot again and frees it. */
-		cspchan_wake(&wk, s->offerer, CSPCHAN_SHUT);
-		s->offerer = NULL;
-		ch->nr_offers--;
-		cspchan_ring_remove(ch, slot);
+		/* The woken sender holds its slot again. */
+		w = s->offerer;
+		cspchan_withdraw_offer(ch, slot);
+		cspchan_wake(ch, &wk, w, CSPCHAN_SHUT);
 		n--;
 	}
 

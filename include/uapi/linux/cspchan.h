@@ -144,6 +144,64 @@ struct cspchan_select_req {
 	__u64 reserved[2];		/* in: must be zero */
 };
 
+/*
+ * Zero-copy.  mmap(2) of a handle at offset 0 maps the channel's slot
+ * arena (struct cspchan_info.arena_size bytes; MAP_SHARED; read-write for
+ * send-capable handles, read-only for receive-only ones).  Slot n starts
+ * at n * slot_size.  The kernel keeps every slot's owner and length; the
+ * arena holds only payloads.
+ *
+ * CSPCHAN_IOC_ACQUIRE: wait for a free slot (the back-pressure of send)
+ *	and own it.  out: slot, offset.
+ * CSPCHAN_IOC_COMMIT: send the len bytes written in an owned slot; the
+ *	slot leaves the handle.  in: slot, len.  On failure the handle still
+ *	owns the slot.
+ * CSPCHAN_IOC_TAKE: wait for the next message and own its slot.  out:
+ *	slot, offset, len, seq, sent_ns, pid; returns len, or 0 at end of
+ *	stream.
+ * CSPCHAN_IOC_RELEASE: give back an owned slot (taken, or acquired and not
+ *	committed).  in: slot.
+ *
+ * A handle may only commit or release slots it owns (EPERM); slots it
+ * still owns when it is released are freed.
+ */
+struct cspchan_slot_req {
+	__u32 slot;			/* in: COMMIT, RELEASE; out: ACQUIRE, TAKE */
+	__u32 len;			/* in: COMMIT; out: TAKE */
+	__s64 timeout_ns;		/* in: <0 forever, 0 never block, >0 relative */
+	__u64 offset;			/* out: ACQUIRE, TAKE: slot * slot_size */
+	__u64 seq;			/* out: TAKE */
+	__u64 sent_ns;			/* out: TAKE */
+	__u32 pid;			/* out: TAKE */
+	__u32 flags;			/* in: none defined, must be zero */
+	__u64 reserved[2];		/* in: must be zero */
+};
+
+/*
+ * io_uring: IORING_OP_URING_CMD with sqe->cmd_op one of CSPCHAN_IOC_ACQUIRE,
+ * _COMMIT, _TAKE, _RELEASE and this 16-byte payload in sqe->cmd.  The
+ * command completes when it can (it never blocks an io-wq worker): cqe->res
+ * is the slot (ACQUIRE), the length (COMMIT, TAKE; 0 at end of stream for
+ * TAKE) or 0 (RELEASE), or -errno.  TAKE writes its struct
+ * cspchan_slot_info to info before completing.  Commands parked when their
+ * task exits complete with -ECANCELED.
+ */
+struct cspchan_uring_cmd {
+	__u32 slot;			/* COMMIT, RELEASE */
+	__u32 len;			/* COMMIT */
+	__u64 info;			/* TAKE: user address of struct cspchan_slot_info */
+};
+
+struct cspchan_slot_info {
+	__u32 slot;
+	__u32 len;
+	__u64 offset;
+	__u64 seq;
+	__u64 sent_ns;
+	__u32 pid;
+	__u32 reserved;
+};
+
 #define CSPCHAN_IOC_MAGIC	0xC5
 
 /* On /dev/cspchan. */
@@ -158,5 +216,9 @@ struct cspchan_select_req {
 #define CSPCHAN_IOC_RECV	_IOWR(CSPCHAN_IOC_MAGIC, 0x11, struct cspchan_xfer)
 #define CSPCHAN_IOC_SHUTDOWN	_IO(CSPCHAN_IOC_MAGIC, 0x12)
 #define CSPCHAN_IOC_STAT	_IOR(CSPCHAN_IOC_MAGIC, 0x13, struct cspchan_info)
+#define CSPCHAN_IOC_ACQUIRE	_IOWR(CSPCHAN_IOC_MAGIC, 0x14, struct cspchan_slot_req)
+#define CSPCHAN_IOC_COMMIT	_IOWR(CSPCHAN_IOC_MAGIC, 0x15, struct cspchan_slot_req)
+#define CSPCHAN_IOC_TAKE	_IOWR(CSPCHAN_IOC_MAGIC, 0x16, struct cspchan_slot_req)
+#define CSPCHAN_IOC_RELEASE	_IOWR(CSPCHAN_IOC_MAGIC, 0x17, struct cspchan_slot_req)
 
 #endif /* _UAPI_LINUX_CSPCHAN_H */

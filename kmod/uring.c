@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cspchan: the slot operations as io_uring commands (IORING_OP_URING_CMD).
+ *
+ * A command that can proceed at once completes at once.  One that would
+ * block is parked like a task — on sendq (ACQUIRE), recvq (TAKE) or as an
+ * offer (COMMIT on an unbuffered channel) — and returns -EIOCBQUEUED, so
+ * it never occupies an io-wq worker.  Whoever grants it completes it
+ * through io_uring_cmd_complete_in_task(), which runs the completion in
+ * the submitter's context, where TAKE writes its struct cspchan_slot_info.
+ *
+ * Linux 6.1 cannot cancel a uring command: a parked one pins the ring, the
+ * handle and the module until the driver completes it.  So the driver
+ * completes parked commands itself: with the channel's answer on shutdown
+ * (-EPIPE or end of stream), and with -ECANCELED once the task that
+ * submitted them is exiting, noticed by a reaper that runs every
+ * CSPCHAN_URING_REAP_MS while any command is parked.
+ */
+#include <linux/io_uring.h>
+#include <linux/nospec.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/workqueue.h>
+
+#include "cspchan.h"
+
+#define CSPCHAN_URING_REAP_MS	100
+
+/**
+ * struct cspchan_uring - a parked command
+ * @w:		its waiter on the channel
+ * @cmd:	the io_uring command
+ * @ch:		the channel
+ * @file:	the handle the command was issued on
+ * @task:	the submitting task (a reference), to notice its exit
+ * @parked:	entry in cspchan.uring_parked
+ * @op:		CSPCHAN_IOC_ACQUIRE, _COMMIT or _TAKE
+ * @slot:	COMMIT: the offered slot
+ * @len:	COMMIT: its length
+ * @info:	TAKE: user address for struct cspchan_slot_info
+ * @taken:	TAKE: what was taken
+ * @res:	the completion's result
+ */
+struct cspchan_uring {
+	struct cspchan_waiter w;
+	struct io_uring_cmd *cmd;
+	struct cspchan *ch;
+	struct file *file;
+	struct task_struct *task;
+	struct list_head parked;
+	u32 op;
+	u32 slot;
+	u32 len;
+	u64 info;
+	struct cspchan_slot_info taken;
+	long res;
+};
+
+static atomic_t cspchan_uring_nr_parked = ATOMIC_INIT(0);
+static void cspchan_uring_reap(struct work_struct *work);
+static DECLARE_DELAYED_WORK(cspchan_uring_reaper, cspchan_uring_reap);
+
+static void cspchan_uring_done(struct io_uring_cmd *cmd, unsigned int flags)
+{
+	struct cspchan_uring *u = *(struct cspchan_uring **)cmd->pdu;
+	void __user *info = u64_to_user_ptr(u->info);
+
+	if (u->op == CSPCHAN_IOC_TAKE && u->res > 0 &&
+	    copy_to_user(info, &u->taken, sizeof(u->taken))) {
+		/* Nobody learnt of the message: it goes back first. */
+		struct cspchan_wakeups wk = { .nr = 0 };
+		struct cspchan *ch = u->ch;
+
+		mutex_lock(&ch->lock);
+		cspchan_hold(ch, u->taken.slot, NULL, CSPCHAN_HELD_NONE);
+		ch->received--;
+		cspchan_put_back(ch, u->taken.slot, &wk);
+		cspchan_unlock_and_wake(ch, &wk);
+		u->res = -EFAULT;
+	}
+	io_uring_cmd_done(cmd, u->res, 0, flags);
+	put_task_struct(u->task);
+	kfree(u);
+}
+
+static void cspchan_uring_complete(struct cspchan *ch, struct cspchan_uring *u,
+				   long res)
+{
+	lockdep_assert_held(&ch->lock);
+	list_del(&u->parked);
+	atomic_dec(&cspchan_uring_nr_parked);
+	u->res = res;
+	io_uring_cmd_complete_in_task(u->cmd, cspchan_uring_done);
+}
+
+/**
+ * cspchan_uring_granted() - a parked command's waiter was served
+ * @ch:		the channel, locked
+ * @u:		the command; already unlinked from its queue
+ * @state:	CSPCHAN_GRANTED or CSPCHAN_SHUT
+ * @slot:	the granted slot (ACQUIRE, TAKE)
+ * @wk:		wake-ups to issue after unlocking
+ */
+void cspchan_uring_granted(struct cspchan *ch, struct cspchan_uring *u,
+			   int state, u32 slot, struct cspchan_wakeups *wk)
+{
+	bool granted = state == CSPCHAN_GRANTED;
+	long res;
+
+	switch (u->op) {
+	case CSPCHAN_IOC_ACQUIRE:
+		res = granted ? slot : -EPIPE;
+		if (granted)
+			cspchan_hold(ch, slot, u->file, CSPCHAN_HELD_ACQUIRED);
+		break;
+	case CSPCHAN_IOC_TAKE:
+		res = 0;	/* shut down: end of stream */
+		if (granted) {
+			struct cspchan_msgmeta meta;
+
+			cspchan_consume(ch, slot, true, &meta, wk);
+			cspchan_hold(ch, slot, u->file, CSPCHAN_HELD_TAKEN);
+			u->taken.slot = slot;
+			u->taken.len = ch->slots[slot].len;
+			u->taken.offset = (u64)slot * ch->slot_size;
+			u->taken.seq = meta.seq;
+			u->taken.sent_ns = meta.sent_ns;
+			u->taken.pid = meta.pid;
+			res = u->taken.len;
+		}
+		break;
+	default:		/* COMMIT: the offer was taken, or withdrawn */
+		res = u->len;
+		if (!granted) {
+			cspchan_hold(ch, u->slot, u->file,
+				     CSPCHAN_HELD_ACQUIRED);
+			res = -EPIPE;
+		}
+		break;
+	}
+	cspchan_uring_complete(ch, u, res);
+}
+
+static void cspchan_uring_park(struct cspchan *ch, struct cspchan_uring *u)
+{
+	lockdep_assert_held(&ch->lock);
+	list_add_tail(&u->parked, &ch->uring_parked);
+	if (atomic_inc_return(&cspchan_uring_nr_parked) == 1)
+		schedule_delayed_work(&cspchan_uring_reaper,
+				      msecs_to_jiffies(CSPCHAN_URING_REAP_MS));
+}
+
+/* Take a parked command back off its channel (its task is exiting). */
+static void cspchan_uring_unpark(struct cspchan *ch, struct cspchan_uring *u)
+{
+	lockdep_assert_held(&ch->lock);
+	if (u->op == CSPCHAN_IOC_COMMIT) {
+		cspchan_withdraw_offer(ch, u->slot);
+		cspchan_hold(ch, u->slot, u->file, CSPCHAN_HELD_ACQUIRED);
+	} else {
+		list_del_init(&u->w.node);
+		if (u->op == CSPCHAN_IOC_ACQUIRE)
+			ch->nr_sendq--;
+		else
+			ch->nr_recvq--;
+	}
+	cspchan_uring_complete(ch, u, -ECANCELED);
+}
+
+static bool cspchan_uring_reap_channel(struct cspchan *ch, void *arg)
+{
+	struct cspchan_uring *u, *tmp;
+
+	mutex_lock(&ch->lock);
+	list_for_each_entry_safe(u, tmp, &ch->uring_parked, parked)
+		if (u->task->flags & PF_EXITING)
+			cspchan_uring_unpark(ch, u);
+	mutex_unlock(&ch->lock);
+	return true;
+}
+
+static void cspchan_uring_reap(struct work_struct *work)
+{
+	cspchan_for_each(cspchan_uring_reap_channel, NULL);
+	if (atomic_read(&cspchan_uring_nr_parked))
+		schedule_delayed_work(&cspchan_uring_reaper,
+				      msecs_to_jiffies(CSPCHAN_URING_REAP_MS));
+}
+
+static struct cspchan_uring *cspchan_uring_new(struct io_uring_cmd *cmd,
+					       u32 op)
+{
+	struct cspchan_uring *u = kzalloc(sizeof(*u), GFP_KERNEL);
+
+	if (!u)
+		return NULL;
+	cspchan_waiter_init(&u->w, NULL, 0);
+	u->w.uring = u;
+	u->cmd = cmd;
+	u->file = cmd->file;
+	u->ch = cmd->file->private_data;
+	u->op = op;
+	u->task = get_task_struct(current);
+	*(struct cspchan_uring **)cmd->pdu = u;
+	return u;
+}
+
+static void cspchan_uring_free(struct cspchan_uring *u)
+{
+	put_task_struct(u->task);
+	kfree(u);
+}
+
+static int cspchan_uring_acquire(struct cspchan *ch, struct cspchan_uring *u,
+				 struct cspchan_wakeups *wk)
+{
+	int slot;
+
+	if (!(u->file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	slot = cspchan_get_slot(ch, CSPCHAN_IO_NONBLOCK, NULL, wk);
+	if (slot >= 0) {
+		cspchan_hold(ch, slot, u->file, CSPCHAN_HELD_ACQUIRED);
+		return slot;
+	}
+	if (slot != -EAGAIN)
+		return slot;
+	list_add_tail(&u->w.node, &ch->sendq);
+	ch->nr_sendq++;
+	cspchan_uring_park(ch, u);
+	return -EIOCBQUEUED;
+}
+
+static int cspchan_uring_commit(struct cspchan *ch, struct cspchan_uring *u,
+				struct cspchan_wakeups *wk)
+{
+	ssize_t ret;
+
+	if (!(u->file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (!u->len)
+		return -EINVAL;
+	if (u->len > ch->msg_size)
+		return -EMSGSIZE;
+	ret = cspchan_check_held(ch, u->file, u->slot, CSPCHAN_HELD_ACQUIRED);
+	if (ret)
+		return ret;
+	u->slot = array_index_nospec(u->slot, ch->nr_slots);
+	cspchan_hold(ch, u->slot, NULL, CSPCHAN_HELD_NONE);
+	ret = cspchan_post_slot(ch, u->slot, u->len, CSPCHAN_IO_NONBLOCK,
+				NULL, wk);
+	if (ret != -EAGAIN) {
+		if (ret < 0)
+			cspchan_hold(ch, u->slot, u->file,
+				     CSPCHAN_HELD_ACQUIRED);
+		return ret;
+	}
+	/* Unbuffered with no receiver: offer it, complete when taken. */
+	cspchan_post_offer(ch, u->slot, u->len, &u->w);
+	cspchan_uring_park(ch, u);
+	return -EIOCBQUEUED;
+}
+
+static int cspchan_uring_take(struct cspchan *ch, struct cspchan_uring *u,
+			      struct cspchan_wakeups *wk)
+{
+	long ret;
+
+	if (!(u->file->f_mode & FMODE_READ))
+		return -EBADF;
+	ret = cspchan_zc_take_locked(ch, u->file, CSPCHAN_IO_NONBLOCK, NULL,
+				     wk, &u->taken);
+	if (ret != -EAGAIN)
+		return ret;
+	list_add_tail(&u->w.node, &ch->recvq);
+	ch->nr_recvq++;
+	cspchan_uring_park(ch, u);
+	return -EIOCBQUEUED;
+}
+
+/**
+ * cspchan_uring_cmd() - the handle's ->uring_cmd
+ * @cmd:	the command; cmd->cmd points at struct cspchan_uring_cmd in
+ *		the shared submission queue
+ * @issue_flags:	IO_URING_F_*
+ *
+ * Return: the result, or -EIOCBQUEUED when parked.  Never -EAGAIN, which
+ * would hand the command to an io-wq worker.
+ */
+int cspchan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
+{
+	const struct cspchan_uring_cmd *payload = cmd->cmd;
+	struct cspchan *ch = cmd->file->private_data;
+	struct cspchan_wakeups wk = { .nr = 0 };
+	struct cspchan_uring *u;
+	long ret;
+
+	switch (cmd->cmd_op) {
+	case CSPCHAN_IOC_RELEASE:
+		return cspchan_zc_release(cmd->file, READ_ONCE(payload->slot));
+	case CSPCHAN_IOC_ACQUIRE:
+	case CSPCHAN_IOC_COMMIT:
+	case CSPCHAN_IOC_TAKE:
+		break;
+	default:
+		return -ENOTTY;
+	}
+
+	u = cspchan_uring_new(cmd, cmd->cmd_op);
+	if (!u)
+		return -ENOMEM;
+	/* The payload is in memory userspace can change: read it once. */
+	u->slot = READ_ONCE(payload->slot);
+	u->len = READ_ONCE(payload->len);
+	u->info = READ_ONCE(payload->info);
+	if (u->op == CSPCHAN_IOC_TAKE &&
+	    !access_ok(u64_to_user_ptr(u->info), sizeof(u->taken))) {
+		cspchan_uring_free(u);
+		return -EFAULT;
+	}
+
+	mutex_lock(&ch->lock);
+	if (u->op == CSPCHAN_IOC_ACQUIRE)
+		ret = cspchan_uring_acquire(ch, u, &wk);
+	else if (u->op == CSPCHAN_IOC_COMMIT)
+		ret = cspchan_uring_commit(ch, u, &wk);
+	else
+		ret = cspchan_uring_take(ch, u, &wk);
+	cspchan_unlock_and_wake(ch, &wk);
+
+	if (ret == -EIOCBQUEUED)
+		return ret;
+	if (u->op == CSPCHAN_IOC_TAKE && ret > 0 &&
+	    copy_to_user(u64_to_user_ptr(u->info), &u->taken,
+			 sizeof(u->taken))) {
+		/* The slot stays with the handle and is freed with it. */
+		ret = -EFAULT;
+	}
+	cspchan_uring_free(u);
+	return ret;
+}
+
+/**
+ * cspchan_uring_exit() - module exit: the reaper must not run any more
+ */
+void cspchan_uring_exit(void)
+{
+	cancel_delayed_work_sync(&cspchan_uring_reaper);
+}

@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cspchan: zero-copy — slots held in place by a handle.
+ *
+ * The arena is mapped into the processes that use the channel.  A sender
+ * acquires a free slot (with the back-pressure of send), writes its
+ * payload in place and commits it with a length; a receiver takes the
+ * next message as a slot, reads it in place and releases it.  Ownership
+ * and lengths live only in the kernel (struct cspchan_slot): a handle may
+ * commit or release only the slots it holds, and the slots it still holds
+ * when it is released are freed, so a killed stage loses no capacity.
+ *
+ * Copy and zero-copy share the slots and the ring, so they interoperate on
+ * one channel: a written message can be taken in place, and a committed
+ * one read with read(2).
+ */
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/nospec.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "cspchan.h"
+
+/**
+ * cspchan_hold() - record that a handle holds a slot
+ * @ch:		the channel, locked
+ * @slot:	the slot
+ * @file:	the handle, or NULL to clear
+ * @how:	enum cspchan_held
+ */
+void cspchan_hold(struct cspchan *ch, u32 slot, struct file *file, u32 how)
+{
+	lockdep_assert_held(&ch->lock);
+	ch->slots[slot].owner = file;
+	ch->slots[slot].held = file ? how : CSPCHAN_HELD_NONE;
+}
+
+/**
+ * cspchan_check_held() - does this handle hold this slot?
+ * @ch:		the channel, locked
+ * @file:	the handle
+ * @slot:	an index from userspace
+ * @how:	the way it must be held, or CSPCHAN_HELD_NONE for either
+ *
+ * Return: 0, -EINVAL for an index out of range, -EPERM when the handle
+ * does not hold the slot (that way).
+ */
+int cspchan_check_held(struct cspchan *ch, struct file *file, u32 slot,
+		       u32 how)
+{
+	struct cspchan_slot *s;
+
+	lockdep_assert_held(&ch->lock);
+	if (slot >= ch->nr_slots)
+		return -EINVAL;
+	s = &ch->slots[array_index_nospec(slot, ch->nr_slots)];
+	if (s->owner != file || s->held == CSPCHAN_HELD_NONE)
+		return -EPERM;
+	if (how != CSPCHAN_HELD_NONE && s->held != how)
+		return -EPERM;
+	return 0;
+}
+
+static u64 cspchan_slot_offset(struct cspchan *ch, u32 slot)
+{
+	return (u64)slot * ch->slot_size;
+}
+
+static long cspchan_zc_acquire(struct file *file, struct cspchan_slot_req *req,
+			       unsigned int flags, const ktime_t *deadline)
+{
+	struct cspchan_wakeups wk = { .nr = 0 };
+	struct cspchan *ch = file->private_data;
+	int slot;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (mutex_lock_interruptible(&ch->lock))
+		return -ERESTARTSYS;
+	slot = cspchan_get_slot(ch, flags, deadline, &wk);
+	if (slot >= 0) {
+		cspchan_hold(ch, slot, file, CSPCHAN_HELD_ACQUIRED);
+		req->slot = slot;
+		req->offset = cspchan_slot_offset(ch, slot);
+	}
+	cspchan_unlock_and_wake(ch, &wk);
+	return slot;
+}
+
+static long cspchan_zc_commit(struct file *file, struct cspchan_slot_req *req,
+			      unsigned int flags, const ktime_t *deadline)
+{
+	struct cspchan_wakeups wk = { .nr = 0 };
+	struct cspchan *ch = file->private_data;
+	u32 slot = req->slot;
+	long ret;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (!req->len)
+		return -EINVAL;
+	if (req->len > ch->msg_size)
+		return -EMSGSIZE;
+	if (mutex_lock_interruptible(&ch->lock))
+		return -ERESTARTSYS;
+	ret = cspchan_check_held(ch, file, slot, CSPCHAN_HELD_ACQUIRED);
+	if (!ret) {
+		slot = array_index_nospec(slot, ch->nr_slots);
+		cspchan_hold(ch, slot, NULL, CSPCHAN_HELD_NONE);
+		ret = cspchan_post_slot(ch, slot, req->len, flags, deadline,
+					&wk);
+		if (ret < 0)	/* not sent: the handle still holds it */
+			cspchan_hold(ch, slot, file, CSPCHAN_HELD_ACQUIRED);
+	}
+	cspchan_unlock_and_wake(ch, &wk);
+	return ret;
+}
+
+/**
+ * cspchan_zc_take_locked() - take the next message's slot for a handle
+ * @ch:		the channel, locked
+ * @file:	the handle that will hold the slot
+ * @flags:	CSPCHAN_IO_*
+ * @deadline:	absolute time to give up; NULL: never
+ * @wk:		wake-ups to issue after unlocking
+ * @info:	filled in when a message was taken
+ *
+ * Return: the message length, 0 at end of stream, or -EAGAIN, -ETIMEDOUT,
+ * -EINTR/-ERESTARTSYS.
+ */
+long cspchan_zc_take_locked(struct cspchan *ch, struct file *file,
+			    unsigned int flags, const ktime_t *deadline,
+			    struct cspchan_wakeups *wk,
+			    struct cspchan_slot_info *info)
+{
+	struct cspchan_msgmeta meta;
+	bool handed;
+	u32 slot;
+	int ret;
+
+	ret = cspchan_next_msg(ch, flags, deadline, wk, &slot, &handed);
+	if (ret <= 0)
+		return ret;
+	cspchan_consume(ch, slot, handed, &meta, wk);
+	cspchan_hold(ch, slot, file, CSPCHAN_HELD_TAKEN);
+	memset(info, 0, sizeof(*info));
+	info->slot = slot;
+	info->len = ch->slots[slot].len;
+	info->offset = cspchan_slot_offset(ch, slot);
+	info->seq = meta.seq;
+	info->sent_ns = meta.sent_ns;
+	info->pid = meta.pid;
+	return info->len;
+}
+
+static long cspchan_zc_take(struct file *file, struct cspchan_slot_req *req,
+			    unsigned int flags, const ktime_t *deadline)
+{
+	struct cspchan_wakeups wk = { .nr = 0 };
+	struct cspchan *ch = file->private_data;
+	struct cspchan_slot_info info;
+	long ret;
+
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	if (mutex_lock_interruptible(&ch->lock))
+		return -ERESTARTSYS;
+	ret = cspchan_zc_take_locked(ch, file, flags, deadline, &wk, &info);
+	cspchan_unlock_and_wake(ch, &wk);
+	if (ret > 0) {
+		req->slot = info.slot;
+		req->len = info.len;
+		req->offset = info.offset;
+		req->seq = info.seq;
+		req->sent_ns = info.sent_ns;
+		req->pid = info.pid;
+	}
+	return ret;
+}
+
+/**
+ * cspchan_zc_release() - give back a slot the handle holds
+ * @file:	the handle
+ * @slot:	an index from userspace
+ *
+ * Return: 0, -EINVAL or -EPERM.
+ */
+long cspchan_zc_release(struct file *file, u32 slot)
+{
+	struct cspchan_wakeups wk = { .nr = 0 };
+	struct cspchan *ch = file->private_data;
+	long ret;
+
+	mutex_lock(&ch->lock);
+	ret = cspchan_check_held(ch, file, slot, CSPCHAN_HELD_NONE);
+	if (!ret) {
+		slot = array_index_nospec(slot, ch->nr_slots);
+		cspchan_hold(ch, slot, NULL, CSPCHAN_HELD_NONE);
+		cspchan_release_slot(ch, slot, &wk);
+	}
+	cspchan_unlock_and_wake(ch, &wk);
+	return ret;
+}
+
+/**
+ * cspchan_zc_ioctl() - CSPCHAN_IOC_ACQUIRE, _COMMIT, _TAKE, _RELEASE
+ * @file:	the handle
+ * @cmd:	the ioctl
+ * @ureq:	struct cspchan_slot_req from userspace
+ */
+long cspchan_zc_ioctl(struct file *file, unsigned int cmd,
+		      struct cspchan_slot_req __user *ureq)
+{
+	struct cspchan_slot_req req;
+	ktime_t deadline, *dl = NULL;
+	unsigned int flags = 0;
+	long ret;
+
+	if (copy_from_user(&req, ureq, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || req.reserved[0] || req.reserved[1])
+		return -EINVAL;
+	if ((file->f_flags & O_NONBLOCK) || !req.timeout_ns) {
+		flags = CSPCHAN_IO_NONBLOCK;
+	} else if (req.timeout_ns > 0) {
+		deadline = ktime_add_safe(ktime_get(),
+					  ns_to_ktime(req.timeout_ns));
+		dl = &deadline;
+	}
+
+	switch (cmd) {
+	case CSPCHAN_IOC_RELEASE:
+		return cspchan_zc_release(file, req.slot);
+	case CSPCHAN_IOC_COMMIT:
+		return cspchan_zc_commit(file, &req, flags, dl);
+	case CSPCHAN_IOC_ACQUIRE:
+		ret = cspchan_zc_acquire(file, &req, flags, dl);
+		break;
+	case CSPCHAN_IOC_TAKE:
+		/* Check now that the answer can be written back. */
+		if (copy_to_user(ureq, &req, sizeof(req)))
+			return -EFAULT;
+		ret = cspchan_zc_take(file, &req, flags, dl);
+		break;
+	default:
+		return -ENOTTY;
+	}
+	if (ret >= 0 && copy_to_user(ureq, &req, sizeof(req))) {
+		/* The slot is held by the handle; closing it frees the slot. */
+		return -EFAULT;
+	}
+	return ret;
+}
+
+/**
+ * cspchan_zc_mmap() - map the arena
+ * @file:	the handle
+ * @vma:	offset 0, at most the arena's size, MAP_SHARED
+ *
+ * Receive-only handles get a read-only mapping that cannot be made
+ * writable with mprotect().
+ */
+int cspchan_zc_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct cspchan *ch = file->private_data;
+
+	if (vma->vm_pgoff)
+		return -EINVAL;
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (!(file->f_mode & FMODE_WRITE)) {
+		if (vma->vm_flags & VM_WRITE)
+			return -EACCES;
+		vma->vm_flags &= ~VM_MAYWRITE;
+	}
+	/* Fails with -EINVAL if the mapping is larger than the arena. */
+	return remap_vmalloc_range(vma, ch->arena.vaddr, 0);
+}
+
+/**
+ * cspchan_zc_reclaim() - a handle is released: free the slots it holds
+ * @ch:		the channel
+ * @file:	the handle
+ */
+void cspchan_zc_reclaim(struct cspchan *ch, struct file *file)
+{
+	struct cspchan_wakeups wk = { .nr = 0 };
+	u32 i;
+
+	mutex_lock(&ch->lock);
+	for (i = 0; i < ch->nr_slots; i++) {
+		if (ch->slots[i].owner != file)
+			continue;
+		cspchan_hold(ch, i, NULL, CSPCHAN_HELD_NONE);
+		cspchan_release_slot(ch, i, &wk);
+	}
+	cspchan_unlock_and_wake(ch, &wk);
+}
