@@ -25,8 +25,16 @@ all: kmod lib selftests
 deps:
 	@$(TOP)/tools/install-deps
 
+# Module BTF (for tp_btf/fentry programs) needs the kernel's vmlinux, which
+# Debian's headers lack: tools/kdir-btf links the guest image's into a copy
+# of the headers tree.  NO_BTF=1, or any other KDIR, builds without it.
 kmod:
-	$(MAKE) -C kmod KDIR=$(KDIR)
+	@kdir=$(KDIR); extra=; \
+	if [ -z "$(NO_BTF)" ] && [ "$$kdir" = /usr/src/linux-headers-$(KVER) ] && \
+	   btfdir=$$($(TOP)/tools/kdir-btf $(KVER)); then \
+		kdir=$$btfdir; extra=RESOLVE_BTFIDS=/bin/true; \
+	fi; \
+	$(MAKE) -C kmod KDIR=$$kdir $$extra
 
 lib:
 	$(MAKE) -C lib O=$(B)/lib

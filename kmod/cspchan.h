@@ -286,7 +286,8 @@ ssize_t cspchan_recv_slot(struct cspchan *ch, u32 slot, bool handed,
 ssize_t cspchan_recv_iter(struct cspchan *ch, struct iov_iter *to,
 			  unsigned int flags, const ktime_t *deadline,
 			  struct cspchan_msgmeta *meta);
-bool cspchan_case_ready(struct cspchan *ch, bool send);
+bool cspchan_case_ready(struct cspchan *ch, bool send,
+			struct cspchan_sel *sel);
 void cspchan_park_select(struct cspchan *ch, struct cspchan_waiter *w,
 			 bool send);
 void cspchan_unpark_select(struct cspchan *ch, struct cspchan_waiter *w,

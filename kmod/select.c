@@ -159,11 +159,13 @@ static int cspchan_select_sleep(struct cspchan_sel *sel,
 	return ret;
 }
 
-/* Errors that mean "nothing was performed", as opposed to a case's result. */
+/*
+ * Errors that mean "nothing was performed": the select fails with them.
+ * A case's result is only bytes, 0 (end of stream) or -EPIPE.
+ */
 static bool cspchan_not_performed(ssize_t ret)
 {
-	return ret == -EAGAIN || ret == -ETIMEDOUT || ret == -EINTR ||
-	       ret == -ERESTARTSYS;
+	return ret < 0 && ret != -EPIPE;
 }
 
 /*
@@ -190,7 +192,7 @@ static long cspchan_select_wait(struct cspchan_sel_case *cases,
 			mutex_unlock(&c->ch->lock);
 			break;
 		}
-		if (cspchan_case_ready(c->ch, send)) {
+		if (cspchan_case_ready(c->ch, send, &sel)) {
 			if (atomic_cmpxchg(&sel.done, 0, 1) == 0)
 				commit = c;
 			mutex_unlock(&c->ch->lock);

@@ -133,13 +133,18 @@ static struct cspchan_waiter *cspchan_pop_waiter(struct list_head *queue,
 	return NULL;
 }
 
-/* Is a waiter on this queue still claimable?  (Lockless hint for select.) */
-static bool cspchan_has_live_waiter(struct list_head *queue)
+/*
+ * Is a waiter on this queue still claimable by someone other than @self
+ * (a select's own waiters never pair with each other)?  A hint for select:
+ * the claim decides.
+ */
+static bool cspchan_has_live_waiter(struct list_head *queue,
+				    struct cspchan_sel *self)
 {
 	struct cspchan_waiter *w;
 
 	list_for_each_entry(w, queue, node)
-		if (!w->sel || !atomic_read(&w->sel->done))
+		if (!w->sel || (w->sel != self && !atomic_read(&w->sel->done)))
 			return true;
 	return false;
 }
@@ -709,18 +714,19 @@ ssize_t cspchan_recv_iter(struct cspchan *ch, struct iov_iter *to,
  * cspchan_case_ready() - would this select case proceed without parking?
  * @ch:		the channel, locked
  * @send:	a send case (else a receive case)
+ * @sel:	the select asking; its own parked waiters do not count
  */
-bool cspchan_case_ready(struct cspchan *ch, bool send)
+bool cspchan_case_ready(struct cspchan *ch, bool send, struct cspchan_sel *sel)
 {
 	lockdep_assert_held(&ch->lock);
 	if (ch->shut)
 		return true;
 	if (!send)
 		return ch->queued ||
-		       cspchan_has_live_waiter(&ch->selsendq);
+		       cspchan_has_live_waiter(&ch->selsendq, sel);
 	if (cspchan_buffered(ch))
 		return ch->nr_free;
-	return cspchan_has_live_waiter(&ch->recvq);
+	return cspchan_has_live_waiter(&ch->recvq, sel);
 }
 
 /**
