@@ -10,6 +10,13 @@
  * Children never use ASSERT_*: it would longjmp into the harness inside
  * the child.  They check with CHILD_ASSERT, which logs and _exit()s with a
  * non-zero status, and the parent asserts the status with child_wait().
+ * Children are forked with fork_child(), which ties their life to the
+ * test's, and exit with _exit() so that no stdio buffer is flushed twice.
+ *
+ * Harness pitfall: ASSERT_*()/EXPECT_*() end in a for-loop that takes the
+ * next statement as an optional failure handler (for TH_LOG), so "if (c)
+ * EXPECT_EQ(...); else ..." does not compile and a bare { block } after
+ * one reads as its handler: brace the if, and avoid bare blocks.
  */
 #ifndef CSPCHAN_SELFTEST_COMMON_H
 #define CSPCHAN_SELFTEST_COMMON_H
