@@ -178,6 +178,8 @@ struct cspchan_wakeups {
  * @named:		reachable through the name table (guarded by the
  *			name table lock, read under either lock)
  * @send_handles:	open handles that may send (for auto-close)
+ * @autoclose_armed:	a message was sent, or two send-capable handles
+ *			were open at once: auto-close may now fire
  * @next_seq:		sequence number of the next delivered message
  * @sent:		messages delivered, total
  * @received:		messages taken by receivers, total
@@ -221,6 +223,7 @@ struct cspchan {
 	bool shut;
 	bool named;
 	unsigned int send_handles;
+	bool autoclose_armed;
 	u64 next_seq;
 	u64 sent;
 	u64 received;

@@ -435,6 +435,7 @@ ssize_t cspchan_post_slot(struct cspchan *ch, u32 slot, u32 len,
 	if (ch->shut)
 		return -EPIPE;
 	cspchan_stamp_sender(s, len);
+	ch->autoclose_armed = true;
 
 	if (cspchan_buffered(ch)) {
 		cspchan_stamp(ch, s);
@@ -848,7 +849,9 @@ void cspchan_handle_opened(struct cspchan *ch, bool can_send)
 	if (!can_send)
 		return;
 	mutex_lock(&ch->lock);
-	ch->send_handles++;
+	/* A second sender exists: auto-close now watches the senders. */
+	if (ch->send_handles++)
+		ch->autoclose_armed = true;
 	mutex_unlock(&ch->lock);
 }
 
@@ -856,6 +859,11 @@ void cspchan_handle_opened(struct cspchan *ch, bool can_send)
  * cspchan_handle_closed() - account a released handle; auto-close
  * @ch:		the channel
  * @can_send:	the handle could send
+ *
+ * Auto-close is armed once the channel has had a message sent or two
+ * send-capable handles at once, so that the handle of a process that only
+ * creates the channel (cspchan create --autoclose) does not shut it down
+ * when it exits.  See docs/design.md.
  */
 void cspchan_handle_closed(struct cspchan *ch, bool can_send)
 {
@@ -863,7 +871,7 @@ void cspchan_handle_closed(struct cspchan *ch, bool can_send)
 		return;
 	mutex_lock(&ch->lock);
 	if (--ch->send_handles == 0 && (ch->flags & CSPCHAN_AUTOCLOSE) &&
-	    !ch->shut) {
+	    ch->autoclose_armed && !ch->shut) {
 		__cspchan_shutdown(ch);
 		return;
 	}

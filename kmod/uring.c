@@ -18,6 +18,7 @@
  */
 #include <linux/io_uring.h>
 #include <linux/nospec.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -61,24 +62,28 @@ static atomic_t cspchan_uring_nr_parked = ATOMIC_INIT(0);
 static void cspchan_uring_reap(struct work_struct *work);
 static DECLARE_DELAYED_WORK(cspchan_uring_reaper, cspchan_uring_reap);
 
+/* TAKE could not tell userspace what it took: the message goes back first. */
+static long cspchan_uring_untake(struct cspchan_uring *u)
+{
+	struct cspchan_wakeups wk = { .nr = 0 };
+	struct cspchan *ch = u->ch;
+
+	mutex_lock(&ch->lock);
+	cspchan_hold(ch, u->taken.slot, NULL, CSPCHAN_HELD_NONE);
+	ch->received--;
+	cspchan_put_back(ch, u->taken.slot, &wk);
+	cspchan_unlock_and_wake(ch, &wk);
+	return -EFAULT;
+}
+
 static void cspchan_uring_done(struct io_uring_cmd *cmd, unsigned int flags)
 {
 	struct cspchan_uring *u = *(struct cspchan_uring **)cmd->pdu;
 	void __user *info = u64_to_user_ptr(u->info);
 
 	if (u->op == CSPCHAN_IOC_TAKE && u->res > 0 &&
-	    copy_to_user(info, &u->taken, sizeof(u->taken))) {
-		/* Nobody learnt of the message: it goes back first. */
-		struct cspchan_wakeups wk = { .nr = 0 };
-		struct cspchan *ch = u->ch;
-
-		mutex_lock(&ch->lock);
-		cspchan_hold(ch, u->taken.slot, NULL, CSPCHAN_HELD_NONE);
-		ch->received--;
-		cspchan_put_back(ch, u->taken.slot, &wk);
-		cspchan_unlock_and_wake(ch, &wk);
-		u->res = -EFAULT;
-	}
+	    copy_to_user(info, &u->taken, sizeof(u->taken)))
+		u->res = cspchan_uring_untake(u);
 	io_uring_cmd_done(cmd, u->res, 0, flags);
 	put_task_struct(u->task);
 	kfree(u);
@@ -168,13 +173,24 @@ static void cspchan_uring_unpark(struct cspchan *ch, struct cspchan_uring *u)
 	cspchan_uring_complete(ch, u, -ECANCELED);
 }
 
+/*
+ * The submitter is going away.  PF_EXITING alone is not enough: an SQPOLL
+ * thread waits for its requests before it starts to exit, so the exit of
+ * its thread group must count too.
+ */
+static bool cspchan_uring_owner_gone(struct task_struct *task)
+{
+	return (task->flags & PF_EXITING) ||
+	       (READ_ONCE(task->signal->flags) & SIGNAL_GROUP_EXIT);
+}
+
 static bool cspchan_uring_reap_channel(struct cspchan *ch, void *arg)
 {
 	struct cspchan_uring *u, *tmp;
 
 	mutex_lock(&ch->lock);
 	list_for_each_entry_safe(u, tmp, &ch->uring_parked, parked)
-		if (u->task->flags & PF_EXITING)
+		if (cspchan_uring_owner_gone(u->task))
 			cspchan_uring_unpark(ch, u);
 	mutex_unlock(&ch->lock);
 	return true;
@@ -333,10 +349,8 @@ int cspchan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 		return ret;
 	if (u->op == CSPCHAN_IOC_TAKE && ret > 0 &&
 	    copy_to_user(u64_to_user_ptr(u->info), &u->taken,
-			 sizeof(u->taken))) {
-		/* The slot stays with the handle and is freed with it. */
-		ret = -EFAULT;
-	}
+			 sizeof(u->taken)))
+		ret = cspchan_uring_untake(u);
 	cspchan_uring_free(u);
 	return ret;
 }

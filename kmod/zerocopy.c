@@ -267,7 +267,8 @@ int cspchan_zc_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (vma->vm_pgoff)
 		return -EINVAL;
-	if (!(vma->vm_flags & VM_SHARED))
+	/* do_mmap() drops VM_SHARED for files not open for writing. */
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	if (!(file->f_mode & FMODE_WRITE)) {
 		if (vma->vm_flags & VM_WRITE)

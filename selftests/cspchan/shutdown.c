@@ -283,6 +283,41 @@ TEST(no_autoclose_without_flag)
 	producer_dies(_metadata, 0);
 }
 
+/*
+ * Auto-close is armed by a send or by a second send-capable handle: a
+ * process that only creates the channel (cspchan create --autoclose) and
+ * exits does not shut it down; a producer that then sends and exits does.
+ */
+TEST(autoclose_not_fired_by_creator_alone)
+{
+	char name[CSPCHAN_NAME_MAX], buf[16];
+	int rw, rx, tx;
+
+	REQUIRE_CSPCHAN();
+	unique_name(name, "autoarm");
+	rw = chan_named(name, 4, 16, 0600, CSPCHAN_AUTOCLOSE);
+	ASSERT_LE(0, rw);
+	ASSERT_EQ(0, close(rw));
+	rx = cspchan_open(name, O_RDONLY);
+	ASSERT_LE(0, rx);
+	EXPECT_EQ(0U, chan_get(rx, STAT_SHUT));
+
+	tx = cspchan_open(name, O_WRONLY);
+	ASSERT_LE(0, tx);
+	ASSERT_EQ(0, close(tx));	/* opened and closed without sending */
+	EXPECT_EQ(0U, chan_get(rx, STAT_SHUT));
+
+	tx = cspchan_open(name, O_WRONLY);
+	ASSERT_LE(0, tx);
+	ASSERT_EQ(2, send_str(tx, "hi"));
+	ASSERT_EQ(0, close(tx));	/* the only sender, and it sent */
+	EXPECT_EQ(1U, chan_get(rx, STAT_SHUT));
+	ASSERT_EQ(2, recv_str(rx, buf, sizeof(buf)));
+	EXPECT_EQ(0, recv_str_timeout(rx, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, cspchan_unlink(name));
+	close(rx);
+}
+
 /* A consumer already blocked when the last sender goes away wakes with 0. */
 TEST(autoclose_wakes_blocked_receiver)
 {

@@ -1,0 +1,1190 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SPEC 6, io_uring, with liburing and the raw ABI: IORING_OP_READ/WRITE
+ * on a channel served by poll-driven retry (no io-wq worker), the slot
+ * operations as IORING_OP_URING_CMD (parked until they can complete, and
+ * completed by the channel's events: commit, release, a taker, shutdown),
+ * their errors (SPEC 8), and SPEC 3.11 for commands left parked by a
+ * process that exits or is killed: nothing stays pinned.
+ *
+ * Every test of the "ring" fixture runs twice: on a plain ring, and on an
+ * SQPOLL ring whose kernel thread picks up the batches (io_uring_submit
+ * only enters the kernel to wake it once it has gone idle) and whose
+ * completions are reaped by peeking at the completion ring, without
+ * io_uring_enter.
+ */
+#include "common.h"
+
+#include <dirent.h>
+#include <stddef.h>
+#include <liburing.h>
+
+/* ---- ring helpers ----------------------------------------------------------- */
+
+struct cqe_rec {
+	uint64_t ud;
+	int res;
+};
+
+static int uring_init(struct io_uring *ring, unsigned int entries, bool sqpoll)
+{
+	struct io_uring_params p;
+
+	memset(&p, 0, sizeof(p));
+	if (sqpoll) {
+		p.flags = IORING_SETUP_SQPOLL;
+		p.sq_thread_idle = 2000;	/* ms */
+	}
+	return io_uring_queue_init_params(entries, ring, &p);
+}
+
+static bool ring_sqpoll(const struct io_uring *ring)
+{
+	return ring->flags & IORING_SETUP_SQPOLL;
+}
+
+/*
+ * An IORING_OP_URING_CMD for the channel: @op is CSPCHAN_IOC_ACQUIRE,
+ * _COMMIT, _TAKE or _RELEASE; the 16-byte struct cspchan_uring_cmd goes
+ * into the SQE's command area (a plain 64-byte SQE has room for it).
+ */
+static void prep_chan_cmd(struct io_uring_sqe *sqe, int fd, uint32_t op, uint32_t slot,
+			  uint32_t len, const void *info, uint64_t ud)
+{
+	struct cspchan_uring_cmd c = {
+		.slot = slot,
+		.len = len,
+		.info = (uint64_t)(uintptr_t)info,
+	};
+
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
+	sqe->cmd_op = op;
+	memcpy((char *)sqe + offsetof(struct io_uring_sqe, cmd), &c, sizeof(c));
+	io_uring_sqe_set_data64(sqe, ud);
+}
+
+/* Queue one command; false if the submission queue is full. */
+static bool queue_cmd(struct io_uring *ring, int fd, uint32_t op, uint32_t slot,
+		      uint32_t len, const void *info, uint64_t ud)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	if (!sqe)
+		return false;
+	prep_chan_cmd(sqe, fd, op, slot, len, info, ud);
+	return true;
+}
+
+/*
+ * The next completion within @timeout_ms (at least 1): 1 with *@rec
+ * filled, 0 if none came, or -errno.
+ */
+static int next_cqe(struct io_uring *ring, struct cqe_rec *rec, int timeout_ms)
+{
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	if (ring_sqpoll(ring)) {
+		uint64_t start = now_ns();
+
+		for (;;) {
+			ret = io_uring_peek_cqe(ring, &cqe);
+			if (ret == 0)
+				break;
+			if (ret != -EAGAIN)
+				return ret;
+			if (ms_since(start) >= (uint64_t)timeout_ms)
+				return 0;
+			msleep(1);
+		}
+	} else {
+		struct __kernel_timespec ts = {
+			.tv_sec = timeout_ms / 1000,
+			.tv_nsec = (long long)(timeout_ms % 1000) * 1000000LL,
+		};
+
+		ret = io_uring_wait_cqe_timeout(ring, &cqe, &ts);
+		if (ret == -ETIME)
+			return 0;
+		if (ret)
+			return ret;
+	}
+	rec->ud = cqe->user_data;
+	rec->res = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	return 1;
+}
+
+/* Collect @n completions, each within WAIT_MS of the last; returns how many came. */
+static int collect(struct io_uring *ring, struct cqe_rec *recs, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (next_cqe(ring, &recs[i], WAIT_MS) != 1) {
+			fprintf(stderr, "# collect: only %d of %d completions\n", i, n);
+			break;
+		}
+	}
+	return i;
+}
+
+/* Nothing completes within @ms (at least 1). */
+static bool no_cqe(struct io_uring *ring, int ms)
+{
+	struct cqe_rec rec;
+	int ret = next_cqe(ring, &rec, ms);
+
+	if (ret == 1)
+		fprintf(stderr, "# unexpected completion: user_data %" PRIu64 " res %d\n",
+			rec.ud, rec.res);
+	return ret == 0;
+}
+
+/* Threads of this process named iou-wrk-* (io-wq workers). */
+static int iowq_workers(void)
+{
+	struct dirent *de;
+	char path[64], comm[32];
+	int n = 0;
+	DIR *d;
+
+	d = opendir("/proc/self/task");
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%.20s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && strncmp(comm, "iou-wrk", 7) == 0)
+			n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+/* /sys/module/cspchan/refcnt, or -1. */
+static int module_refcnt(void)
+{
+	FILE *f = fopen("/sys/module/cspchan/refcnt", "r");
+	int v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static int wait_refcnt(int want, int timeout_ms)
+{
+	uint64_t start = now_ns();
+	int v;
+
+	for (;;) {
+		v = module_refcnt();
+		if (v == want)
+			return 0;
+		if (ms_since(start) >= (uint64_t)timeout_ms)
+			break;
+		msleep(1);
+	}
+	fprintf(stderr, "# module refcnt is %d, expected %d within %d ms\n", v, want, timeout_ms);
+	return -1;
+}
+
+/*
+ * Reap @pid within @timeout_ms; its decoded status, or -1 if it did not
+ * terminate (it is then left alone: waiting for a process whose exit
+ * hangs would hang the test).
+ */
+static int reap_within(pid_t pid, int timeout_ms)
+{
+	uint64_t start = now_ns();
+	int status;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return decode_status(status);
+		if (r < 0)
+			return -1;
+		if (ms_since(start) >= (uint64_t)timeout_ms)
+			break;
+		msleep(1);
+	}
+	fprintf(stderr, "# child %d not reaped within %d ms\n", (int)pid, timeout_ms);
+	return -1;
+}
+
+/* The byte at @k of message @seed. */
+static inline uint8_t pattern(unsigned int seed, size_t k)
+{
+	return (uint8_t)(seed * 151u + k * 11u + 3u);
+}
+
+static void fill(void *p, size_t len, unsigned int seed)
+{
+	uint8_t *b = p;
+	size_t k;
+
+	for (k = 0; k < len; k++)
+		b[k] = pattern(seed, k);
+}
+
+static bool check(const void *p, size_t len, unsigned int seed)
+{
+	const uint8_t *b = p;
+	size_t k;
+
+	for (k = 0; k < len; k++)
+		if (b[k] != pattern(seed, k))
+			return false;
+	return true;
+}
+
+/* An address with nothing mapped at it. */
+static void *unmapped_address(void)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	munmap(p, pg);
+	return p;
+}
+
+TEST(feature_advertised)
+{
+	struct cspchan_features f;
+
+	REQUIRE_CSPCHAN();
+	ASSERT_EQ(0, chan_features(&f));
+	EXPECT_TRUE((f.features & CSPCHAN_FEAT_URING_CMD) != 0);
+	EXPECT_TRUE((f.features & CSPCHAN_FEAT_ZEROCOPY) != 0);
+}
+
+FIXTURE(ring) {
+	struct io_uring ring;
+	bool ready;
+};
+
+FIXTURE_VARIANT(ring) {
+	bool sqpoll;
+};
+
+FIXTURE_VARIANT_ADD(ring, plain) {
+	.sqpoll = false,
+};
+
+FIXTURE_VARIANT_ADD(ring, sqpoll) {
+	.sqpoll = true,
+};
+
+FIXTURE_SETUP(ring)
+{
+	REQUIRE_CSPCHAN();
+	self->ready = false;
+	ASSERT_EQ(0, uring_init(&self->ring, 128, variant->sqpoll));
+	self->ready = true;
+}
+
+FIXTURE_TEARDOWN(ring)
+{
+	if (self->ready)
+		io_uring_queue_exit(&self->ring);
+}
+
+/* ---- IORING_OP_READ / IORING_OP_WRITE ---------------------------------------- */
+
+#define RW_N		32
+#define RW_MSG		32
+
+static size_t rw_msg(char *buf, unsigned int i)
+{
+	return (size_t)snprintf(buf, RW_MSG, "msg-%02u-%.*s", i, (int)(i % 9), "abcdefghi");
+}
+
+/* The index in a message rw_msg() made, or -1. */
+static int rw_index(const char *buf, int len)
+{
+	char tmp[RW_MSG + 1];
+	unsigned int i;
+
+	if (len <= 0 || len > RW_MSG)
+		return -1;
+	memcpy(tmp, buf, len);
+	tmp[len] = '\0';
+	if (sscanf(tmp, "msg-%02u-", &i) != 1 || i >= RW_N)
+		return -1;
+	return (int)i;
+}
+
+/*
+ * 32 reads submitted on an empty channel wait (by poll, not in io-wq);
+ * 32 writes then complete all of them, in FIFO order.
+ */
+TEST_F(ring, rw_reads_before_writes)
+{
+	char rbuf[RW_N][RW_MSG], wbuf[RW_N][RW_MSG];
+	struct cqe_rec recs[2 * RW_N];
+	size_t wlen[RW_N];
+	bool seen[RW_N] = { false };
+	struct io_uring_sqe *sqe;
+	int ch, i, next = 0, writes = 0;
+
+	ch = chan_new(RW_N, RW_MSG);
+	ASSERT_LE(0, ch);
+
+	for (i = 0; i < RW_N; i++) {
+		sqe = io_uring_get_sqe(&self->ring);
+		ASSERT_NE(NULL, sqe);
+		io_uring_prep_read(sqe, ch, rbuf[i], RW_MSG, 0);
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	ASSERT_EQ(RW_N, io_uring_submit(&self->ring));
+	EXPECT_TRUE(no_cqe(&self->ring, SETTLE_MS));
+	EXPECT_EQ(0, iowq_workers());
+	EXPECT_EQ(0U, chan_get(ch, STAT_DEPTH));
+
+	for (i = 0; i < RW_N; i++) {
+		wlen[i] = rw_msg(wbuf[i], i);
+		sqe = io_uring_get_sqe(&self->ring);
+		ASSERT_NE(NULL, sqe);
+		io_uring_prep_write(sqe, ch, wbuf[i], wlen[i], 0);
+		io_uring_sqe_set_data64(sqe, 1000 + i);
+	}
+	ASSERT_EQ(RW_N, io_uring_submit(&self->ring));
+	ASSERT_EQ(2 * RW_N, collect(&self->ring, recs, 2 * RW_N));
+	EXPECT_TRUE(no_cqe(&self->ring, 1));
+	EXPECT_EQ(0, iowq_workers());
+
+	for (i = 0; i < 2 * RW_N; i++) {
+		int idx;
+
+		if (recs[i].ud >= 1000) {
+			ASSERT_GT((uint64_t)1000 + RW_N, recs[i].ud);
+			EXPECT_EQ((int)wlen[recs[i].ud - 1000], recs[i].res);
+			writes++;
+			continue;
+		}
+		ASSERT_GT((uint64_t)RW_N, recs[i].ud);
+		idx = rw_index(rbuf[recs[i].ud], recs[i].res);
+		ASSERT_LE(0, idx);
+		EXPECT_FALSE(seen[idx]);
+		seen[idx] = true;
+		/* Reads complete in the order the messages were sent. */
+		EXPECT_EQ(next, idx);
+		EXPECT_EQ((int)wlen[idx], recs[i].res);
+		EXPECT_EQ(0, memcmp(rbuf[recs[i].ud], wbuf[idx], wlen[idx]));
+		next++;
+	}
+	EXPECT_EQ(RW_N, writes);
+	EXPECT_EQ(RW_N, next);
+	EXPECT_EQ(0U, chan_get(ch, STAT_DEPTH));
+	EXPECT_EQ((uint64_t)RW_N, chan_get(ch, STAT_SENT));
+	EXPECT_EQ((uint64_t)RW_N, chan_get(ch, STAT_RECEIVED));
+	close(ch);
+}
+
+/*
+ * 32 writes on a channel of capacity 4: four complete, the others wait
+ * for room (by poll, not in io-wq); 32 reads then drain everything, and
+ * the messages come out in the order the writes completed.
+ */
+TEST_F(ring, rw_writes_before_reads)
+{
+	char rbuf[RW_N][RW_MSG], wbuf[RW_N][RW_MSG];
+	struct cqe_rec recs[2 * RW_N];
+	int worder[RW_N], rorder[RW_N];
+	size_t wlen[RW_N];
+	bool seen[RW_N] = { false };
+	struct io_uring_sqe *sqe;
+	int ch, i, nw = 0, nr = 0;
+
+	ch = chan_new(4, RW_MSG);
+	ASSERT_LE(0, ch);
+
+	for (i = 0; i < RW_N; i++) {
+		wlen[i] = rw_msg(wbuf[i], i);
+		sqe = io_uring_get_sqe(&self->ring);
+		ASSERT_NE(NULL, sqe);
+		io_uring_prep_write(sqe, ch, wbuf[i], wlen[i], 0);
+		io_uring_sqe_set_data64(sqe, 1000 + i);
+	}
+	ASSERT_EQ(RW_N, io_uring_submit(&self->ring));
+	ASSERT_EQ(4, collect(&self->ring, recs, 4));
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(1000U + i, recs[i].ud);
+		EXPECT_EQ((int)wlen[i], recs[i].res);
+		worder[nw++] = i;
+	}
+	EXPECT_TRUE(no_cqe(&self->ring, SETTLE_MS));
+	EXPECT_EQ(4U, chan_get(ch, STAT_DEPTH));
+	EXPECT_EQ(4U, chan_get(ch, STAT_SENT));
+	EXPECT_EQ(0, iowq_workers());
+
+	for (i = 0; i < RW_N; i++) {
+		sqe = io_uring_get_sqe(&self->ring);
+		ASSERT_NE(NULL, sqe);
+		io_uring_prep_read(sqe, ch, rbuf[i], RW_MSG, 0);
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	ASSERT_EQ(RW_N, io_uring_submit(&self->ring));
+	ASSERT_EQ(2 * RW_N - 4, collect(&self->ring, recs + 4, 2 * RW_N - 4));
+	EXPECT_TRUE(no_cqe(&self->ring, 1));
+	EXPECT_EQ(0, iowq_workers());
+
+	for (i = 4; i < 2 * RW_N; i++) {
+		int idx;
+
+		if (recs[i].ud >= 1000) {
+			ASSERT_GT((uint64_t)1000 + RW_N, recs[i].ud);
+			EXPECT_EQ((int)wlen[recs[i].ud - 1000], recs[i].res);
+			ASSERT_GT(RW_N, nw);
+			worder[nw++] = (int)(recs[i].ud - 1000);
+			continue;
+		}
+		ASSERT_GT((uint64_t)RW_N, recs[i].ud);
+		idx = rw_index(rbuf[recs[i].ud], recs[i].res);
+		ASSERT_LE(0, idx);
+		EXPECT_FALSE(seen[idx]);
+		seen[idx] = true;
+		EXPECT_EQ((int)wlen[idx], recs[i].res);
+		EXPECT_EQ(0, memcmp(rbuf[recs[i].ud], wbuf[idx], wlen[idx]));
+		ASSERT_GT(RW_N, nr);
+		rorder[nr++] = idx;
+	}
+	ASSERT_EQ(RW_N, nw);
+	ASSERT_EQ(RW_N, nr);
+	/* FIFO: messages are read in the order their writes completed. */
+	for (i = 0; i < RW_N; i++)
+		EXPECT_EQ(worder[i], rorder[i]);
+	EXPECT_EQ(0U, chan_get(ch, STAT_DEPTH));
+	EXPECT_EQ((uint64_t)RW_N, chan_get(ch, STAT_RECEIVED));
+	close(ch);
+}
+
+/* ---- slot commands ------------------------------------------------------------ */
+
+#define TB_N	8
+
+/*
+ * A batch of TAKEs parks on an empty channel; a batch of ACQUIREs and one
+ * of COMMITs (all through the ring) completes them, in arrival order, with
+ * the slot's place and metadata in struct cspchan_slot_info; a batch of
+ * RELEASEs frees the slots.
+ */
+TEST_F(ring, take_batch_completed_by_commits)
+{
+	struct cspchan_slot_info infos[TB_N];
+	struct cqe_rec recs[2 * TB_N];
+	struct cspchan_slot_req req;
+	struct cspchan_info info;
+	uint32_t slot[TB_N];
+	bool used[TB_N] = { false };
+	uint64_t t0, t1;
+	uint8_t *map;
+	int ch, i, takes = 0, commits = 0;
+
+	ch = chan_new(TB_N, 256);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(0, chan_info(ch, &info));
+	ASSERT_EQ((uint32_t)TB_N, info.nr_slots);
+	map = zc_map(ch, PROT_READ | PROT_WRITE, &info);
+	ASSERT_NE(NULL, map);
+	memset(infos, 0xee, sizeof(infos));
+
+	for (i = 0; i < TB_N; i++)
+		ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_TAKE, 0, 0, &infos[i], i));
+	ASSERT_EQ(TB_N, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, TB_N));
+	EXPECT_TRUE(no_cqe(&self->ring, SETTLE_MS));
+
+	for (i = 0; i < TB_N; i++)
+		ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_ACQUIRE, 0, 0, NULL, 100 + i));
+	ASSERT_EQ(TB_N, io_uring_submit(&self->ring));
+	ASSERT_EQ(TB_N, collect(&self->ring, recs, TB_N));
+	for (i = 0; i < TB_N; i++) {
+		int j = (int)recs[i].ud - 100;
+
+		ASSERT_LE(0, j);
+		ASSERT_GT(TB_N, j);
+		ASSERT_LE(0, recs[i].res);
+		ASSERT_GT(TB_N, recs[i].res);
+		EXPECT_FALSE(used[recs[i].res]);
+		used[recs[i].res] = true;
+		slot[j] = (uint32_t)recs[i].res;
+	}
+	/* Acquired is not sent: the takers still wait. */
+	EXPECT_EQ((uint64_t)TB_N, chan_get(ch, STAT_RECEIVERS_WAITING));
+	EXPECT_EQ(0U, chan_get(ch, STAT_SENT));
+	EXPECT_TRUE(no_cqe(&self->ring, SETTLE_MS));
+
+	for (i = 0; i < TB_N; i++)
+		fill(map + (size_t)slot[i] * info.slot_size, 10 + i * 29, i);
+	t0 = now_ns();
+	for (i = 0; i < TB_N; i++)
+		ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_COMMIT, slot[i], 10 + i * 29,
+				      NULL, 200 + i));
+	ASSERT_EQ(TB_N, io_uring_submit(&self->ring));
+	ASSERT_EQ(2 * TB_N, collect(&self->ring, recs, 2 * TB_N));
+	t1 = now_ns();
+	for (i = 0; i < 2 * TB_N; i++) {
+		const struct cspchan_slot_info *si;
+		int k;
+
+		if (recs[i].ud >= 200) {
+			k = (int)recs[i].ud - 200;
+			ASSERT_GT(TB_N, k);
+			EXPECT_EQ(10 + k * 29, recs[i].res);
+			commits++;
+			continue;
+		}
+		k = (int)recs[i].ud;
+		ASSERT_GT(TB_N, k);
+		si = &infos[k];
+		/* The k-th parked TAKE gets the k-th committed message. */
+		EXPECT_EQ(10 + k * 29, recs[i].res);
+		EXPECT_EQ((uint32_t)recs[i].res, si->len);
+		EXPECT_EQ(slot[k], si->slot);
+		EXPECT_EQ((uint64_t)si->slot * info.slot_size, si->offset);
+		EXPECT_EQ((uint64_t)k, si->seq);
+		EXPECT_EQ((uint32_t)getpid(), si->pid);
+		EXPECT_LE(t0, si->sent_ns);
+		EXPECT_GE(t1, si->sent_ns);
+		ASSERT_LE(si->offset + si->len, info.arena_size);
+		EXPECT_TRUE(check(map + si->offset, si->len, k));
+		takes++;
+	}
+	EXPECT_EQ(TB_N, takes);
+	EXPECT_EQ(TB_N, commits);
+	EXPECT_EQ(0U, chan_get(ch, STAT_RECEIVERS_WAITING));
+	EXPECT_EQ(0U, chan_get(ch, STAT_DEPTH));
+	EXPECT_EQ((uint64_t)TB_N, chan_get(ch, STAT_SENT));
+	EXPECT_EQ((uint64_t)TB_N, chan_get(ch, STAT_RECEIVED));
+	EXPECT_EQ(0, iowq_workers());
+
+	/* Taken slots are held until released: nothing can be acquired. */
+	EXPECT_EQ(-EAGAIN, zc_acquire(ch, 0, &req));
+	for (i = 0; i < TB_N; i++)
+		ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_RELEASE, infos[i].slot, 0,
+				      NULL, 300 + i));
+	ASSERT_EQ(TB_N, io_uring_submit(&self->ring));
+	ASSERT_EQ(TB_N, collect(&self->ring, recs, TB_N));
+	for (i = 0; i < TB_N; i++) {
+		EXPECT_LE(300U, recs[i].ud);
+		EXPECT_EQ(0, recs[i].res);
+	}
+	for (i = 0; i < TB_N; i++)
+		EXPECT_LE(0, zc_acquire(ch, 0, &req));
+	EXPECT_EQ(-EAGAIN, zc_acquire(ch, 0, &req));
+	munmap(map, info.arena_size);
+	close(ch);
+}
+
+/* A TAKE finds a queued message at once: it completes without parking. */
+TEST_F(ring, take_queued_completes_at_once)
+{
+	struct cspchan_slot_info si;
+	struct cspchan_info info;
+	struct cqe_rec rec;
+	uint8_t *map;
+	int ch;
+
+	ch = chan_new(2, 64);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(0, chan_info(ch, &info));
+	map = zc_map(ch, PROT_READ, &info);
+	ASSERT_NE(NULL, map);
+	ASSERT_EQ(6, send_str(ch, "queued"));
+	memset(&si, 0xee, sizeof(si));
+
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_TAKE, 0, 0, &si, 7));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+	EXPECT_EQ(7U, rec.ud);
+	EXPECT_EQ(6, rec.res);
+	EXPECT_EQ(6U, si.len);
+	EXPECT_EQ(0U, si.seq);
+	EXPECT_EQ((uint64_t)si.slot * info.slot_size, si.offset);
+	EXPECT_EQ(0, memcmp(map + si.offset, "queued", 6));
+	EXPECT_EQ(0U, chan_get(ch, STAT_RECEIVERS_WAITING));
+	EXPECT_EQ(0, zc_release(ch, si.slot));
+	munmap(map, info.arena_size);
+	close(ch);
+}
+
+/*
+ * An ACQUIRE on a full channel parks; a taken (not yet released) slot
+ * does not complete it, its release does, and the slot is then owned by
+ * the handle the command was issued on.  Freeing a slot by read(2)
+ * completes one too.
+ */
+TEST_F(ring, acquire_parked_until_slot_freed)
+{
+	struct cspchan_slot_req req;
+	struct cspchan_info info;
+	struct cqe_rec rec;
+	char buf[16];
+	uint8_t *map;
+	int ch;
+
+	ch = chan_new(2, 16);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(0, chan_info(ch, &info));
+	map = zc_map(ch, PROT_READ | PROT_WRITE, &info);
+	ASSERT_NE(NULL, map);
+	ASSERT_EQ(2, send_str(ch, "m0"));
+	ASSERT_EQ(2, send_str(ch, "m1"));
+
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_ACQUIRE, 0, 0, NULL, 1));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, wait_stat(ch, STAT_SENDERS_WAITING, 1));
+	EXPECT_TRUE(no_cqe(&self->ring, SETTLE_MS));
+
+	ASSERT_EQ(2, zc_take(ch, 0, &req));
+	EXPECT_TRUE(no_cqe(&self->ring, SETTLE_MS));
+	EXPECT_EQ(1U, chan_get(ch, STAT_SENDERS_WAITING));
+
+	ASSERT_EQ(0, zc_release(ch, req.slot));
+	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+	EXPECT_EQ(1U, rec.ud);
+	EXPECT_EQ((int)req.slot, rec.res);
+	EXPECT_EQ(0U, chan_get(ch, STAT_SENDERS_WAITING));
+	EXPECT_EQ(-EAGAIN, zc_acquire(ch, 0, &req));
+
+	/* The granted slot is the handle's: commit it with the ioctl. */
+	memcpy(map + (size_t)rec.res * info.slot_size, "ring", 4);
+	EXPECT_EQ(4, zc_commit(ch, rec.res, 4));
+
+	/* Full again (m1, ring): a parked ACQUIRE completes on read(2). */
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_ACQUIRE, 0, 0, NULL, 2));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, wait_stat(ch, STAT_SENDERS_WAITING, 1));
+	ASSERT_EQ(2, recv_str(ch, buf, sizeof(buf)));
+	EXPECT_STREQ("m1", buf);
+	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+	EXPECT_EQ(2U, rec.ud);
+	ASSERT_LE(0, rec.res);
+	EXPECT_GT((int)info.nr_slots, rec.res);
+	ASSERT_EQ(4, recv_str(ch, buf, sizeof(buf)));
+	EXPECT_STREQ("ring", buf);
+	EXPECT_EQ(0, zc_release(ch, rec.res));
+	munmap(map, info.arena_size);
+	close(ch);
+}
+
+/*
+ * Unbuffered: a COMMIT parks until a receiver takes the message, whether
+ * by read(2) or by a TAKE through the same ring.
+ */
+TEST_F(ring, commit_parked_on_unbuffered)
+{
+	struct cspchan_slot_info si;
+	struct cspchan_info info;
+	struct cqe_rec recs[2];
+	char buf[64];
+	uint8_t *map;
+	int ch, i, slot;
+
+	ch = chan_new(0, 64);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(0, chan_info(ch, &info));
+	map = zc_map(ch, PROT_READ | PROT_WRITE, &info);
+	ASSERT_NE(NULL, map);
+
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_ACQUIRE, 0, 0, NULL, 1));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, collect(&self->ring, recs, 1));
+	slot = recs[0].res;
+	ASSERT_LE(0, slot);
+	ASSERT_GT((int)info.nr_slots, slot);
+	fill(map + (size_t)slot * info.slot_size, 50, 1);
+
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_COMMIT, slot, 50, NULL, 2));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, wait_stat(ch, STAT_SENDERS_WAITING, 1));
+	EXPECT_TRUE(no_cqe(&self->ring, SETTLE_MS));
+	EXPECT_EQ(0U, chan_get(ch, STAT_DEPTH));
+	EXPECT_EQ(0U, chan_get(ch, STAT_SENT));
+
+	ASSERT_EQ(50, read(ch, buf, sizeof(buf)));
+	EXPECT_TRUE(check(buf, 50, 1));
+	ASSERT_EQ(1, collect(&self->ring, recs, 1));
+	EXPECT_EQ(2U, recs[0].ud);
+	EXPECT_EQ(50, recs[0].res);
+	EXPECT_EQ(1U, chan_get(ch, STAT_SENT));
+	EXPECT_EQ(0U, chan_get(ch, STAT_SENDERS_WAITING));
+
+	/* Both ends in the ring: a parked COMMIT, then a TAKE. */
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_ACQUIRE, 0, 0, NULL, 3));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, collect(&self->ring, recs, 1));
+	slot = recs[0].res;
+	ASSERT_LE(0, slot);
+	fill(map + (size_t)slot * info.slot_size, 64, 2);
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_COMMIT, slot, 64, NULL, 4));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, wait_stat(ch, STAT_SENDERS_WAITING, 1));
+	EXPECT_TRUE(no_cqe(&self->ring, SETTLE_MS));
+	memset(&si, 0xee, sizeof(si));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_TAKE, 0, 0, &si, 5));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(2, collect(&self->ring, recs, 2));
+	for (i = 0; i < 2; i++) {
+		if (recs[i].ud == 4) {
+			EXPECT_EQ(64, recs[i].res);
+		} else {
+			EXPECT_EQ(5U, recs[i].ud);
+			EXPECT_EQ(64, recs[i].res);
+		}
+	}
+	EXPECT_EQ((uint32_t)slot, si.slot);
+	EXPECT_EQ(64U, si.len);
+	EXPECT_EQ(1U, si.seq);
+	EXPECT_TRUE(check(map + si.offset, 64, 2));
+	EXPECT_EQ(0, zc_release(ch, si.slot));
+	EXPECT_EQ(2U, chan_get(ch, STAT_SENT));
+	EXPECT_EQ(2U, chan_get(ch, STAT_RECEIVED));
+	munmap(map, info.arena_size);
+	close(ch);
+}
+
+TEST_F(ring, release_command)
+{
+	struct cspchan_slot_req req;
+	struct cspchan_slot_info si;
+	struct cspchan_info info;
+	struct cqe_rec rec;
+	int ch, i;
+
+	ch = chan_new(2, 16);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(0, chan_info(ch, &info));
+
+	/* An acquired slot. */
+	ASSERT_LE(0, zc_acquire(ch, 0, &req));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_RELEASE, req.slot, 0, NULL, 1));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+	EXPECT_EQ(0, rec.res);
+	/* Twice. */
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_RELEASE, req.slot, 0, NULL, 2));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+	EXPECT_EQ(-EPERM, rec.res);
+	/* Out of range. */
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_RELEASE, info.nr_slots, 0, NULL, 3));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+	EXPECT_EQ(-EINVAL, rec.res);
+
+	/* A taken slot, taken through the ring too. */
+	ASSERT_EQ(1, send_str(ch, "t"));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_TAKE, 0, 0, &si, 4));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+	ASSERT_EQ(1, rec.res);
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_RELEASE, si.slot, 0, NULL, 5));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+	EXPECT_EQ(5U, rec.ud);
+	EXPECT_EQ(0, rec.res);
+
+	/* Everything is free. */
+	for (i = 0; i < 2; i++)
+		EXPECT_LE(0, zc_acquire(ch, 0, &req));
+	EXPECT_EQ(-EAGAIN, zc_acquire(ch, 0, &req));
+	close(ch);
+}
+
+/* Errors come back in cqe->res and change nothing (SPEC 8). */
+TEST_F(ring, bad_commands)
+{
+	const uint32_t unknown[] = { 0, CSPCHAN_IOC_STAT, CSPCHAN_IOC_SEND, CSPCHAN_IOC_SHUTDOWN,
+				     0xdeadbeef };
+	struct cspchan_slot_req req;
+	struct cspchan_slot_info si;
+	char name[CSPCHAN_NAME_MAX], buf[16];
+	struct cspchan_info info;
+	struct cqe_rec rec;
+	unsigned int i;
+	int ch, ro, wo;
+
+	unique_name(name, "ur-bad");
+	ch = chan_named(name, 2, 16, 0600, 0);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(0, chan_info(ch, &info));
+	ro = cspchan_open(name, O_RDONLY);
+	ASSERT_LE(0, ro);
+	wo = cspchan_open(name, O_WRONLY);
+	ASSERT_LE(0, wo);
+
+	for (i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+		ASSERT_TRUE(queue_cmd(&self->ring, ch, unknown[i], 0, 0, NULL, i));
+		ASSERT_EQ(1, io_uring_submit(&self->ring));
+		ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+		EXPECT_EQ(i, rec.ud);
+		EXPECT_EQ(-ENOTTY, rec.res);
+	}
+	EXPECT_EQ(0U, chan_get(ch, STAT_SHUT));
+
+	/* COMMIT of a slot the handle does not own, or out of range. */
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_COMMIT, 0, 1, NULL, 10));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_COMMIT, info.nr_slots, 1, NULL, 11));
+	ASSERT_EQ(2, io_uring_submit(&self->ring));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+		EXPECT_EQ(rec.ud == 10 ? -EPERM : -EINVAL, rec.res);
+	}
+
+	/* Owned by another handle of the channel. */
+	ASSERT_LE(0, zc_acquire(wo, 0, &req));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_COMMIT, req.slot, 1, NULL, 12));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+	EXPECT_EQ(-EPERM, rec.res);
+	EXPECT_EQ(0, zc_release(wo, req.slot));
+
+	/* Owned, but a bad length: the handle keeps the slot. */
+	ASSERT_LE(0, zc_acquire(ch, 0, &req));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_COMMIT, req.slot, 0, NULL, 13));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+	EXPECT_EQ(-EINVAL, rec.res);
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_COMMIT, req.slot, 17, NULL, 14));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+	EXPECT_EQ(-EMSGSIZE, rec.res);
+	EXPECT_EQ(0U, chan_get(ch, STAT_SENT));
+	EXPECT_EQ(0U, chan_get(ch, STAT_DEPTH));
+	EXPECT_EQ(0, zc_release(ch, req.slot));
+
+	/* Wrong access mode. */
+	ASSERT_TRUE(queue_cmd(&self->ring, ro, CSPCHAN_IOC_ACQUIRE, 0, 0, NULL, 20));
+	ASSERT_TRUE(queue_cmd(&self->ring, ro, CSPCHAN_IOC_COMMIT, 0, 1, NULL, 21));
+	ASSERT_TRUE(queue_cmd(&self->ring, wo, CSPCHAN_IOC_TAKE, 0, 0, &si, 22));
+	ASSERT_EQ(3, io_uring_submit(&self->ring));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+		EXPECT_LE(20U, rec.ud);
+		EXPECT_EQ(-EBADF, rec.res);
+	}
+	EXPECT_TRUE(no_cqe(&self->ring, 1));
+	EXPECT_EQ(0U, chan_get(ch, STAT_SENDERS_WAITING));
+	EXPECT_EQ(0U, chan_get(ch, STAT_RECEIVERS_WAITING));
+
+	/* Every slot is free and the channel works. */
+	ASSERT_LE(0, zc_acquire(ch, 0, &req));
+	ASSERT_LE(0, zc_acquire(ch, 0, &req));
+	EXPECT_EQ(-EAGAIN, zc_acquire(ch, 0, &req));
+	close(ch);
+	ch = cspchan_open(name, O_RDWR);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(2, send_str(ch, "ok"));
+	ASSERT_EQ(2, recv_str(ro, buf, sizeof(buf)));
+	EXPECT_STREQ("ok", buf);
+	close(wo);
+	close(ro);
+	close(ch);
+	cspchan_unlink(name);
+}
+
+/*
+ * A TAKE whose info cannot be written: -EFAULT, and the message is not
+ * lost — it stays first in the channel.  Here the message is already
+ * queued, so the TAKE is served at submission.
+ */
+TEST_F(ring, take_bad_info_queued)
+{
+	struct cqe_rec rec;
+	char buf[16];
+	void *bad;
+	int ch;
+
+	bad = unmapped_address();
+	ASSERT_NE(NULL, bad);
+	ch = chan_new(2, 16);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(8, send_str(ch, "precious"));
+
+	/* A kernel address is refused before anything happens. */
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_TAKE, 0, 0,
+			      (void *)(uintptr_t)0xffff888000000000ULL, 1));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+	EXPECT_EQ(-EFAULT, rec.res);
+	EXPECT_EQ(1U, chan_get(ch, STAT_DEPTH));
+
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_TAKE, 0, 0, bad, 2));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+	EXPECT_EQ(2U, rec.ud);
+	EXPECT_EQ(-EFAULT, rec.res);
+
+	EXPECT_EQ(1U, chan_get(ch, STAT_DEPTH));
+	EXPECT_EQ(0U, chan_get(ch, STAT_RECEIVED));
+	ASSERT_EQ(8, recv_str_timeout(ch, buf, sizeof(buf), 0));
+	EXPECT_STREQ("precious", buf);
+	close(ch);
+}
+
+/* The same with the TAKE parked first: the message goes back to the channel. */
+TEST_F(ring, take_bad_info_parked)
+{
+	struct cqe_rec rec;
+	char buf[16];
+	void *bad;
+	int ch;
+
+	bad = unmapped_address();
+	ASSERT_NE(NULL, bad);
+	ch = chan_new(2, 16);
+	ASSERT_LE(0, ch);
+
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_TAKE, 0, 0, bad, 1));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, 1));
+	ASSERT_EQ(8, send_str(ch, "precious"));
+	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+	EXPECT_EQ(-EFAULT, rec.res);
+
+	EXPECT_EQ(0U, chan_get(ch, STAT_RECEIVERS_WAITING));
+	EXPECT_EQ(1U, chan_get(ch, STAT_DEPTH));
+	EXPECT_EQ(0U, chan_get(ch, STAT_RECEIVED));
+	ASSERT_EQ(8, recv_str_timeout(ch, buf, sizeof(buf), 0));
+	EXPECT_STREQ("precious", buf);
+	EXPECT_EQ(1U, chan_get(ch, STAT_RECEIVED));
+	close(ch);
+}
+
+/*
+ * Shutdown completes parked commands: TAKEs with 0 (end of stream),
+ * ACQUIREs with -EPIPE, and an unbuffered COMMIT with -EPIPE, the slot
+ * staying with the handle.
+ */
+TEST_F(ring, shutdown_completes_parked)
+{
+	struct cspchan_slot_info si[3];
+	struct cspchan_slot_req req;
+	struct cqe_rec recs[6];
+	char buf[16];
+	int empty, full, unbuf, i, slot;
+
+	empty = chan_new(2, 16);
+	ASSERT_LE(0, empty);
+	full = chan_new(1, 16);
+	ASSERT_LE(0, full);
+	unbuf = chan_new(0, 16);
+	ASSERT_LE(0, unbuf);
+	ASSERT_EQ(4, send_str(full, "full"));
+	slot = (int)zc_acquire(unbuf, 0, &req);
+	ASSERT_LE(0, slot);
+
+	for (i = 0; i < 3; i++)
+		ASSERT_TRUE(queue_cmd(&self->ring, empty, CSPCHAN_IOC_TAKE, 0, 0, &si[i], 10 + i));
+	for (i = 0; i < 2; i++)
+		ASSERT_TRUE(queue_cmd(&self->ring, full, CSPCHAN_IOC_ACQUIRE, 0, 0, NULL, 20 + i));
+	ASSERT_TRUE(queue_cmd(&self->ring, unbuf, CSPCHAN_IOC_COMMIT, slot, 3, NULL, 30));
+	ASSERT_EQ(6, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, wait_stat(empty, STAT_RECEIVERS_WAITING, 3));
+	ASSERT_EQ(0, wait_stat(full, STAT_SENDERS_WAITING, 2));
+	ASSERT_EQ(0, wait_stat(unbuf, STAT_SENDERS_WAITING, 1));
+	EXPECT_TRUE(no_cqe(&self->ring, SETTLE_MS));
+
+	ASSERT_EQ(0, cspchan_shutdown(empty));
+	ASSERT_EQ(3, collect(&self->ring, recs, 3));
+	for (i = 0; i < 3; i++) {
+		EXPECT_LE(10U, recs[i].ud);
+		EXPECT_GT(13U, recs[i].ud);
+		EXPECT_EQ(0, recs[i].res);
+	}
+	ASSERT_EQ(0, cspchan_shutdown(full));
+	ASSERT_EQ(2, collect(&self->ring, recs, 2));
+	for (i = 0; i < 2; i++) {
+		EXPECT_LE(20U, recs[i].ud);
+		EXPECT_GT(22U, recs[i].ud);
+		EXPECT_EQ(-EPIPE, recs[i].res);
+	}
+	ASSERT_EQ(0, cspchan_shutdown(unbuf));
+	ASSERT_EQ(1, collect(&self->ring, recs, 1));
+	EXPECT_EQ(30U, recs[0].ud);
+	EXPECT_EQ(-EPIPE, recs[0].res);
+	EXPECT_TRUE(no_cqe(&self->ring, 1));
+
+	EXPECT_EQ(0U, chan_get(empty, STAT_RECEIVERS_WAITING));
+	EXPECT_EQ(0U, chan_get(full, STAT_SENDERS_WAITING));
+	EXPECT_EQ(0U, chan_get(unbuf, STAT_SENDERS_WAITING));
+	EXPECT_EQ(0U, chan_get(unbuf, STAT_SENT));
+	EXPECT_EQ(0, zc_release(unbuf, slot));
+	/* The full channel drains, then ends. */
+	ASSERT_EQ(4, recv_str(full, buf, sizeof(buf)));
+	EXPECT_STREQ("full", buf);
+	EXPECT_EQ(0, recv_str(full, buf, sizeof(buf)));
+	/* Commands issued after shutdown finish at once. */
+	ASSERT_TRUE(queue_cmd(&self->ring, empty, CSPCHAN_IOC_TAKE, 0, 0, &si[0], 40));
+	ASSERT_TRUE(queue_cmd(&self->ring, full, CSPCHAN_IOC_ACQUIRE, 0, 0, NULL, 41));
+	ASSERT_EQ(2, io_uring_submit(&self->ring));
+	ASSERT_EQ(2, collect(&self->ring, recs, 2));
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(recs[i].ud == 40 ? 0 : -EPIPE, recs[i].res);
+	close(unbuf);
+	close(full);
+	close(empty);
+}
+
+/* ---- a process exits with commands parked (SPEC 3.11, SPEC 6) ------------------ */
+
+#define PX_TAKES	4
+
+FIXTURE(parked_exit) {
+	char take_name[CSPCHAN_NAME_MAX];
+	char acq_name[CSPCHAN_NAME_MAX];
+	int takech;		/* empty: the child's TAKEs park */
+	int acqch;		/* full: the child's ACQUIRE parks */
+	int *ready;
+	pid_t pid;
+};
+
+FIXTURE_VARIANT(parked_exit) {
+	bool sqpoll;
+	bool kill;		/* SIGKILL, else _exit() */
+};
+
+FIXTURE_VARIANT_ADD(parked_exit, exit_plain) {
+	.sqpoll = false,
+	.kill = false,
+};
+
+FIXTURE_VARIANT_ADD(parked_exit, kill_plain) {
+	.sqpoll = false,
+	.kill = true,
+};
+
+FIXTURE_VARIANT_ADD(parked_exit, exit_sqpoll) {
+	.sqpoll = true,
+	.kill = false,
+};
+
+FIXTURE_VARIANT_ADD(parked_exit, kill_sqpoll) {
+	.sqpoll = true,
+	.kill = true,
+};
+
+FIXTURE_SETUP(parked_exit)
+{
+	REQUIRE_CSPCHAN();
+	self->pid = -1;
+	self->ready = shared_alloc(sizeof(int));
+	ASSERT_NE(NULL, self->ready);
+	unique_name(self->take_name, "ur-exit-take");
+	unique_name(self->acq_name, "ur-exit-acq");
+	self->takech = chan_named(self->take_name, 4, 64, 0600, 0);
+	ASSERT_LE(0, self->takech);
+	self->acqch = chan_named(self->acq_name, 1, 64, 0600, 0);
+	ASSERT_LE(0, self->acqch);
+	ASSERT_EQ(4, send_str(self->acqch, "full"));
+}
+
+FIXTURE_TEARDOWN(parked_exit)
+{
+	close(self->acqch);
+	close(self->takech);
+	cspchan_unlink(self->acq_name);
+	cspchan_unlink(self->take_name);
+}
+
+/*
+ * The child opens the channels by name (handles of its own), sets up its
+ * own ring, parks four TAKEs and one ACQUIRE, and exits or is killed.
+ * Within a second the commands are gone from the channels, its handles are
+ * released (the module's reference count is back to what it was), and the
+ * channels work: the cancelled commands took nothing.
+ */
+TEST_F(parked_exit, nothing_stays_pinned)
+{
+	int idle, during, status, remaining;
+	uint64_t start;
+	char buf[16];
+	struct cspchan_slot_req req;
+	pid_t pid;
+
+	idle = module_refcnt();
+	ASSERT_LE(0, idle);
+
+	pid = fork_child();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct cspchan_slot_info si[PX_TAKES];
+		struct io_uring ring;
+		int ht, ha, i;
+
+		ht = cspchan_open(self->take_name, O_RDWR);
+		CHILD_ASSERT(ht >= 0);
+		ha = cspchan_open(self->acq_name, O_RDWR);
+		CHILD_ASSERT(ha >= 0);
+		CHILD_ASSERT(uring_init(&ring, 16, variant->sqpoll) == 0);
+		for (i = 0; i < PX_TAKES; i++)
+			CHILD_ASSERT(queue_cmd(&ring, ht, CSPCHAN_IOC_TAKE, 0, 0, &si[i], i));
+		CHILD_ASSERT(queue_cmd(&ring, ha, CSPCHAN_IOC_ACQUIRE, 0, 0, NULL, 10));
+		CHILD_ASSERT(io_uring_submit(&ring) == PX_TAKES + 1);
+		CHILD_ASSERT(wait_stat(ht, STAT_RECEIVERS_WAITING, PX_TAKES) == 0);
+		CHILD_ASSERT(wait_stat(ha, STAT_SENDERS_WAITING, 1) == 0);
+		__atomic_store_n(self->ready, 1, __ATOMIC_SEQ_CST);
+		if (!variant->kill)
+			_exit(0);
+		for (;;)
+			pause();
+	}
+	self->pid = pid;
+	ASSERT_EQ(1, wait_counter(self->ready, 1));
+	EXPECT_EQ((uint64_t)PX_TAKES, chan_get(self->takech, STAT_RECEIVERS_WAITING));
+	EXPECT_EQ(1U, chan_get(self->acqch, STAT_SENDERS_WAITING));
+	during = module_refcnt();
+	EXPECT_LT(idle, during);
+
+	if (variant->kill)
+		ASSERT_EQ(0, kill(pid, SIGKILL));
+	/* Carry on if it is not reaped: what stays pinned is the point. */
+	status = reap_within(pid, WAIT_MS);
+	EXPECT_EQ(variant->kill ? 256 + SIGKILL : 0, status);
+
+	start = now_ns();
+	EXPECT_EQ(0, wait_stat_ms(self->takech, STAT_RECEIVERS_WAITING, 0, 1000));
+	remaining = 1000 - (int)ms_since(start);
+	EXPECT_EQ(0, wait_stat_ms(self->acqch, STAT_SENDERS_WAITING, 0,
+				  remaining > 1 ? remaining : 1));
+	remaining = 1000 - (int)ms_since(start);
+	EXPECT_EQ(0, wait_refcnt(idle, remaining > 1 ? remaining : 1));
+	/* What follows would race with commands still parked. */
+	ASSERT_EQ(0U, chan_get(self->takech, STAT_RECEIVERS_WAITING));
+	ASSERT_EQ(0U, chan_get(self->acqch, STAT_SENDERS_WAITING));
+
+	/* The empty channel: nothing was received, a message stays queued. */
+	EXPECT_EQ(0U, chan_get(self->takech, STAT_RECEIVED));
+	ASSERT_EQ(5, send_str(self->takech, "after"));
+	EXPECT_EQ(1U, chan_get(self->takech, STAT_DEPTH));
+	ASSERT_EQ(5, zc_take(self->takech, 0, &req));
+	EXPECT_EQ(0, zc_release(self->takech, req.slot));
+	ASSERT_EQ(5, send_str(self->takech, "again"));
+	ASSERT_EQ(5, recv_str_timeout(self->takech, buf, sizeof(buf), 0));
+	EXPECT_STREQ("again", buf);
+
+	/* The full channel: its message is there, and freeing it frees one slot. */
+	ASSERT_EQ(4, recv_str_timeout(self->acqch, buf, sizeof(buf), 0));
+	EXPECT_STREQ("full", buf);
+	ASSERT_LE(0, zc_acquire(self->acqch, 0, &req));
+	EXPECT_EQ(-EAGAIN, zc_acquire(self->acqch, 0, &req));
+}
+
+TEST_HARNESS_MAIN
