@@ -6,6 +6,7 @@
 #   make check      install what is missing, build, run host checks and the
 #                   guest test suite; ends with "N passed, N failed"
 #   make demo       the cross-process pipeline demo in the guest
+#   make bench      cspchan against pipes, sockets, mqueue, a shm ring
 #   make install    library, headers, pkg-config file, man pages, tools
 #                   (DESTDIR, PREFIX); make modules_install for the module
 #
@@ -20,7 +21,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 export KDIR PREFIX DESTDIR
 
-all: kmod lib selftests
+all: kmod lib selftests tools examples
 
 deps:
 	@$(TOP)/tools/install-deps
@@ -41,6 +42,15 @@ lib:
 
 selftests: lib
 	$(MAKE) -C selftests O=$(B)/selftests
+	$(MAKE) -C selftests/observability O=$(B)/selftests/observability
+
+# cspchan-top's vmlinux.h comes from the guest kernel, which kmod fetches.
+tools: lib kmod
+	$(MAKE) -C tools/cspchan O=$(B)/tools
+	$(MAKE) -C tools/cspchan-top O=$(B)/tools/cspchan-top
+
+examples: lib
+	$(MAKE) -C examples/pipeline O=$(B)/examples/pipeline
 
 check: deps
 	@$(TOP)/tools/check
@@ -48,8 +58,12 @@ check: deps
 demo: deps
 	@$(TOP)/tools/demo
 
-install: lib
+bench: deps
+	@$(TOP)/bench/run
+
+install: lib tools
 	$(MAKE) -C lib O=$(B)/lib install
+	$(MAKE) -C tools/cspchan O=$(B)/tools install
 
 modules_install: kmod
 	$(MAKE) -C $(KDIR) M=$(TOP)/kmod modules_install
@@ -58,4 +72,4 @@ clean:
 	$(MAKE) -C kmod clean KDIR=$(KDIR)
 	rm -rf $(B)/lib $(B)/selftests $(B)/vm-out
 
-.PHONY: all deps kmod lib selftests check demo install modules_install clean
+.PHONY: all deps kmod lib selftests tools examples check demo bench install modules_install clean

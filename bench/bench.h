@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cspchan-bench: shared definitions.
+ *
+ * A *transport* is one way of moving messages between processes (a
+ * cspchan channel, a pipe, a POSIX message queue, ...).  It is an entry in
+ * the table in transports.c, described by struct transport: a handful of
+ * operations on a struct bchan, one instance of that transport (one queue
+ * of messages) created by the parent before it forks the processes that
+ * use it.  A *workload* (workloads.c) is a pattern of processes and
+ * messages; it only ever calls the operations below, so a new transport
+ * (io_uring, zero-copy, ...) is a new table entry and nothing else.
+ *
+ * The message format is fixed: the first 8 bytes carry a sequence number
+ * (producer index << 48 | counter), the last 8 bytes its complement (when
+ * the message has room), so that receivers check order, loss, duplicates
+ * and torn messages cheaply.  SEQ_STOP ends a stream.
+ */
+#ifndef CSPCHAN_BENCH_H
+#define CSPCHAN_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define BENCH_DEPTH_DEFAULT	64	/* queue depth for every transport */
+#define BENCH_MAX_PROCS		16	/* processes in one workload */
+#define BENCH_MAX_REPS		64
+#define BENCH_MAX_BATCH		32	/* messages per send_many/recv_many */
+
+#define SEQ_STOP	UINT64_MAX
+#define SEQ_PROD_SHIFT	48
+#define SEQ_COUNT_MASK	((UINT64_C(1) << SEQ_PROD_SHIFT) - 1)
+
+/* What a process does with a bchan (struct transport.attach). */
+#define ROLE_SEND	(1U << 0)
+#define ROLE_RECV	(1U << 1)
+
+/* struct transport.caps */
+#define TC_MPMC		(1U << 0)	/* many processes may send and receive on one instance */
+#define TC_UNBUFFERED	(1U << 1)	/* depth 0: a send completes when a receiver took it */
+
+/*
+ * struct transport.kind: what the transport is, for the README's targets.
+ * A target names the kind it judges (e.g. "io_uring batched, 64 B msg/s");
+ * peers are what cspchan is compared with.
+ */
+enum transport_kind {
+	TK_PEER,	/* a facility cspchan is measured against */
+	TK_COPY,	/* cspchan, read/write copy path */
+	TK_URING,	/* cspchan through io_uring, batched */
+	TK_ZEROCOPY,	/* cspchan, messages in the mmapped arena */
+};
+
+/*
+ * One instance of a transport: one queue of messages between processes.
+ * Created in the parent (create), inherited by fork, so after the fork
+ * every process has its own copy of this structure: the fields are
+ * per-process state from then on (attach may fill priv).
+ */
+struct bchan {
+	const struct transport *t;
+	size_t msg_size;	/* every message has exactly this size */
+	unsigned int depth;	/* in: wanted; out (create): what the instance holds */
+	int fd[2];		/* transport's descriptors ([0] receive, [1] send), -1 if unused */
+	long handle;		/* e.g. the mqd_t */
+	void *shm;		/* shared mapping, if any */
+	size_t shm_len;
+	void *priv;		/* per-process state, from attach */
+	uint64_t local[4];	/* per-process scratch (e.g. cached ring indices) */
+	char note[96];		/* how depth was obtained, limits hit, ... ("" if nothing) */
+};
+
+/*
+ * The transport table entry.  Every operation returns >= 0 on success and
+ * -errno on failure unless said otherwise.  Only name, create, destroy and
+ * one way of sending and receiving (send/recv, or the zero-copy four) are
+ * required.
+ */
+struct transport {
+	const char *name;	/* short, for the table and --only: "cspchan", "mqueue", ... */
+	const char *desc;	/* one line */
+	enum transport_kind kind;
+	unsigned int caps;	/* TC_* */
+	size_t max_msg;		/* largest message with message semantics; 0: no limit */
+	size_t max_mpmc_msg;	/* largest message for TC_MPMC; 0: max_msg */
+
+	/*
+	 * Can it run here at all?  0, or -errno with a reason in why (the
+	 * rows are then listed as skipped).  Called once.  Optional.
+	 */
+	int (*available)(char *why, size_t whylen);
+
+	/*
+	 * Create one instance for c->msg_size-byte messages and a queue of
+	 * c->depth messages (0 only with TC_UNBUFFERED), before the fork.
+	 * Set c->depth to what the instance really holds, and c->note when
+	 * that differs from what was asked or needs explaining.  Return
+	 * -EOPNOTSUPP (reason in c->note) to skip the row.
+	 */
+	int (*create)(struct bchan *c);
+	/* In each process after the fork, before the start.  Optional. */
+	int (*attach)(struct bchan *c, unsigned int roles);
+	/* In each process before it exits.  Optional. */
+	void (*detach)(struct bchan *c);
+	/* In the parent, after every process using the instance is gone. */
+	void (*destroy)(struct bchan *c);
+
+	/* Copy path: send or receive one whole message, blocking. */
+	int (*send)(struct bchan *c, const void *msg, size_t len);
+	ssize_t (*recv)(struct bchan *c, void *buf, size_t len);	/* its length */
+
+	/*
+	 * Batched copy path, optional: send all n messages (each c->msg_size
+	 * bytes), or receive between 1 and n of them (returns how many, and
+	 * each one's length in lens[]).  Used by the throughput workloads
+	 * instead of send/recv when present.
+	 */
+	int (*send_many)(struct bchan *c, void *const msgs[], unsigned int n);
+	int (*recv_many)(struct bchan *c, void *const bufs[], size_t lens[],
+			 unsigned int n);
+
+	/*
+	 * Zero-copy path, optional; when acquire is set the workloads use
+	 * these four instead of send/recv.  acquire returns a place for a
+	 * message of len bytes (blocking for a free one) and commit sends
+	 * it; take returns the next message in place (blocking) with its
+	 * length and release gives its place back.  NULL with errno set on
+	 * failure.
+	 */
+	void *(*acquire)(struct bchan *c, size_t len);
+	int (*commit)(struct bchan *c, void *slot, size_t len);
+	const void *(*take)(struct bchan *c, size_t *len);
+	int (*release)(struct bchan *c, const void *slot);
+};
+
+extern const struct transport *const bench_transports[];
+extern const unsigned int bench_nr_transports;
+
+/* Transports (one file each). */
+extern const struct transport transport_cspchan;
+extern const struct transport transport_mqueue;
+extern const struct transport transport_pipe;
+extern const struct transport transport_pipe_pkt;
+extern const struct transport transport_seqpacket;
+extern const struct transport transport_shmring;
+extern const struct transport transport_shmring_zc;
+
+/* Workloads (workloads.c). */
+enum workload_kind {
+	WK_STREAM,	/* producers -> consumers, as fast as possible */
+	WK_PINGPONG,	/* round trips between two processes */
+	WK_WAKEUP,	/* one message at a time to a receiver that sleeps */
+	WK_SOLO,	/* one process sends a message and receives it back */
+};
+
+struct workload {
+	const char *id;		/* "tput-64", ... (row names are id/transport) */
+	const char *title;	/* for the table */
+	enum workload_kind kind;
+	size_t msg_size;
+	unsigned int producers, consumers;
+	bool unbuffered;	/* depth 0 */
+	bool one_cpu;		/* all its processes on one CPU, whatever --pin says */
+	unsigned int need_caps;	/* TC_* the transport must have */
+	const char *only;	/* only this transport, or NULL */
+	const char *ref;	/* workload whose rows the ratios compare with; NULL: itself */
+};
+
+extern const struct workload bench_workloads[];
+extern const unsigned int bench_nr_workloads;
+
+/* Where the processes of a workload run (--pin). */
+enum { PIN_NONE, PIN_SPREAD, PIN_SAME };
+
+/* Run-wide settings (main.c). */
+struct bench_opts {
+	unsigned int reps;
+	double rep_seconds;	/* wall time of one repetition */
+	double warmup_seconds;	/* 0: no warm-up */
+	unsigned int depth;
+	unsigned int wakeup_max;	/* messages in one wake-up repetition, at most */
+	bool touch;		/* write and check every payload byte */
+	int pin;		/* PIN_* */
+	bool quick;
+	int verbose;
+};
+extern struct bench_opts bench_opts;
+
+/* The outcome of one repetition (workloads.c). */
+struct rep_result {
+	double value;		/* msg/s (stream), p50 us (ping-pong), wake-ups/msg */
+	double value2;		/* p99 us (ping-pong) */
+	double csw_per_msg;	/* receivers' voluntary context switches per message */
+	uint64_t msgs;		/* messages received */
+	unsigned int depth;
+	char note[96];
+};
+
+/*
+ * Run one repetition of workload w over transport t for `seconds`.
+ * Return 0, -EOPNOTSUPP (skipped: reason in why) or another -errno
+ * (failed: reason in why).
+ */
+int run_rep(const struct workload *w, const struct transport *t,
+	    double seconds, struct rep_result *res, char *why, size_t whylen);
+
+/* Helpers (util.c). */
+static inline uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int futex_wait(void *uaddr, uint32_t val, const struct timespec *timeout);
+int futex_wake(void *uaddr, int n);
+void msg_stamp(void *msg, size_t len, uint64_t seq, bool touch);
+/* The message's sequence number; false if it is torn or the wrong length. */
+bool msg_check(const void *msg, size_t len, size_t want, uint64_t *seq, bool touch);
+int write_sysctl(const char *path, long value, long *old);
+long read_sysctl(const char *path);
+void bench_tune_system(unsigned int depth, size_t max_msg);
+void bench_restore_system(void);
+
+/* Rows: one workload over one transport (main.c), and what they measured. */
+enum row_status {
+	ROW_UNSELECTED,	/* not asked for (--only) */
+	ROW_OK,
+	ROW_SKIPPED,	/* the transport cannot do it here (why) */
+	ROW_FAILED,	/* it ran and went wrong (why) */
+};
+
+struct metric {
+	const char *name;	/* "msg/s", "rtt p50", "rtt p99", "wakeups/msg" */
+	const char *unit;	/* "msg/s", "us", "" */
+	bool higher_better;
+	unsigned int n;		/* repetitions */
+	double v[BENCH_MAX_REPS];
+	double median, min, max, q1, q3;
+	double vs_mqueue, vs_pipe;	/* relative to the reference rows (metric_ratio); NAN: none */
+};
+
+#define ROW_MAX_METRICS	2
+
+struct row {
+	const struct workload *w;
+	const struct transport *t;
+	enum row_status status;
+	char why[160];
+	unsigned int depth;
+	char note[96];
+	unsigned int nr_metrics;
+	struct metric m[ROW_MAX_METRICS];
+	double csw[BENCH_MAX_REPS];	/* receivers' voluntary switches per message */
+	double csw_median;		/* NAN when not measured */
+	uint64_t msgs;			/* messages moved, all repetitions */
+};
+
+extern struct row *bench_rows;
+extern unsigned int bench_nr_rows;
+
+struct row *find_row(const char *workload, const char *transport);
+double metric_ratio(const struct row *r, const struct row *ref, unsigned int k);
+const char *kind_name(enum transport_kind kind);
+
+/* report.c */
+void report_table(FILE *f);
+void report_csv(FILE *f);
+void report_json(FILE *f, const char *started, double elapsed);
+/* Print the targets met and not met; return how many are not met. */
+unsigned int report_targets(FILE *f);
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+#endif /* CSPCHAN_BENCH_H */

@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cspchan-bench: the results — aligned table, CSV, JSON, and the targets
+ * of README.md.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+/* --- Targets ------------------------------------------------------------------ */
+
+struct target_cond {
+	const char *ref;	/* transport compared with; NULL: an absolute bound */
+	double bound;
+	bool at_most;		/* ratio (or value) <= bound; else >= */
+};
+
+struct target {
+	const char *what;
+	const char *goal;
+	enum transport_kind kind;	/* transports it judges */
+	const char *workload;
+	const char *metric;
+	struct target_cond cond[2];
+};
+
+/* The table of README.md, in its order. */
+static const struct target targets[] = {
+	{ "copy path, 64 B, 1->1 msg/s", ">= 1.2x mqueue, >= 2x seqpacket",
+	  TK_COPY, "tput-64", "msg/s",
+	  { { "mqueue", 1.2, false }, { "seqpacket", 2.0, false } } },
+	{ "io_uring batched, 64 B msg/s", ">= 3x mqueue",
+	  TK_URING, "tput-64", "msg/s", { { "mqueue", 3.0, false } } },
+	{ "zero-copy, 64 KiB bytes/s", ">= 3x pipe",
+	  TK_ZEROCOPY, "tput-64k", "msg/s", { { "pipe", 3.0, false } } },
+	{ "ping-pong p50 round trip, 64 B", "<= 1.1x pipe",
+	  TK_COPY, "pingpong-64", "rtt p50", { { "pipe", 1.1, true } } },
+	{ "ping-pong p50 round trip, 64 B, one CPU", "<= 1.1x pipe",
+	  TK_COPY, "pingpong-64-1cpu", "rtt p50", { { "pipe", 1.1, true } } },
+	{ "4->4 MPMC, 64 B msg/s", ">= 1.0x mqueue 4->4",
+	  TK_COPY, "mpmc-64", "msg/s", { { "mqueue", 1.0, false } } },
+	{ "wake-ups per message, blocked receiver", "<= 1.05",
+	  TK_COPY, "wakeup-64", "wakeups/msg", { { NULL, 1.05, true } } },
+};
+
+enum verdict { V_MET, V_NOT_MET, V_NA, V_NO_ROW };
+
+static const char * const verdict_name[] = {
+	[V_MET] = "met", [V_NOT_MET] = "NOT MET", [V_NA] = "n/a", [V_NO_ROW] = "no row",
+};
+
+struct target_result {
+	const struct target *tg;
+	const struct row *row;		/* NULL: no row of that kind */
+	enum verdict verdict;
+	double value[2];		/* ratio (or value) per condition; NAN if unknown */
+	char detail[200];
+};
+
+static const struct metric *row_metric(const struct row *r, const char *name)
+{
+	unsigned int k;
+
+	if (!r || r->status != ROW_OK)
+		return NULL;
+	for (k = 0; k < r->nr_metrics; k++)
+		if (!strcmp(r->m[k].name, name) && r->m[k].n)
+			return &r->m[k];
+	return NULL;
+}
+
+static void judge(const struct target *tg, const struct row *r,
+		  struct target_result *res)
+{
+	const struct metric *m = row_metric(r, tg->metric);
+	size_t len = 0;
+	unsigned int c, k = 0;
+	bool all = true;
+
+	res->tg = tg;
+	res->row = r;
+	res->value[0] = res->value[1] = NAN;
+	res->detail[0] = '\0';
+	if (!m) {
+		res->verdict = V_NA;
+		snprintf(res->detail, sizeof(res->detail), "%s: row %s", r->t->name,
+			 r->status == ROW_UNSELECTED ? "not run" :
+			 r->status == ROW_SKIPPED ? "skipped" : "failed");
+		return;
+	}
+	k = (unsigned int)(m - r->m);
+	len = (size_t)snprintf(res->detail, sizeof(res->detail), "%s", r->t->name);
+	for (c = 0; c < ARRAY_SIZE(tg->cond) && (tg->cond[c].ref || tg->cond[c].bound); c++) {
+		const struct target_cond *tc = &tg->cond[c];
+		double v;
+
+		if (tc->ref) {
+			v = metric_ratio(r, find_row(tg->workload, tc->ref), k);
+			if (isnan(v)) {
+				res->verdict = V_NA;
+				snprintf(res->detail + len, sizeof(res->detail) - len,
+					 " (no %s row to compare with)", tc->ref);
+				return;
+			}
+		} else {
+			v = m->median;
+		}
+		res->value[c] = v;
+		if (tc->at_most ? !(v <= tc->bound) : !(v >= tc->bound))
+			all = false;
+		if (len < sizeof(res->detail))
+			len += (size_t)snprintf(res->detail + len, sizeof(res->detail) - len,
+						tc->ref ? "%s %.2fx %s" : "%s %.3f",
+						c ? "," : "", v, tc->ref ? tc->ref : "");
+	}
+	res->verdict = all ? V_MET : V_NOT_MET;
+}
+
+/* Results for every target: one per row of the judged kind, or one "no row". */
+static unsigned int evaluate_targets(struct target_result *out, unsigned int max)
+{
+	unsigned int n = 0, i, j;
+	bool any;
+
+	for (i = 0; i < ARRAY_SIZE(targets) && n < max; i++) {
+		const struct target *tg = &targets[i];
+
+		any = false;
+		for (j = 0; j < bench_nr_rows && n < max; j++) {
+			const struct row *r = &bench_rows[j];
+
+			if (strcmp(r->w->id, tg->workload) || r->t->kind != tg->kind ||
+			    r->status == ROW_UNSELECTED)
+				continue;
+			judge(tg, r, &out[n++]);
+			any = true;
+		}
+		if (!any && n < max) {
+			out[n] = (struct target_result){ .tg = tg, .verdict = V_NO_ROW,
+							 .value = { NAN, NAN } };
+			snprintf(out[n].detail, sizeof(out[n].detail), "no %s transport %s",
+				 kind_name(tg->kind),
+				 tg->kind == TK_COPY ? "row was run" : "yet");
+			n++;
+		}
+	}
+	return n;
+}
+
+unsigned int report_targets(FILE *f)
+{
+	struct target_result res[64];
+	unsigned int n, i, unmet = 0;
+
+	n = evaluate_targets(res, ARRAY_SIZE(res));
+	fprintf(f, "\nTargets (bench/README.md):\n");
+	for (i = 0; i < n; i++) {
+		char what[96];
+
+		snprintf(what, sizeof(what), "%s %s", res[i].tg->what, res[i].tg->goal);
+		fprintf(f, "  %-8s %-60s %s\n", verdict_name[res[i].verdict], what,
+			res[i].detail);
+		if (res[i].verdict == V_NOT_MET)
+			unmet++;
+	}
+	return unmet;
+}
+
+static const char *pin_name(int pin)
+{
+	return pin == PIN_SPREAD ? "spread" : pin == PIN_SAME ? "same" : "none";
+}
+
+/* --- Table ----------------------------------------------------------------------- */
+
+static const char *fmt_num(char *buf, size_t len, double v, const char *unit)
+{
+	if (isnan(v)) {
+		snprintf(buf, len, "-");
+	} else if (!strcmp(unit, "msg/s")) {
+		if (v >= 1e6)
+			snprintf(buf, len, "%.2fM", v / 1e6);
+		else if (v >= 1e3)
+			snprintf(buf, len, "%.1fk", v / 1e3);
+		else
+			snprintf(buf, len, "%.0f", v);
+	} else if (!strcmp(unit, "us")) {
+		snprintf(buf, len, v < 100 ? "%.1f" : "%.0f", v);
+	} else {
+		snprintf(buf, len, "%.3f", v);
+	}
+	return buf;
+}
+
+static const char *fmt_ratio(char *buf, size_t len, double v)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.2f", v);
+	return buf;
+}
+
+static const char *fmt_size(char *buf, size_t len, size_t size)
+{
+	if (size >= 1024 && size % 1024 == 0)
+		snprintf(buf, len, "%zu KiB", size / 1024);
+	else
+		snprintf(buf, len, "%zu B", size);
+	return buf;
+}
+
+void report_table(FILE *f)
+{
+	const struct workload *prev = NULL;
+	char med[32], lo[32], hi[32], range[72], mq[16], pp[16], mbs[16], csw[16];
+	char spread[16], sz[32], metric[24];
+	unsigned int i, k;
+
+	fprintf(f, "\ncspchan-bench: %u repetition%s of %.2f s per row, queue depth %u, "
+		"%ld CPUs, pinning %s%s; median and min..max of the repetitions\n",
+		bench_opts.reps, bench_opts.reps == 1 ? "" : "s", bench_opts.rep_seconds,
+		bench_opts.depth, sysconf(_SC_NPROCESSORS_ONLN), pin_name(bench_opts.pin),
+		bench_opts.touch ? ", every payload byte written and checked" : "");
+	fprintf(f, "x mqueue, x pipe: relative to the mqueue (pipe) row of the same workload "
+		"(median of the ratios of paired repetitions);\n"
+		"msg/s: higher is better, us and wakeups/msg: lower is better\n");
+
+	for (i = 0; i < bench_nr_rows; i++) {
+		const struct row *r = &bench_rows[i];
+
+		if (r->status == ROW_UNSELECTED)
+			continue;
+		if (r->w != prev) {
+			prev = r->w;
+			char procs[32];
+
+			if (r->w->consumers)
+				snprintf(procs, sizeof(procs), "%u->%u processes",
+					 r->w->producers, r->w->consumers);
+			else
+				snprintf(procs, sizeof(procs), "%u process", r->w->producers);
+			fprintf(f, "\n%s (%s: %s, %s messages%s%s%s%s)\n",
+				r->w->title, r->w->id, procs,
+				fmt_size(sz, sizeof(sz), r->w->msg_size),
+				r->w->unbuffered ? ", capacity 0" : "",
+				r->w->one_cpu ? ", pinned to one CPU" : "",
+				r->w->ref ? "; ratios against " : "", r->w->ref ? r->w->ref : "");
+			fprintf(f, "  %-12s %5s %-11s %9s %21s %6s %8s %7s %8s %7s  %s\n",
+				"transport", "depth", "metric", "median", "min..max", "spread",
+				"x mqueue", "x pipe", "MiB/s", "csw/msg", "note");
+		}
+		if (r->status != ROW_OK) {
+			fprintf(f, "  %-12s %s: %s\n", r->t->name,
+				r->status == ROW_SKIPPED ? "skipped" : "FAILED", r->why);
+			continue;
+		}
+		for (k = 0; k < r->nr_metrics; k++) {
+			const struct metric *m = &r->m[k];
+
+			fmt_num(med, sizeof(med), m->median, m->unit);
+			fmt_num(lo, sizeof(lo), m->min, m->unit);
+			fmt_num(hi, sizeof(hi), m->max, m->unit);
+			snprintf(range, sizeof(range), "%s..%s", lo, hi);
+			if (m->median > 0)
+				snprintf(spread, sizeof(spread), "%.0f%%",
+					 (m->max - m->min) / m->median * 100);
+			else
+				snprintf(spread, sizeof(spread), "-");
+			if (r->w->kind == WK_STREAM || r->w->kind == WK_SOLO)
+				snprintf(mbs, sizeof(mbs), "%.1f",
+					 m->median * (double)r->w->msg_size / 1048576.0);
+			else
+				snprintf(mbs, sizeof(mbs), "-");
+			if (k == 0 && !isnan(r->csw_median) && r->w->kind != WK_WAKEUP &&
+			    r->w->kind != WK_SOLO)
+				snprintf(csw, sizeof(csw), "%.3f", r->csw_median);
+			else
+				snprintf(csw, sizeof(csw), "-");
+			snprintf(metric, sizeof(metric), "%s%s%s", m->name,
+				 m->unit[0] && strcmp(m->unit, m->name) ? " " : "",
+				 m->unit[0] && strcmp(m->unit, m->name) ? m->unit : "");
+			fprintf(f, "  %-12s %5u %-11s %9s %21s %6s %8s %7s %8s %7s  %s\n",
+				k ? "" : r->t->name, r->depth, metric, med, range, spread,
+				fmt_ratio(mq, sizeof(mq), m->vs_mqueue),
+				fmt_ratio(pp, sizeof(pp), m->vs_pipe), mbs, csw,
+				k ? "" : r->note);
+		}
+	}
+}
+
+/* --- CSV ------------------------------------------------------------------------- */
+
+static void csv_str(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void csv_num(FILE *f, double v)
+{
+	if (!isnan(v))
+		fprintf(f, "%.6g", v);
+}
+
+static const char *status_name(enum row_status s)
+{
+	switch (s) {
+	case ROW_OK:
+		return "ok";
+	case ROW_SKIPPED:
+		return "skipped";
+	case ROW_FAILED:
+		return "failed";
+	default:
+		return "not-run";
+	}
+}
+
+void report_csv(FILE *f)
+{
+	unsigned int i, k, v;
+
+	fprintf(f, "workload,transport,kind,msg_size,producers,consumers,depth,metric,unit,"
+		"higher_is_better,median,min,max,q1,q3,reps,vs_mqueue,vs_pipe,"
+		"csw_per_msg,status,note,values\n");
+	for (i = 0; i < bench_nr_rows; i++) {
+		const struct row *r = &bench_rows[i];
+
+		if (r->status == ROW_UNSELECTED)
+			continue;
+		for (k = 0; k < (r->nr_metrics ? r->nr_metrics : 1); k++) {
+			const struct metric *m = &r->m[k];
+			bool ok = r->status == ROW_OK;
+
+			fprintf(f, "%s,%s,%s,%zu,%u,%u,", r->w->id, r->t->name,
+				kind_name(r->t->kind), r->w->msg_size, r->w->producers,
+				r->w->consumers);
+			if (ok)
+				fprintf(f, "%u", r->depth);
+			fprintf(f, ",%s,%s,%d,", m->name ? m->name : "", m->unit ? m->unit : "",
+				m->higher_better);
+			if (ok) {
+				csv_num(f, m->median);
+				fputc(',', f);
+				csv_num(f, m->min);
+				fputc(',', f);
+				csv_num(f, m->max);
+				fputc(',', f);
+				csv_num(f, m->q1);
+				fputc(',', f);
+				csv_num(f, m->q3);
+				fprintf(f, ",%u,", m->n);
+				csv_num(f, m->vs_mqueue);
+				fputc(',', f);
+				csv_num(f, m->vs_pipe);
+				fputc(',', f);
+				if (k == 0)
+					csv_num(f, r->csw_median);
+			} else {
+				fputs(",,,,,0,,,", f);
+			}
+			fprintf(f, ",%s,", status_name(r->status));
+			csv_str(f, ok ? r->note : r->why);
+			fputc(',', f);
+			for (v = 0; ok && v < m->n; v++)
+				fprintf(f, "%s%.6g", v ? ";" : "", m->v[v]);
+			fputc('\n', f);
+		}
+	}
+}
+
+/* --- JSON ------------------------------------------------------------------------ */
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void json_num(FILE *f, double v)
+{
+	if (isnan(v) || isinf(v))
+		fputs("null", f);
+	else
+		fprintf(f, "%.6g", v);
+}
+
+void report_json(FILE *f, const char *started, double elapsed)
+{
+	struct target_result res[64];
+	struct utsname u;
+	unsigned int i, k, v, n;
+	bool first = true;
+
+	uname(&u);
+	fprintf(f, "{\n  \"tool\": \"cspchan-bench\",\n  \"started\": ");
+	json_str(f, started);
+	fprintf(f, ",\n  \"elapsed_s\": %.1f,\n  \"system\": {\"kernel\": ", elapsed);
+	json_str(f, u.release);
+	fprintf(f, ", \"machine\": ");
+	json_str(f, u.machine);
+	fprintf(f, ", \"cpus\": %ld, \"guest\": %s},\n", sysconf(_SC_NPROCESSORS_ONLN),
+		getenv("CSPCHAN_GUEST") ? "true" : "false");
+	fprintf(f, "  \"options\": {\"reps\": %u, \"rep_seconds\": %g, \"warmup_seconds\": %g, "
+		"\"depth\": %u, \"touch\": %s, \"pin\": \"%s\", \"quick\": %s},\n",
+		bench_opts.reps, bench_opts.rep_seconds, bench_opts.warmup_seconds,
+		bench_opts.depth, bench_opts.touch ? "true" : "false",
+		pin_name(bench_opts.pin),
+		bench_opts.quick ? "true" : "false");
+
+	fprintf(f, "  \"transports\": [");
+	for (i = 0; i < bench_nr_transports; i++) {
+		fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
+		json_str(f, bench_transports[i]->name);
+		fprintf(f, ", \"kind\": ");
+		json_str(f, kind_name(bench_transports[i]->kind));
+		fprintf(f, ", \"desc\": ");
+		json_str(f, bench_transports[i]->desc);
+		fputc('}', f);
+	}
+	fprintf(f, "\n  ],\n  \"rows\": [");
+	for (i = 0; i < bench_nr_rows; i++) {
+		const struct row *r = &bench_rows[i];
+
+		if (r->status == ROW_UNSELECTED)
+			continue;
+		for (k = 0; k < (r->nr_metrics ? r->nr_metrics : 1); k++) {
+			const struct metric *m = &r->m[k];
+
+			fprintf(f, "%s\n    {\"workload\": ", first ? "" : ",");
+			first = false;
+			json_str(f, r->w->id);
+			fprintf(f, ", \"title\": ");
+			json_str(f, r->w->title);
+			fprintf(f, ", \"transport\": ");
+			json_str(f, r->t->name);
+			fprintf(f, ", \"kind\": ");
+			json_str(f, kind_name(r->t->kind));
+			fprintf(f, ", \"msg_size\": %zu, \"producers\": %u, \"consumers\": %u, "
+				"\"status\": ", r->w->msg_size, r->w->producers, r->w->consumers);
+			json_str(f, status_name(r->status));
+			fprintf(f, ", \"metric\": ");
+			json_str(f, m->name ? m->name : "");
+			fprintf(f, ", \"unit\": ");
+			json_str(f, m->unit ? m->unit : "");
+			fprintf(f, ", \"higher_is_better\": %s", m->higher_better ? "true" : "false");
+			if (r->status != ROW_OK) {
+				fprintf(f, ", \"reason\": ");
+				json_str(f, r->why);
+				fputc('}', f);
+				continue;
+			}
+			fprintf(f, ", \"depth\": %u, \"note\": ", r->depth);
+			json_str(f, r->note);
+			fprintf(f, ", \"median\": ");
+			json_num(f, m->median);
+			fprintf(f, ", \"min\": ");
+			json_num(f, m->min);
+			fprintf(f, ", \"max\": ");
+			json_num(f, m->max);
+			fprintf(f, ", \"q1\": ");
+			json_num(f, m->q1);
+			fprintf(f, ", \"q3\": ");
+			json_num(f, m->q3);
+			fprintf(f, ", \"vs_mqueue\": ");
+			json_num(f, m->vs_mqueue);
+			fprintf(f, ", \"vs_pipe\": ");
+			json_num(f, m->vs_pipe);
+			fprintf(f, ", \"csw_per_msg\": ");
+			json_num(f, k == 0 ? r->csw_median : NAN);
+			if (r->w->kind == WK_STREAM) {
+				fprintf(f, ", \"bytes_per_s\": ");
+				json_num(f, m->median * (double)r->w->msg_size);
+			}
+			fprintf(f, ", \"messages\": %llu, \"values\": [", (unsigned long long)r->msgs);
+			for (v = 0; v < m->n; v++) {
+				if (v)
+					fputs(", ", f);
+				json_num(f, m->v[v]);
+			}
+			fprintf(f, "]}");
+		}
+	}
+	fprintf(f, "\n  ],\n  \"targets\": [");
+	n = evaluate_targets(res, ARRAY_SIZE(res));
+	for (i = 0; i < n; i++) {
+		fprintf(f, "%s\n    {\"what\": ", i ? "," : "");
+		json_str(f, res[i].tg->what);
+		fprintf(f, ", \"goal\": ");
+		json_str(f, res[i].tg->goal);
+		fprintf(f, ", \"kind\": ");
+		json_str(f, kind_name(res[i].tg->kind));
+		fprintf(f, ", \"transport\": ");
+		if (res[i].row)
+			json_str(f, res[i].row->t->name);
+		else
+			fputs("null", f);
+		fprintf(f, ", \"verdict\": ");
+		json_str(f, verdict_name[res[i].verdict]);
+		fprintf(f, ", \"values\": [");
+		json_num(f, res[i].value[0]);
+		if (res[i].tg->cond[1].ref) {
+			fputs(", ", f);
+			json_num(f, res[i].value[1]);
+		}
+		fprintf(f, "], \"detail\": ");
+		json_str(f, res[i].detail);
+		fputc('}', f);
+	}
+	fprintf(f, "\n  ]\n}\n");
+}

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cspchan-bench: the cspchan copy path — an anonymous channel, write(2)
+ * to send and read(2) to receive on the handle (what cspchan_send() and
+ * cspchan_recv() do).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cspchan.h>
+
+#include "bench.h"
+
+static struct cspchan_features features;
+
+static int cc_available(char *why, size_t whylen)
+{
+	int ret = cspchan_features(&features);
+
+	if (ret < 0)
+		snprintf(why, whylen, "%s: %s (is cspchan.ko loaded?)",
+			 CSPCHAN_DEVICE, strerror(-ret));
+	return ret;
+}
+
+static int cc_create(struct bchan *c)
+{
+	struct cspchan_attr attr = {
+		.capacity = c->depth,
+		.msg_size = (unsigned int)c->msg_size,
+		.mode = 0600,
+		.flags = 0,
+	};
+	int fd;
+
+	if (features.max_capacity && attr.capacity > features.max_capacity) {
+		attr.capacity = features.max_capacity;
+		snprintf(c->note, sizeof(c->note), "max_capacity %u",
+			 features.max_capacity);
+	}
+	if (features.max_msg_size && c->msg_size > features.max_msg_size) {
+		snprintf(c->note, sizeof(c->note), "max_msg_size %u",
+			 features.max_msg_size);
+		return -EOPNOTSUPP;
+	}
+	fd = cspchan_create(NULL, &attr, O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(c->note, sizeof(c->note), "cspchan_create: %s",
+			 strerror(-fd));
+		return fd;
+	}
+	c->fd[0] = c->fd[1] = fd;
+	c->depth = attr.capacity;
+	return 0;
+}
+
+static void cc_destroy(struct bchan *c)
+{
+	if (c->fd[0] >= 0)
+		close(c->fd[0]);
+	c->fd[0] = c->fd[1] = -1;
+}
+
+static int cc_send(struct bchan *c, const void *msg, size_t len)
+{
+	ssize_t n = write(c->fd[1], msg, len);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+static ssize_t cc_recv(struct bchan *c, void *buf, size_t len)
+{
+	ssize_t n = read(c->fd[0], buf, len);
+
+	return n < 0 ? -errno : n;
+}
+
+const struct transport transport_cspchan = {
+	.name = "cspchan",
+	.desc = "cspchan channel, copy path: write(2)/read(2) on the handle",
+	.kind = TK_COPY,
+	.caps = TC_MPMC | TC_UNBUFFERED,
+	.available = cc_available,
+	.create = cc_create,
+	.destroy = cc_destroy,
+	.send = cc_send,
+	.recv = cc_recv,
+};

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cspchan-bench: the transport table.
+ *
+ * Rows appear in this order.  To add a transport (io_uring, zero-copy),
+ * write a struct transport in its own t_*.c file (see bench.h for what
+ * each operation must do), declare it in bench.h and list it here; the
+ * workloads, the ratios, the CSV/JSON and the targets pick it up.  Its
+ * kind (TK_URING, TK_ZEROCOPY) decides which target of README.md judges
+ * it.
+ */
+#include "bench.h"
+
+const struct transport *const bench_transports[] = {
+	&transport_cspchan,
+	&transport_mqueue,
+	&transport_pipe,
+	&transport_pipe_pkt,
+	&transport_seqpacket,
+	&transport_shmring,
+	&transport_shmring_zc,
+};
+
+const unsigned int bench_nr_transports = ARRAY_SIZE(bench_transports);

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cspchan-bench: helpers — futexes, the message stamp, system limits.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+/* Shared (not private) futexes: the words live in MAP_SHARED memory. */
+int futex_wait(void *uaddr, uint32_t val, const struct timespec *timeout)
+{
+	if (syscall(SYS_futex, uaddr, FUTEX_WAIT, val, timeout, NULL, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+int futex_wake(void *uaddr, int n)
+{
+	long ret = syscall(SYS_futex, uaddr, FUTEX_WAKE, n, NULL, NULL, 0);
+
+	return ret < 0 ? -errno : (int)ret;
+}
+
+static uint8_t fill_byte(uint64_t seq)
+{
+	return (uint8_t)(seq ^ (seq >> 8) ^ 0x5a);
+}
+
+/*
+ * Sequence number first, its complement last; with touch, every byte in
+ * between too (otherwise those bytes are whatever the buffer held, and
+ * copy transports send the same pre-filled buffer every time).
+ */
+void msg_stamp(void *msg, size_t len, uint64_t seq, bool touch)
+{
+	uint64_t inv = ~seq;
+	char *p = msg;
+
+	memcpy(p, &seq, sizeof(seq));
+	if (len >= 2 * sizeof(seq)) {
+		if (touch)
+			memset(p + sizeof(seq), fill_byte(seq), len - 2 * sizeof(seq));
+		memcpy(p + len - sizeof(inv), &inv, sizeof(inv));
+	}
+}
+
+bool msg_check(const void *msg, size_t len, size_t want, uint64_t *seq,
+	       bool touch)
+{
+	const unsigned char *p = msg;
+	uint64_t s, inv;
+	size_t i;
+
+	if (len != want || len < sizeof(s))
+		return false;
+	memcpy(&s, p, sizeof(s));
+	*seq = s;
+	if (len < 2 * sizeof(s))
+		return true;
+	memcpy(&inv, p + len - sizeof(inv), sizeof(inv));
+	if (inv != ~s)
+		return false;
+	if (touch) {
+		uint8_t b = fill_byte(s);
+
+		for (i = sizeof(s); i < len - sizeof(inv); i++)
+			if (p[i] != b)
+				return false;
+	}
+	return true;
+}
+
+long read_sysctl(const char *path)
+{
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+int write_sysctl(const char *path, long value, long *old)
+{
+	char buf[64];
+	int fd, len;
+	ssize_t n;
+
+	if (old)
+		*old = read_sysctl(path);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%ld\n", value);
+	n = write(fd, buf, (size_t)len);
+	close(fd);
+	return n == len ? 0 : -EIO;
+}
+
+/*
+ * POSIX message queues are limited to msg_max (10) messages of
+ * msgsize_max (8 KiB) and RLIMIT_MSGQUEUE (800 KiB) per user by default:
+ * raise the three when allowed (root in the guest), so that every
+ * transport gets the same depth, and put the sysctls back at exit.
+ */
+static struct {
+	const char *path;
+	long old;
+	bool changed;
+} tuned[] = {
+	{ "/proc/sys/fs/mqueue/msg_max", 0, false },
+	{ "/proc/sys/fs/mqueue/msgsize_max", 0, false },
+};
+
+void bench_tune_system(unsigned int depth, size_t max_msg)
+{
+	long want[ARRAY_SIZE(tuned)] = { (long)depth, (long)max_msg };
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(tuned); i++) {
+		long cur = read_sysctl(tuned[i].path);
+
+		if (cur < 0 || cur >= want[i])
+			continue;
+		if (write_sysctl(tuned[i].path, want[i], &tuned[i].old) == 0)
+			tuned[i].changed = true;
+	}
+	if (setrlimit(RLIMIT_MSGQUEUE, &rl) < 0 &&
+	    getrlimit(RLIMIT_MSGQUEUE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_MSGQUEUE, &rl);
+	}
+}
+
+void bench_restore_system(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(tuned); i++) {
+		if (tuned[i].changed)
+			write_sysctl(tuned[i].path, tuned[i].old, NULL);
+		tuned[i].changed = false;
+	}
+}
