@@ -527,10 +527,24 @@ ssize_t cspchan_send_iter(struct cspchan *ch, struct iov_iter *from,
 		slot = -EAGAIN;		/* fail before copying */
 	else
 		slot = cspchan_get_slot(ch, flags, deadline, &wk);
-	if (slot < 0)
-		ret = slot;
-	else
-		ret = cspchan_send_into(ch, slot, from, flags, deadline, &wk);
+	if (slot < 0) {
+		cspchan_unlock_and_wake(ch, &wk);
+		return slot;
+	}
+
+	/*
+	 * The slot is ours alone until it is posted: fill it without the
+	 * lock, so that receivers copying out of other slots run meanwhile.
+	 */
+	cspchan_unlock_and_wake(ch, &wk);
+	ret = -EFAULT;
+	if (copy_from_iter(cspchan_slot_addr(ch, slot), len, from) == len)
+		ret = 0;
+	mutex_lock(&ch->lock);		/* we hold a slot: no giving up */
+	if (!ret)
+		ret = cspchan_post_slot(ch, slot, len, flags, deadline, &wk);
+	if (ret < 0)
+		cspchan_release_slot(ch, slot, &wk);
 	cspchan_unlock_and_wake(ch, &wk);
 	return ret;
 }
@@ -698,15 +712,42 @@ ssize_t cspchan_recv_iter(struct cspchan *ch, struct iov_iter *to,
 			  struct cspchan_msgmeta *meta)
 {
 	struct cspchan_wakeups wk = { .nr = 0 };
+	struct cspchan_slot *s;
 	bool handed;
 	ssize_t ret;
-	u32 slot;
+	u32 slot, len;
 
 	if (mutex_lock_interruptible(&ch->lock))
 		return -ERESTARTSYS;
 	ret = cspchan_next_msg(ch, flags, deadline, &wk, &slot, &handed);
-	if (ret > 0)
+	if (ret <= 0)
+		goto out;
+	s = &ch->slots[slot];
+	/* An offer's sender waits for a copy that succeeded: copy it locked. */
+	if (s->offerer || s->len > iov_iter_count(to)) {
 		ret = cspchan_recv_slot(ch, slot, handed, to, meta, &wk);
+		goto out;
+	}
+
+	/*
+	 * Take the message out of the order, then copy it without the lock:
+	 * the slot is ours alone until we release it.  A fault puts the
+	 * message back first.
+	 */
+	len = s->len;
+	cspchan_consume(ch, slot, handed, meta, &wk);
+	cspchan_unlock_and_wake(ch, &wk);
+	ret = len;
+	if (copy_to_iter(cspchan_slot_addr(ch, slot), len, to) != len)
+		ret = -EFAULT;
+	mutex_lock(&ch->lock);
+	if (ret < 0) {
+		ch->received--;
+		cspchan_put_back(ch, slot, &wk);
+	} else {
+		cspchan_release_slot(ch, slot, &wk);
+	}
+out:
 	cspchan_unlock_and_wake(ch, &wk);
 	return ret;
 }
