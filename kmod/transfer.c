@@ -197,6 +197,9 @@ static int cspchan_wait(struct cspchan *ch, struct cspchan_waiter *w,
 	return ret;
 }
 
+/* Messages up to this size are copied under ch->lock, larger ones outside. */
+#define CSPCHAN_LOCKED_COPY_MAX	512
+
 static void *cspchan_slot_addr(struct cspchan *ch, u32 slot)
 {
 	return ch->arena.vaddr + (size_t)slot * ch->slot_size;
@@ -527,9 +530,14 @@ ssize_t cspchan_send_iter(struct cspchan *ch, struct iov_iter *from,
 		slot = -EAGAIN;		/* fail before copying */
 	else
 		slot = cspchan_get_slot(ch, flags, deadline, &wk);
-	if (slot < 0) {
+	if (slot < 0 || len <= CSPCHAN_LOCKED_COPY_MAX) {
+		/* Small: two more lock round trips would cost more than the copy. */
+		ret = slot;
+		if (slot >= 0)
+			ret = cspchan_send_into(ch, slot, from, flags, deadline,
+						&wk);
 		cspchan_unlock_and_wake(ch, &wk);
-		return slot;
+		return ret;
 	}
 
 	/*
@@ -723,8 +731,13 @@ ssize_t cspchan_recv_iter(struct cspchan *ch, struct iov_iter *to,
 	if (ret <= 0)
 		goto out;
 	s = &ch->slots[slot];
-	/* An offer's sender waits for a copy that succeeded: copy it locked. */
-	if (s->offerer || s->len > iov_iter_count(to)) {
+	/*
+	 * Small messages are copied under the lock (cheaper than two more
+	 * lock round trips), and so is an offer: its sender must not complete
+	 * before the copy succeeded.
+	 */
+	if (s->offerer || s->len > iov_iter_count(to) ||
+	    s->len <= CSPCHAN_LOCKED_COPY_MAX) {
 		ret = cspchan_recv_slot(ch, slot, handed, to, meta, &wk);
 		goto out;
 	}

@@ -91,6 +91,49 @@ TEST_F(faults, receive_into_bad_address_keeps_message)
 }
 
 /* Unbuffered: a faulting receive does not take the parked sender's message. */
+/*
+ * Messages larger than the kernel's locked-copy threshold are copied
+ * outside the channel lock: a fault there must leave the channel as it
+ * was too, with the message first again and the figures unchanged.
+ */
+TEST_F(faults, large_message_faults_keep_channel)
+{
+	size_t len = 3000;
+	char *straddle = self->page + self->pagesz - len / 2;
+	char *msg = malloc(len), *buf = malloc(len);
+	struct cspchan_stat st;
+	int ch = chan_new(2, 4096);
+
+	ASSERT_LE(0, ch);
+	ASSERT_NE(NULL, msg);
+	ASSERT_NE(NULL, buf);
+	memset(msg, 'L', len);
+
+	/* Send: half the buffer is readable, then the hole. */
+	EXPECT_EQ(-EFAULT, cspchan_send(ch, straddle, len));
+	ASSERT_EQ(0, cspchan_stat(ch, &st));
+	EXPECT_EQ(0U, st.depth);
+	EXPECT_EQ(0U, st.sent);
+
+	ASSERT_EQ((ssize_t)len, cspchan_send(ch, msg, len));
+	ASSERT_EQ(5, cspchan_send(ch, "small", 5));
+
+	/* Receive: the large message cannot be stored; it stays first. */
+	EXPECT_EQ(-EFAULT, cspchan_recv(ch, straddle, len));
+	ASSERT_EQ(0, cspchan_stat(ch, &st));
+	EXPECT_EQ(2U, st.depth);
+	EXPECT_EQ(0U, st.received);
+	ASSERT_EQ((ssize_t)len, cspchan_recv(ch, buf, len));
+	EXPECT_EQ(0, memcmp(msg, buf, len));
+	ASSERT_EQ(5, cspchan_recv(ch, buf, len));
+	EXPECT_EQ(0, memcmp("small", buf, 5));
+	ASSERT_EQ(0, cspchan_stat(ch, &st));
+	EXPECT_EQ(2U, st.received);
+	close(ch);
+	free(msg);
+	free(buf);
+}
+
 TEST_F(faults, unbuffered_receive_fault_keeps_sender_parked)
 {
 	char buf[64];
