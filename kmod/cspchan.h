@@ -65,7 +65,8 @@ void cspchan_arena_free(struct cspchan_arena *arena);
  * @len:	message length while the slot holds a message
  * @seq:	sequence number assigned when the message was delivered
  * @sent_ns:	CLOCK_MONOTONIC time of the send
- * @pid:	the sender's thread-group pid (a reference)
+ * @pid:	the last sender's thread-group pid (a reference, kept until
+ *		another sender uses the slot)
  * @offerer:	unbuffered channel: the sender parked until this message is
  *		taken; NULL otherwise
  * @owner:	zero-copy: the handle that holds the slot, or NULL

@@ -241,8 +241,6 @@ void cspchan_release_slot(struct cspchan *ch, u32 slot,
 	struct cspchan_waiter *w;
 
 	lockdep_assert_held(&ch->lock);
-	put_pid(s->pid);
-	s->pid = NULL;
 	s->offerer = NULL;
 	s->len = 0;
 
@@ -369,11 +367,21 @@ int cspchan_get_slot(struct cspchan *ch, unsigned int flags,
 	return ret;
 }
 
+/*
+ * A slot keeps its reference on the last sender's pid until another
+ * sender uses it (or the channel is freed), so that a stream from one
+ * process takes no pid reference per message.
+ */
 static void cspchan_stamp_sender(struct cspchan_slot *s, u32 len)
 {
+	struct pid *pid = task_tgid(current);
+
 	s->len = len;
 	s->sent_ns = ktime_get_ns();
-	s->pid = get_pid(task_tgid(current));
+	if (s->pid != pid) {
+		put_pid(s->pid);
+		s->pid = get_pid(pid);
+	}
 }
 
 /**
@@ -409,8 +417,6 @@ void cspchan_withdraw_offer(struct cspchan *ch, u32 slot)
 	cspchan_ring_remove(ch, slot);
 	ch->nr_offers--;
 	s->offerer = NULL;
-	put_pid(s->pid);
-	s->pid = NULL;
 }
 
 /**
@@ -456,7 +462,6 @@ ssize_t cspchan_post_slot(struct cspchan *ch, u32 slot, u32 len,
 		goto out_unpost;
 
 	/* Unbuffered and nobody waiting: offer the message, wait for a taker. */
-	put_pid(s->pid);
 	cspchan_waiter_init(&w, NULL, 0);	/* parked on the offer */
 	cspchan_post_offer(ch, slot, len, &w);
 	ret = cspchan_wait(ch, &w, CSPCHAN_TRACE_SEND, deadline, wk);
@@ -470,8 +475,6 @@ ssize_t cspchan_post_slot(struct cspchan *ch, u32 slot, u32 len,
 	return ret;
 out_unpost:
 	s->offerer = NULL;
-	put_pid(s->pid);
-	s->pid = NULL;
 	return ret;
 }
 
