@@ -51,6 +51,7 @@ tools: lib kmod
 
 examples: lib
 	$(MAKE) -C examples/pipeline O=$(B)/examples/pipeline
+	$(MAKE) -C examples/zerocopy O=$(B)/examples/zerocopy
 
 check: deps
 	@$(TOP)/tools/check

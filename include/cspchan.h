@@ -19,7 +19,7 @@ extern "C" {
 #endif
 
 #define CSPCHAN_VERSION_MAJOR	0
-#define CSPCHAN_VERSION_MINOR	1
+#define CSPCHAN_VERSION_MINOR	2
 
 /* cspchan_select() operations */
 #define CSPCHAN_SEND	CSPCHAN_OP_SEND
@@ -76,6 +76,73 @@ int cspchan_select(struct cspchan_case *cases, unsigned int n, int timeout_ms);
 
 /* Module limits and implemented features (struct cspchan_features). */
 int cspchan_features(struct cspchan_features *f);
+
+/*
+ * Zero-copy (since 0.2).  A handle maps its channel's slot arena; a sender
+ * acquires a slot, writes the message in place and commits it; a receiver
+ * takes the next message as a slot, reads it in place and releases it.
+ * The kernel keeps slot ownership (per open file description) and lengths.
+ */
+struct cspchan_arena {
+	void *base;		/* the mapping, NULL when unmapped */
+	size_t size;		/* bytes mapped: the whole arena */
+	unsigned int slot_size;	/* bytes between slots */
+	unsigned int nr_slots;	/* slots in the arena */
+	unsigned int msg_size;	/* largest message: usable bytes of a slot */
+	int prot;		/* PROT_READ, or PROT_READ | PROT_WRITE */
+};
+
+int cspchan_arena_map(int ch, struct cspchan_arena *arena, int prot);
+int cspchan_arena_unmap(struct cspchan_arena *arena);
+int cspchan_acquire(int ch, int timeout_ms);
+ssize_t cspchan_commit(int ch, unsigned int slot, size_t len, int timeout_ms);
+ssize_t cspchan_take(int ch, struct cspchan_slot_info *info, int timeout_ms);
+int cspchan_release(int ch, unsigned int slot);
+
+/* The first byte of @slot in a mapped arena, or NULL if out of range. */
+static inline void *cspchan_slot_ptr(const struct cspchan_arena *arena,
+				     unsigned int slot)
+{
+	if (!arena->base || slot >= arena->nr_slots)
+		return NULL;
+	return (char *)arena->base + (size_t)slot * arena->slot_size;
+}
+
+/*
+ * Pipeline stage (since 0.2): take every message of @in in place, let
+ * ops->process() write its output straight into a slot of @out, commit it,
+ * release the input slot; until @in reaches end of stream.  Runs over
+ * io_uring with opts->batch takes in flight, on a helper thread of its own
+ * (process() is called there); <cspchan-uring.h> is not needed to use it.
+ */
+struct cspchan_stage_ops {
+	/* Returns the output length (<= out_cap), 0 to drop, or -errno to stop. */
+	ssize_t (*process)(const void *msg, size_t len, void *out, size_t out_cap,
+			   void *ctx);
+	void *ctx;		/* passed to process() */
+};
+
+/* struct cspchan_stage_opts.flags */
+#define CSPCHAN_STAGE_SHUTDOWN_OUT	(1U << 0)	/* shut @out down at the end */
+#define CSPCHAN_STAGE_SYNC		(1U << 1)	/* plain ioctls, no io_uring */
+
+#define CSPCHAN_STAGE_BATCH		32	/* default opts->batch */
+
+struct cspchan_stage_stats {
+	uint64_t taken;		/* messages taken from @in */
+	uint64_t committed;	/* messages committed to @out */
+	uint64_t dropped;	/* messages process() dropped (returned 0) */
+};
+
+struct cspchan_stage_opts {
+	unsigned int batch;	/* takes kept in flight; 0: CSPCHAN_STAGE_BATCH */
+	unsigned int flags;	/* CSPCHAN_STAGE_* */
+	struct cspchan_stage_stats *stats;	/* filled in at return; may be NULL */
+	uint64_t reserved[4];	/* must be zero */
+};
+
+int cspchan_stage_run(int in, int out, const struct cspchan_stage_ops *ops,
+		      const struct cspchan_stage_opts *opts);
 
 #ifdef __cplusplus
 }

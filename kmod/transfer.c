@@ -452,11 +452,14 @@ ssize_t cspchan_post_slot(struct cspchan *ch, u32 slot, u32 len,
 		trace_cspchan_send(ch, len, s->seq);
 		return len;
 	}
+	/* Stamped first: a parked io_uring TAKE consumes it at once. */
+	cspchan_stamp(ch, s);
 	if (cspchan_hand_off(ch, slot, wk)) {
-		cspchan_stamp(ch, s);
 		trace_cspchan_send(ch, len, s->seq);
 		return len;
 	}
+	ch->next_seq--;		/* nobody took it: not sent after all */
+	ch->sent--;
 	ret = -EAGAIN;
 	if (flags & CSPCHAN_IO_NONBLOCK)
 		goto out_unpost;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
 /*
- * libcspchan internals shared by control.c and channel.c.  Nothing here is
+ * libcspchan internals shared by the library's files.  Nothing here is
  * exported: the library is built with -fvisibility=hidden and only
  * functions marked CSPCHAN_EXPORT (and named in libcspchan.map) are public.
  */

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * libcspchan io_uring helpers: liburing-style cspchan_prep_*() functions
+ * that fill an io_uring_sqe for a channel handle, so channels plug into
+ * any io_uring event loop.
+ *
+ * A separate header, so that <cspchan.h> does not need liburing: include
+ * this one only where rings are used, and link with -luring as well (the
+ * helpers are inline; libcspchan itself is needed only for the rest).
+ * Written against liburing 2.3, which has no io_uring_prep_uring_cmd().
+ *
+ * Completions (cqe->res):
+ *	cspchan_prep_acquire()	the slot, or -errno
+ *	cspchan_prep_commit()	the length, or -errno (the slot is still held)
+ *	cspchan_prep_take()	the length, 0 at end of stream, or -errno;
+ *				*info is written before the CQE is posted
+ *	cspchan_prep_release()	0, or -errno
+ *	cspchan_prep_send()	the length, or -errno (as write(2))
+ *	cspchan_prep_recv()	the length, 0 at end of stream, or -errno
+ * Commands waiting when their submitting task exits complete with
+ * -ECANCELED.
+ */
+#ifndef CSPCHAN_URING_H
+#define CSPCHAN_URING_H
+
+#include <string.h>
+#include <liburing.h>
+#include <cspchan.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Internal: IORING_OP_URING_CMD with @cmd_op and the 16-byte struct
+ * cspchan_uring_cmd in sqe->cmd, which a normal 64-byte SQE has room for.
+ */
+static inline void __cspchan_prep_cmd(struct io_uring_sqe *sqe, int ch,
+				    __u32 cmd_op, __u32 slot, __u32 len,
+				    __u64 info)
+{
+	struct cspchan_uring_cmd cmd;
+
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, ch, NULL, 0, 0);
+	sqe->cmd_op = cmd_op;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.slot = slot;
+	cmd.len = len;
+	cmd.info = info;
+	memcpy(sqe->cmd, &cmd, sizeof(cmd));
+}
+
+/* Own a free slot of @ch; cqe->res is its index. */
+static inline void cspchan_prep_acquire(struct io_uring_sqe *sqe, int ch)
+{
+	__cspchan_prep_cmd(sqe, ch, CSPCHAN_IOC_ACQUIRE, 0, 0, 0);
+}
+
+/* Send the @len bytes written in @slot, which the handle acquired. */
+static inline void cspchan_prep_commit(struct io_uring_sqe *sqe, int ch,
+				       unsigned int slot, unsigned int len)
+{
+	__cspchan_prep_cmd(sqe, ch, CSPCHAN_IOC_COMMIT, slot, len, 0);
+}
+
+/*
+ * Take the next message in place; @info, which must stay valid until the
+ * CQE is seen, receives its slot, length and metadata.
+ */
+static inline void cspchan_prep_take(struct io_uring_sqe *sqe, int ch,
+				     struct cspchan_slot_info *info)
+{
+	__cspchan_prep_cmd(sqe, ch, CSPCHAN_IOC_TAKE, 0, 0,
+			 (__u64)(uintptr_t)info);
+}
+
+/* Give back @slot: taken, or acquired and not committed. */
+static inline void cspchan_prep_release(struct io_uring_sqe *sqe, int ch,
+					unsigned int slot)
+{
+	__cspchan_prep_cmd(sqe, ch, CSPCHAN_IOC_RELEASE, slot, 0, 0);
+}
+
+/*
+ * Send one message by copy (IORING_OP_WRITE).  A handle has no file
+ * position: offset 0 is what the kernel expects of it, whereas -1 would
+ * make io_uring read and update the unused f_pos.
+ */
+static inline void cspchan_prep_send(struct io_uring_sqe *sqe, int ch,
+				     const void *buf, unsigned int len)
+{
+	io_uring_prep_write(sqe, ch, buf, len, 0);
+}
+
+/* Receive one message by copy (IORING_OP_READ) into @buf of @len bytes. */
+static inline void cspchan_prep_recv(struct io_uring_sqe *sqe, int ch,
+				     void *buf, unsigned int len)
+{
+	io_uring_prep_read(sqe, ch, buf, len, 0);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CSPCHAN_URING_H */
