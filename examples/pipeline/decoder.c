@@ -47,6 +47,7 @@ int main(int argc, char **argv)
 	}
 	if (n < 0)
 		die("recv", n);
+	cspchan_unlink(CH_EVENTS);	/* drained and shut: the name is done (ENOENT is fine) */
 	report(dir, "decoder", p->taken, p->forwarded, now_s() - start);
 	return 0;	/* the last decoder to exit auto-closes demo.decoded */
 }

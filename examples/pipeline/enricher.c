@@ -52,6 +52,7 @@ int main(int argc, char **argv)
 	}
 	if (n < 0)
 		die("recv", n);
+	cspchan_unlink(CH_DECODED);	/* drained and shut: the name is done (ENOENT is fine) */
 	report(dir, "enricher", p->taken, p->forwarded, now_s() - start);
 	return 0;
 }

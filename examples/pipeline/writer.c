@@ -77,6 +77,7 @@ int main(int argc, char **argv)
 	}
 	if (n < 0)
 		die("recv", n);
+	cspchan_unlink(CH_ENRICHED);	/* drained and shut: the name is done (ENOENT is fine) */
 	flush(max_seq, 1);
 	fclose(out);
 	report(dir, "writer", received, written, now_s() - start);

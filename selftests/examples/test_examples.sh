@@ -11,7 +11,7 @@ ok() { n=$((n + 1)); echo "ok $n $1"; }
 notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1"; }
 
 echo "TAP version 13"
-echo "1..4"
+echo "1..5"
 # consumer mode, producer mode: synchronous, io_uring, and mixed
 for pair in "sync sync" "-u -u" "-u sync"; do
 	mode=${pair% *}; pmode=${pair#* }
@@ -49,5 +49,16 @@ if [ "$(wc -l < "$run/out.csv")" -eq 2000 ] &&
 else
 	notok "pipeline: 2000 events through two decoders arrive once each, in order"
 	sed 's/^/# /' "$run/writer.out"
+fi
+# The demo itself: a decoder SIGKILLed mid-run, SIGTERM to the source; it
+# verifies the output file (order, no duplicates, exactly the events not
+# lost with the killed worker) and exits non-zero otherwise.
+here=$(cd "$(dirname "$0")" && pwd)
+if DEMO_SECONDS=8 "$here/../../examples/pipeline/run-demo" /tmp/demo-test > /tmp/demo-test.out 2>&1 &&
+   grep -q '^VERIFIED' /tmp/demo-test.out; then
+	ok "pipeline demo: SIGKILLed worker and SIGTERM shutdown, output verified ($(grep -o '[0-9]* events written' /tmp/demo-test.out | head -1))"
+else
+	notok "pipeline demo: SIGKILLed worker and SIGTERM shutdown, output verified"
+	tail -30 /tmp/demo-test.out | sed 's/^/# /'
 fi
 [ "$fails" -eq 0 ]
