@@ -56,78 +56,80 @@ static __poll_t cspchan_handle_poll(struct file *file, poll_table *pt)
 	return cspchan_poll_mask(ch, file->f_mode);
 }
 
-static int cspchan_xfer_check(const struct cspchan_xfer *x)
-{
-	if (x->flags || x->reserved0 || x->reserved[0] || x->reserved[1])
-		return -EINVAL;
-	return 0;
-}
-
-/*
- * The handle's O_NONBLOCK and the request's timeout: <0 waits forever,
- * 0 never waits, >0 sets *deadline and returns a pointer to it.
+/**
+ * cspchan_timeout_flags() - a handle's O_NONBLOCK and a request's timeout
+ * @file:	the handle
+ * @timeout_ns:	<0 waits forever, 0 never waits, >0 sets *@deadline
+ * @deadline:	storage for the deadline
+ * @dl:		set to @deadline, or NULL for no deadline
+ *
+ * Return: CSPCHAN_IO_NONBLOCK or 0, for cspchan_send_iter() and friends.
  */
-static unsigned int cspchan_xfer_wait(struct file *file,
-				      const struct cspchan_xfer *x,
-				      ktime_t *deadline, ktime_t **dl)
+unsigned int cspchan_timeout_flags(struct file *file, s64 timeout_ns,
+				   ktime_t *deadline, ktime_t **dl)
 {
 	*dl = NULL;
-	if ((file->f_flags & O_NONBLOCK) || !x->timeout_ns)
+	if ((file->f_flags & O_NONBLOCK) || !timeout_ns)
 		return CSPCHAN_IO_NONBLOCK;
-	if (x->timeout_ns > 0) {
-		*deadline = ktime_add_safe(ktime_get(),
-					   ns_to_ktime(x->timeout_ns));
+	if (timeout_ns > 0) {
+		*deadline = ktime_add_safe(ktime_get(), ns_to_ktime(timeout_ns));
 		*dl = deadline;
 	}
 	return 0;
 }
 
-static long cspchan_ioctl_send(struct file *file, struct cspchan_xfer __user *ux)
-{
-	struct cspchan *ch = file->private_data;
-	ktime_t deadline, *dl;
+/* A CSPCHAN_IOC_SEND or _RECV request, checked, with its buffer. */
+struct cspchan_xfer_req {
 	struct cspchan_xfer x;
-	struct iov_iter iter;
-	unsigned int flags;
 	struct iovec iov;
+	struct iov_iter iter;
+	ktime_t deadline;
+	ktime_t *dl;
+	unsigned int flags;
+};
+
+static int cspchan_xfer_prepare(struct file *file,
+				struct cspchan_xfer __user *ux, int dir,
+				struct cspchan_xfer_req *r)
+{
+	fmode_t need = dir == ITER_SOURCE ? FMODE_WRITE : FMODE_READ;
+	struct cspchan_xfer *x = &r->x;
 	int ret;
 
-	if (copy_from_user(&x, ux, sizeof(x)))
+	if (copy_from_user(x, ux, sizeof(*x)))
 		return -EFAULT;
-	ret = cspchan_xfer_check(&x);
-	if (ret)
-		return ret;
-	if (!(file->f_mode & FMODE_WRITE))
+	if (x->flags || x->reserved0 || x->reserved[0] || x->reserved[1])
+		return -EINVAL;
+	if (!(file->f_mode & need))
 		return -EBADF;
-	ret = import_single_range(ITER_SOURCE, u64_to_user_ptr(x.buf), x.len,
-				  &iov, &iter);
+	ret = import_single_range(dir, u64_to_user_ptr(x->buf), x->len,
+				  &r->iov, &r->iter);
 	if (ret)
 		return ret;
-	flags = cspchan_xfer_wait(file, &x, &deadline, &dl);
-	return cspchan_send_iter(ch, &iter, flags, dl);
+	r->flags = cspchan_timeout_flags(file, x->timeout_ns, &r->deadline,
+					 &r->dl);
+	return 0;
+}
+
+static long cspchan_ioctl_send(struct file *file, struct cspchan_xfer __user *ux)
+{
+	struct cspchan_xfer_req r;
+	int ret;
+
+	ret = cspchan_xfer_prepare(file, ux, ITER_SOURCE, &r);
+	if (ret)
+		return ret;
+	return cspchan_send_iter(file->private_data, &r.iter, r.flags, r.dl);
 }
 
 static long cspchan_ioctl_recv(struct file *file, struct cspchan_xfer __user *ux)
 {
-	struct cspchan *ch = file->private_data;
 	struct cspchan_msgmeta meta = { 0 };
-	ktime_t deadline, *dl;
-	struct cspchan_xfer x;
-	struct iov_iter iter;
-	unsigned int flags;
-	struct iovec iov;
+	struct cspchan_xfer_req r;
 	ssize_t len;
 	int ret;
 
-	if (copy_from_user(&x, ux, sizeof(x)))
-		return -EFAULT;
-	ret = cspchan_xfer_check(&x);
-	if (ret)
-		return ret;
-	if (!(file->f_mode & FMODE_READ))
-		return -EBADF;
-	ret = import_single_range(ITER_DEST, u64_to_user_ptr(x.buf), x.len,
-				  &iov, &iter);
+	ret = cspchan_xfer_prepare(file, ux, ITER_DEST, &r);
 	if (ret)
 		return ret;
 	/*
@@ -135,17 +137,17 @@ static long cspchan_ioctl_recv(struct file *file, struct cspchan_xfer __user *ux
 	 * make sure now that it can be, so that a read-only argument cannot
 	 * lose a message.
 	 */
-	if (copy_to_user(ux, &x, sizeof(x)))
+	if (copy_to_user(ux, &r.x, sizeof(r.x)))
 		return -EFAULT;
 
-	flags = cspchan_xfer_wait(file, &x, &deadline, &dl);
-	len = cspchan_recv_iter(ch, &iter, flags, dl, &meta);
+	len = cspchan_recv_iter(file->private_data, &r.iter, r.flags, r.dl,
+				&meta);
 	if (len <= 0)
 		return len;
-	x.seq = meta.seq;
-	x.sent_ns = meta.sent_ns;
-	x.pid = meta.pid;
-	if (copy_to_user(ux, &x, sizeof(x)))
+	r.x.seq = meta.seq;
+	r.x.sent_ns = meta.sent_ns;
+	r.x.pid = meta.pid;
+	if (copy_to_user(ux, &r.x, sizeof(r.x)))
 		return -EFAULT;
 	return len;
 }

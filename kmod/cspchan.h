@@ -328,6 +328,8 @@ void cspchan_exit_channels(void);
 
 /* chanfile.c */
 int cspchan_install_handle(struct cspchan *ch, unsigned int oflags);
+unsigned int cspchan_timeout_flags(struct file *file, s64 timeout_ns,
+				   ktime_t *deadline, ktime_t **dl);
 bool cspchan_is_handle(struct file *file);
 
 /* names.c */

@@ -213,21 +213,15 @@ long cspchan_zc_ioctl(struct file *file, unsigned int cmd,
 		      struct cspchan_slot_req __user *ureq)
 {
 	struct cspchan_slot_req req;
-	ktime_t deadline, *dl = NULL;
-	unsigned int flags = 0;
+	ktime_t deadline, *dl;
+	unsigned int flags;
 	long ret;
 
 	if (copy_from_user(&req, ureq, sizeof(req)))
 		return -EFAULT;
 	if (req.flags || req.reserved[0] || req.reserved[1])
 		return -EINVAL;
-	if ((file->f_flags & O_NONBLOCK) || !req.timeout_ns) {
-		flags = CSPCHAN_IO_NONBLOCK;
-	} else if (req.timeout_ns > 0) {
-		deadline = ktime_add_safe(ktime_get(),
-					  ns_to_ktime(req.timeout_ns));
-		dl = &deadline;
-	}
+	flags = cspchan_timeout_flags(file, req.timeout_ns, &deadline, &dl);
 
 	switch (cmd) {
 	case CSPCHAN_IOC_RELEASE:
