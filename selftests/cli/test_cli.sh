@@ -17,7 +17,7 @@ if [ $# -ne 1 ]; then
 	exit 2
 fi
 C=$(realpath "$1")
-PLAN=80
+PLAN=82
 T=30		# seconds any one command may take
 P=clitest.$$	# channel name prefix
 
@@ -184,6 +184,11 @@ check "create -c 0: an unbuffered channel" \
 run "$C" create --autoclose "$P.ac"
 check "create --autoclose: stat shows autoclose: 1" \
 	test "$rc" = 0 -a "$(stat_of "$P.ac" autoclose)" = 1
+check "create --autoclose: the channel is still open after create exits" \
+	test "$(stat_of "$P.ac" shut)" = 0
+"$C" send "$P.ac" last >/dev/null
+check "create --autoclose: the first producer's exit shuts it down" \
+	test "$(stat_of "$P.ac" shut)" = 1
 
 # --- send and recv -----------------------------------------------------
 

@@ -86,8 +86,8 @@ static void warn_if_different(const char *name, int fd, const struct cspchan_att
 
 /*
  * Close the handle of an auto-close channel and say if that shut it down.
- * The module counts the creator's read-write handle as a sender, so unless
- * a sender opened the channel meanwhile, it is shut down at once.
+ * The module arms auto-close only once a message was sent (or a second
+ * sender opened it), so this warns only against a module that does not.
  */
 static void warn_if_autoclosed(const char *name, int fd)
 {
@@ -98,7 +98,7 @@ static void warn_if_autoclosed(const char *name, int fd)
 	if (watcher < 0)
 		return;
 	if (cspchan_stat(watcher, &st) == 0 && st.shut)
-		cli_errorf("create", "%s: warning: %s (see BUGS in cspchan(1))",
+		cli_errorf("create", "%s: warning: %s",
 			   name, "auto-close shut it down with this command's handle");
 	close(watcher);
 }
@@ -211,10 +211,8 @@ const struct cli_command cmd_create = {
 "  -m, --mode MODE    permission bits, octal (default 0600): read permission\n"
 "                     allows receiving, write permission sending\n"
 "      --autoclose    shut the channel down when its last send-capable\n"
-"                     handle is released.  The module counts the handle\n"
-"                     \"create\" holds, so the channel is shut down as this\n"
-"                     command exits (a warning says so): see BUGS in\n"
-"                     cspchan(1)\n"
+"                     handle is released, once a message was sent (the\n"
+"                     handle this command holds does not count)\n"
 "  -x, --excl         fail (File exists) if NAME exists\n"
 "  -h, --help         this text\n"
 "\n"
