@@ -53,6 +53,8 @@ static __poll_t cspchan_handle_poll(struct file *file, poll_table *pt)
 		poll_wait(file, &ch->rd_wait, pt);
 	if (file->f_mode & FMODE_WRITE)
 		poll_wait(file, &ch->wr_wait, pt);
+	/* Pairs with the barrier in wq_has_sleeper() on the waker's side. */
+	smp_mb();
 	return cspchan_poll_mask(ch, file->f_mode);
 }
 
@@ -174,7 +176,7 @@ static long cspchan_handle_ioctl(struct file *file, unsigned int cmd,
 	case CSPCHAN_IOC_RELEASE:
 		return cspchan_zc_ioctl(file, cmd, uarg);
 	case CSPCHAN_IOC_STAT:
-		cspchan_fill_info(ch, &info);
+		cspchan_fill_info(ch, &info, true);
 		return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
 	default:
 		return -ENOTTY;

@@ -20,12 +20,19 @@ static DEFINE_XARRAY(cspchan_user_count);
 static atomic64_t cspchan_next_id = ATOMIC64_INIT(0);
 
 /**
- * cspchan_fill_info() - a consistent snapshot of the channel's figures
+ * cspchan_fill_info() - the channel's figures
  * @ch:		the channel
  * @info:	filled in completely (reserved fields zeroed)
+ * @may_wait:	wait for ch->lock for a consistent snapshot; otherwise
+ *		(the system-wide view, which must never stall on a channel
+ *		whose lock holder is stuck in a page fault) take it only if
+ *		it is free, and read the figures racily if not
  */
-void cspchan_fill_info(struct cspchan *ch, struct cspchan_info *info)
+void cspchan_fill_info(struct cspchan *ch, struct cspchan_info *info,
+		       bool may_wait)
 {
+	bool locked;
+
 	memset(info, 0, sizeof(*info));
 	info->id = ch->id;
 	info->capacity = ch->capacity;
@@ -36,20 +43,28 @@ void cspchan_fill_info(struct cspchan *ch, struct cspchan_info *info)
 	info->arena_size = (u64)ch->arena.nr_pages << PAGE_SHIFT;
 	strscpy(info->name, ch->name, sizeof(info->name));
 
-	mutex_lock(&ch->lock);
-	info->depth = cspchan_depth(ch);
-	info->senders_waiting = ch->nr_sendq + ch->nr_selsendq + ch->nr_offers;
-	info->receivers_waiting = ch->nr_recvq;
-	info->sent = ch->sent;
-	info->received = ch->received;
-	info->high_water = ch->high_water;
-	if (ch->shut)
+	if (may_wait) {
+		mutex_lock(&ch->lock);
+		locked = true;
+	} else {
+		locked = mutex_trylock(&ch->lock);
+	}
+	info->depth = READ_ONCE(ch->queued) - READ_ONCE(ch->nr_offers);
+	info->senders_waiting = READ_ONCE(ch->nr_sendq) +
+				READ_ONCE(ch->nr_selsendq) +
+				READ_ONCE(ch->nr_offers);
+	info->receivers_waiting = READ_ONCE(ch->nr_recvq);
+	info->sent = READ_ONCE(ch->sent);
+	info->received = READ_ONCE(ch->received);
+	info->high_water = READ_ONCE(ch->high_water);
+	if (READ_ONCE(ch->shut))
 		info->flags |= CSPCHAN_INFO_SHUT;
 	if (ch->flags & CSPCHAN_AUTOCLOSE)
 		info->flags |= CSPCHAN_INFO_AUTOCLOSE;
 	if (READ_ONCE(ch->named))
 		info->flags |= CSPCHAN_INFO_NAMED;
-	mutex_unlock(&ch->lock);
+	if (locked)
+		mutex_unlock(&ch->lock);
 }
 
 /*

@@ -86,6 +86,8 @@ enum cspchan_held {
 	CSPCHAN_HELD_NONE,
 	CSPCHAN_HELD_ACQUIRED,	/* acquired, being filled in place */
 	CSPCHAN_HELD_TAKEN,	/* taken, being read in place */
+	/* io_uring TAKE granted, its answer not yet written: not releasable */
+	CSPCHAN_HELD_TAKING,
 };
 
 enum cspchan_wait_state {
@@ -254,7 +256,8 @@ struct cspchan_msgmeta {
 struct cspchan *cspchan_alloc(const struct cspchan_create_req *req);
 void cspchan_get(struct cspchan *ch);
 void cspchan_put(struct cspchan *ch);
-void cspchan_fill_info(struct cspchan *ch, struct cspchan_info *info);
+void cspchan_fill_info(struct cspchan *ch, struct cspchan_info *info,
+		       bool may_wait);
 void cspchan_for_each(bool (*visit)(struct cspchan *ch, void *arg), void *arg);
 
 /* transfer.c */
@@ -268,6 +271,7 @@ int cspchan_get_slot(struct cspchan *ch, unsigned int flags,
 		     const ktime_t *deadline, struct cspchan_wakeups *wk);
 void cspchan_withdraw_offer(struct cspchan *ch, u32 slot);
 void cspchan_claim_selsender(struct cspchan *ch, struct cspchan_wakeups *wk);
+void cspchan_park_receiver(struct cspchan *ch, struct cspchan_waiter *w);
 void cspchan_post_offer(struct cspchan *ch, u32 slot, u32 len,
 			struct cspchan_waiter *w);
 ssize_t cspchan_post_slot(struct cspchan *ch, u32 slot, u32 len,
@@ -304,7 +308,8 @@ void cspchan_hold(struct cspchan *ch, u32 slot, struct file *file, u32 how);
 int cspchan_check_held(struct cspchan *ch, struct file *file, u32 slot,
 		       u32 how);
 long cspchan_zc_take_locked(struct cspchan *ch, struct file *file,
-			    unsigned int flags, const ktime_t *deadline,
+			    u32 how, unsigned int flags,
+			    const ktime_t *deadline,
 			    struct cspchan_wakeups *wk,
 			    struct cspchan_slot_info *info);
 long cspchan_zc_release(struct file *file, u32 slot);

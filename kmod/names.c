@@ -44,7 +44,8 @@ int cspchan_name_valid(const char *name)
 	if (!len)
 		return -EINVAL;
 	for (i = 0; i < len; i++)
-		if (!isalnum(name[i]) && !strchr("._-", name[i]))
+		if (!isascii(name[i]) || (!isalnum(name[i]) &&
+					  !strchr("._-", name[i])))
 			return -EINVAL;
 	return 0;
 }

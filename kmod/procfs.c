@@ -20,7 +20,7 @@ static bool cspchan_proc_show_one(struct cspchan *ch, void *arg)
 
 	if (!cspchan_ns_mnt_is_current(ch->ns_mnt))
 		return true;
-	cspchan_fill_info(ch, &info);
+	cspchan_fill_info(ch, &info, false);
 	seq_printf(m, "%llu %s %u %u %u %u %u %u %llu %llu %u\n",
 		   info.id, info.name[0] ? info.name : "-", info.capacity,
 		   info.msg_size, info.depth, info.senders_waiting,

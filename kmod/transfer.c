@@ -444,9 +444,9 @@ ssize_t cspchan_post_slot(struct cspchan *ch, u32 slot, u32 len,
 	if (ch->shut)
 		return -EPIPE;
 	cspchan_stamp_sender(s, len);
-	ch->autoclose_armed = true;
 
 	if (cspchan_buffered(ch)) {
+		ch->autoclose_armed = true;
 		cspchan_stamp(ch, s);
 		cspchan_deliver(ch, slot, false, wk);
 		trace_cspchan_send(ch, len, s->seq);
@@ -455,6 +455,7 @@ ssize_t cspchan_post_slot(struct cspchan *ch, u32 slot, u32 len,
 	/* Stamped first: a parked io_uring TAKE consumes it at once. */
 	cspchan_stamp(ch, s);
 	if (cspchan_hand_off(ch, slot, wk)) {
+		ch->autoclose_armed = true;
 		trace_cspchan_send(ch, len, s->seq);
 		return len;
 	}
@@ -583,6 +584,7 @@ void cspchan_consume(struct cspchan *ch, u32 slot, bool handed,
 	if (!handed)
 		cspchan_ring_pop(ch);
 	if (s->offerer) {
+		ch->autoclose_armed = true;
 		cspchan_stamp(ch, s);
 		ch->nr_offers--;
 		cspchan_wake(ch, wk, s->offerer, CSPCHAN_GRANTED);
@@ -607,6 +609,23 @@ void cspchan_consume(struct cspchan *ch, u32 slot, bool handed,
 void cspchan_put_back(struct cspchan *ch, u32 slot, struct cspchan_wakeups *wk)
 {
 	cspchan_deliver(ch, slot, true, wk);
+}
+
+/**
+ * cspchan_park_receiver() - queue a receiver's waiter on recvq
+ * @ch:	the channel, locked
+ * @w:	the waiter (a task, a select case or an io_uring TAKE)
+ *
+ * On an unbuffered channel a parked receiver is what makes a send ready,
+ * so poll writers are told.
+ */
+void cspchan_park_receiver(struct cspchan *ch, struct cspchan_waiter *w)
+{
+	lockdep_assert_held(&ch->lock);
+	list_add_tail(&w->node, &ch->recvq);
+	ch->nr_recvq++;
+	if (!cspchan_buffered(ch) && cspchan_send_ready(ch))
+		cspchan_wake_pollers(&ch->wr_wait, EPOLLOUT | EPOLLWRNORM);
 }
 
 /*
@@ -655,10 +674,7 @@ int cspchan_next_msg(struct cspchan *ch, unsigned int flags,
 		return -EAGAIN;
 
 	cspchan_waiter_init(&w, NULL, 0);
-	list_add_tail(&w.node, &ch->recvq);
-	ch->nr_recvq++;
-	if (!cspchan_buffered(ch) && cspchan_send_ready(ch))
-		cspchan_wake_pollers(&ch->wr_wait, EPOLLOUT | EPOLLWRNORM);
+	cspchan_park_receiver(ch, &w);
 	ret = cspchan_wait(ch, &w, CSPCHAN_TRACE_RECV, deadline, wk);
 	if (w.state == CSPCHAN_SHUT)
 		return 0;
@@ -801,11 +817,7 @@ void cspchan_park_select(struct cspchan *ch, struct cspchan_waiter *w,
 {
 	lockdep_assert_held(&ch->lock);
 	if (!send) {
-		list_add_tail(&w->node, &ch->recvq);
-		ch->nr_recvq++;
-		if (!cspchan_buffered(ch) && cspchan_send_ready(ch))
-			cspchan_wake_pollers(&ch->wr_wait,
-					     EPOLLOUT | EPOLLWRNORM);
+		cspchan_park_receiver(ch, w);
 	} else if (cspchan_buffered(ch)) {
 		list_add_tail(&w->node, &ch->sendq);
 		ch->nr_sendq++;

@@ -12,12 +12,16 @@
  * Linux 6.1 cannot cancel a uring command: a parked one pins the ring, the
  * handle and the module until the driver completes it.  So the driver
  * completes parked commands itself: with the channel's answer on shutdown
- * (-EPIPE or end of stream), and with -ECANCELED once the task that
- * submitted them is exiting, noticed by a reaper that runs every
- * CSPCHAN_URING_REAP_MS while any command is parked.
+ * (-EPIPE or end of stream), and with -ECANCELED once nobody can reap
+ * them any more (the submitter exits or execs, or the ring is closed),
+ * noticed by a reaper that runs every CSPCHAN_URING_REAP_MS while any
+ * command is parked.
  */
 #include <linux/io_uring.h>
+#include <linux/io_uring_types.h>
 #include <linux/nospec.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
@@ -62,28 +66,49 @@ static atomic_t cspchan_uring_nr_parked = ATOMIC_INIT(0);
 static void cspchan_uring_reap(struct work_struct *work);
 static DECLARE_DELAYED_WORK(cspchan_uring_reaper, cspchan_uring_reap);
 
-/* TAKE could not tell userspace what it took: the message goes back first. */
-static long cspchan_uring_untake(struct cspchan_uring *u)
+/*
+ * A TAKE's slot is held CSPCHAN_HELD_TAKING until its answer is written,
+ * so that nothing can release it meanwhile.  Written: the handle holds it
+ * as taken.  Not written: nobody learnt of the message, which goes back
+ * first.
+ */
+static long cspchan_uring_settle_take(struct cspchan_uring *u, long res)
 {
 	struct cspchan_wakeups wk = { .nr = 0 };
 	struct cspchan *ch = u->ch;
+	u32 slot = u->taken.slot;
+	bool told;
 
+	if (res <= 0)
+		return res;
+	/*
+	 * The sender's pid as the submitter sees it: whoever granted the
+	 * TAKE may live in another pid namespace.  The slot is ours, so its
+	 * pid cannot change meanwhile.
+	 */
+	u->taken.pid = pid_nr_ns(ch->slots[slot].pid,
+				 task_active_pid_ns(current));
+	told = !copy_to_user(u64_to_user_ptr(u->info), &u->taken,
+			     sizeof(u->taken));
 	mutex_lock(&ch->lock);
-	cspchan_hold(ch, u->taken.slot, NULL, CSPCHAN_HELD_NONE);
-	ch->received--;
-	cspchan_put_back(ch, u->taken.slot, &wk);
+	if (told) {
+		cspchan_hold(ch, slot, u->file, CSPCHAN_HELD_TAKEN);
+	} else {
+		cspchan_hold(ch, slot, NULL, CSPCHAN_HELD_NONE);
+		ch->received--;
+		cspchan_put_back(ch, slot, &wk);
+		res = -EFAULT;
+	}
 	cspchan_unlock_and_wake(ch, &wk);
-	return -EFAULT;
+	return res;
 }
 
 static void cspchan_uring_done(struct io_uring_cmd *cmd, unsigned int flags)
 {
 	struct cspchan_uring *u = *(struct cspchan_uring **)cmd->pdu;
-	void __user *info = u64_to_user_ptr(u->info);
 
-	if (u->op == CSPCHAN_IOC_TAKE && u->res > 0 &&
-	    copy_to_user(info, &u->taken, sizeof(u->taken)))
-		u->res = cspchan_uring_untake(u);
+	if (u->op == CSPCHAN_IOC_TAKE)
+		u->res = cspchan_uring_settle_take(u, u->res);
 	io_uring_cmd_done(cmd, u->res, 0, flags);
 	put_task_struct(u->task);
 	kfree(u);
@@ -125,7 +150,7 @@ void cspchan_uring_granted(struct cspchan *ch, struct cspchan_uring *u,
 			struct cspchan_msgmeta meta;
 
 			cspchan_consume(ch, slot, true, &meta, wk);
-			cspchan_hold(ch, slot, u->file, CSPCHAN_HELD_TAKEN);
+			cspchan_hold(ch, slot, u->file, CSPCHAN_HELD_TAKING);
 			u->taken.slot = slot;
 			u->taken.len = ch->slots[slot].len;
 			u->taken.offset = (u64)slot * ch->slot_size;
@@ -174,23 +199,38 @@ static void cspchan_uring_unpark(struct cspchan *ch, struct cspchan_uring *u)
 }
 
 /*
- * The submitter is going away.  PF_EXITING alone is not enough: an SQPOLL
- * thread waits for its requests before it starts to exit, so the exit of
- * its thread group must count too.
+ * Nobody will ever reap this command's completion, so complete it now:
+ * - the submitter is exiting (PF_EXITING; or its thread group is, which
+ *   is all an SQPOLL thread shows while it waits for its requests);
+ * - the ring is being torn down (its refs are dying): closed while the
+ *   task lives on, io_ring_exit_work() waits for every request;
+ * - the submitter cancels all its requests (tctx->in_idle), as execve()
+ *   does through io_uring_task_cancel().
+ * These read io_uring's own structures (include/linux/io_uring_types.h),
+ * because 6.1 has no uring_cmd cancellation to tell a driver.
  */
-static bool cspchan_uring_owner_gone(struct task_struct *task)
+static bool cspchan_uring_owner_gone(struct cspchan_uring *u)
 {
-	return (task->flags & PF_EXITING) ||
-	       (READ_ONCE(task->signal->flags) & SIGNAL_GROUP_EXIT);
+	struct io_kiocb *req = cmd_to_io_kiocb(u->cmd);
+	struct task_struct *task = u->task;
+
+	if ((task->flags & PF_EXITING) ||
+	    (READ_ONCE(task->signal->flags) & SIGNAL_GROUP_EXIT))
+		return true;
+	if (percpu_ref_is_dying(&req->ctx->refs))
+		return true;
+	return task->io_uring && atomic_read(&task->io_uring->in_idle);
 }
 
 static bool cspchan_uring_reap_channel(struct cspchan *ch, void *arg)
 {
 	struct cspchan_uring *u, *tmp;
 
-	mutex_lock(&ch->lock);
+	/* Never wait for a channel here: the next tick will look again. */
+	if (!mutex_trylock(&ch->lock))
+		return true;
 	list_for_each_entry_safe(u, tmp, &ch->uring_parked, parked)
-		if (cspchan_uring_owner_gone(u->task))
+		if (cspchan_uring_owner_gone(u))
 			cspchan_uring_unpark(ch, u);
 	mutex_unlock(&ch->lock);
 	return true;
@@ -207,7 +247,7 @@ static void cspchan_uring_reap(struct work_struct *work)
 static struct cspchan_uring *cspchan_uring_new(struct io_uring_cmd *cmd,
 					       u32 op)
 {
-	struct cspchan_uring *u = kzalloc(sizeof(*u), GFP_KERNEL);
+	struct cspchan_uring *u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
 
 	if (!u)
 		return NULL;
@@ -217,7 +257,8 @@ static struct cspchan_uring *cspchan_uring_new(struct io_uring_cmd *cmd,
 	u->file = cmd->file;
 	u->ch = cmd->file->private_data;
 	u->op = op;
-	u->task = get_task_struct(current);
+	/* The submitter, even when an io-wq worker issues the command. */
+	u->task = get_task_struct(cmd_to_io_kiocb(cmd)->task);
 	*(struct cspchan_uring **)cmd->pdu = u;
 	return u;
 }
@@ -285,12 +326,11 @@ static int cspchan_uring_take(struct cspchan *ch, struct cspchan_uring *u,
 
 	if (!(u->file->f_mode & FMODE_READ))
 		return -EBADF;
-	ret = cspchan_zc_take_locked(ch, u->file, CSPCHAN_IO_NONBLOCK, NULL,
-				     wk, &u->taken);
+	ret = cspchan_zc_take_locked(ch, u->file, CSPCHAN_HELD_TAKING,
+				     CSPCHAN_IO_NONBLOCK, NULL, wk, &u->taken);
 	if (ret != -EAGAIN)
 		return ret;
-	list_add_tail(&u->w.node, &ch->recvq);
-	ch->nr_recvq++;
+	cspchan_park_receiver(ch, &u->w);
 	cspchan_uring_park(ch, u);
 	return -EIOCBQUEUED;
 }
@@ -347,10 +387,8 @@ int cspchan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 
 	if (ret == -EIOCBQUEUED)
 		return ret;
-	if (u->op == CSPCHAN_IOC_TAKE && ret > 0 &&
-	    copy_to_user(u64_to_user_ptr(u->info), &u->taken,
-			 sizeof(u->taken)))
-		ret = cspchan_uring_untake(u);
+	if (u->op == CSPCHAN_IOC_TAKE)
+		ret = cspchan_uring_settle_take(u, ret);
 	cspchan_uring_free(u);
 	return ret;
 }

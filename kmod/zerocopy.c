@@ -44,7 +44,8 @@ void cspchan_hold(struct cspchan *ch, u32 slot, struct file *file, u32 how)
  * @how:	the way it must be held, or CSPCHAN_HELD_NONE for either
  *
  * Return: 0, -EINVAL for an index out of range, -EPERM when the handle
- * does not hold the slot (that way).
+ * does not hold the slot (that way), -EBUSY while an io_uring TAKE of it
+ * is still completing.
  */
 int cspchan_check_held(struct cspchan *ch, struct file *file, u32 slot,
 		       u32 how)
@@ -57,6 +58,8 @@ int cspchan_check_held(struct cspchan *ch, struct file *file, u32 slot,
 	s = &ch->slots[array_index_nospec(slot, ch->nr_slots)];
 	if (s->owner != file || s->held == CSPCHAN_HELD_NONE)
 		return -EPERM;
+	if (s->held == CSPCHAN_HELD_TAKING)	/* its TAKE is completing */
+		return -EBUSY;
 	if (how != CSPCHAN_HELD_NONE && s->held != how)
 		return -EPERM;
 	return 0;
@@ -121,6 +124,7 @@ static long cspchan_zc_commit(struct file *file, struct cspchan_slot_req *req,
  * cspchan_zc_take_locked() - take the next message's slot for a handle
  * @ch:		the channel, locked
  * @file:	the handle that will hold the slot
+ * @how:	CSPCHAN_HELD_TAKEN, or _TAKING until an io_uring answer is out
  * @flags:	CSPCHAN_IO_*
  * @deadline:	absolute time to give up; NULL: never
  * @wk:		wake-ups to issue after unlocking
@@ -130,7 +134,8 @@ static long cspchan_zc_commit(struct file *file, struct cspchan_slot_req *req,
  * -EINTR/-ERESTARTSYS.
  */
 long cspchan_zc_take_locked(struct cspchan *ch, struct file *file,
-			    unsigned int flags, const ktime_t *deadline,
+			    u32 how, unsigned int flags,
+			    const ktime_t *deadline,
 			    struct cspchan_wakeups *wk,
 			    struct cspchan_slot_info *info)
 {
@@ -143,7 +148,7 @@ long cspchan_zc_take_locked(struct cspchan *ch, struct file *file,
 	if (ret <= 0)
 		return ret;
 	cspchan_consume(ch, slot, handed, &meta, wk);
-	cspchan_hold(ch, slot, file, CSPCHAN_HELD_TAKEN);
+	cspchan_hold(ch, slot, file, how);
 	memset(info, 0, sizeof(*info));
 	info->slot = slot;
 	info->len = ch->slots[slot].len;
@@ -166,7 +171,8 @@ static long cspchan_zc_take(struct file *file, struct cspchan_slot_req *req,
 		return -EBADF;
 	if (mutex_lock_interruptible(&ch->lock))
 		return -ERESTARTSYS;
-	ret = cspchan_zc_take_locked(ch, file, flags, deadline, &wk, &info);
+	ret = cspchan_zc_take_locked(ch, file, CSPCHAN_HELD_TAKEN, flags,
+				     deadline, &wk, &info);
 	cspchan_unlock_and_wake(ch, &wk);
 	if (ret > 0) {
 		req->slot = info.slot;

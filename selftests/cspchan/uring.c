@@ -16,6 +16,7 @@
 #include "common.h"
 
 #include <dirent.h>
+#include <sys/epoll.h>
 #include <stddef.h>
 #include <liburing.h>
 
@@ -965,6 +966,66 @@ TEST_F(ring, take_bad_info_parked)
 	ASSERT_EQ(8, recv_str_timeout(ch, buf, sizeof(buf), 0));
 	EXPECT_STREQ("precious", buf);
 	EXPECT_EQ(1U, chan_get(ch, STAT_RECEIVED));
+	close(ch);
+}
+
+/*
+ * A TAKE parking on an unbuffered channel is a receiver: a writer polling
+ * for EPOLLOUT must be woken by it (and can then hand over at once).
+ */
+TEST_F(ring, parked_take_wakes_epollout)
+{
+	struct epoll_event ev = { .events = EPOLLOUT };
+	struct cspchan_slot_info info;
+	struct cqe_rec rec;
+	int ch, ep;
+
+	ch = chan_new(0, 16);
+	ASSERT_LE(0, ch);
+	ep = epoll_create1(0);
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, ch, &ev));
+	EXPECT_EQ(0, epoll_wait(ep, &ev, 1, 0));	/* nobody to hand to */
+
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_TAKE, 0, 0, &info, 1));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, epoll_wait(ep, &ev, 1, 2000));
+	EXPECT_NE(0U, ev.events & EPOLLOUT);
+	ASSERT_EQ(4, cspchan_send_timeout(ch, "take", 4, 0));
+	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+	EXPECT_EQ(4, rec.res);
+	EXPECT_EQ(0U, info.seq);
+	EXPECT_EQ(0, cspchan_release(ch, info.slot));
+	close(ep);
+	close(ch);
+}
+
+/*
+ * Closing a ring while a command is parked (the task lives on) must not
+ * leave the ring, the handle and the module pinned: the driver completes
+ * the command with -ECANCELED and the channel keeps working.
+ */
+TEST(ring_closed_with_parked_take)
+{
+	struct cspchan_slot_info info;
+	struct io_uring ring;
+	char buf[16];
+	int ch, i;
+
+	REQUIRE_CSPCHAN();
+	ch = chan_new(2, 16);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(0, uring_init(&ring, 8, false));
+	ASSERT_TRUE(queue_cmd(&ring, ch, CSPCHAN_IOC_TAKE, 0, 0, &info, 1));
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, 1));
+	io_uring_queue_exit(&ring);
+	for (i = 0; i < 200 && chan_get(ch, STAT_RECEIVERS_WAITING); i++)
+		usleep(10000);
+	EXPECT_EQ(0U, chan_get(ch, STAT_RECEIVERS_WAITING));
+	/* A message sent now is not taken into the dead ring. */
+	ASSERT_EQ(5, send_str(ch, "after"));
+	ASSERT_EQ(5, recv_str_timeout(ch, buf, sizeof(buf), 0));
 	close(ch);
 }
 
