@@ -42,6 +42,15 @@
 /* struct transport.caps */
 #define TC_MPMC		(1U << 0)	/* many processes may send and receive on one instance */
 #define TC_UNBUFFERED	(1U << 1)	/* depth 0: a send completes when a receiver took it */
+/*
+ * Messages of one producer may arrive out of order, none more than
+ * BENCH_REORDER_WINDOW places away from its own: the stream consumer then
+ * checks that every stamp arrives exactly once within that window instead
+ * of checking consecutive order (cspchan-uring: writes that wait for room
+ * are retried in no particular order).
+ */
+#define TC_REORDER	(1U << 2)
+#define BENCH_REORDER_WINDOW	256	/* stamps; a multiple of 64 */
 
 /*
  * struct transport.kind: what the transport is, for the README's targets.
@@ -53,7 +62,16 @@ enum transport_kind {
 	TK_COPY,	/* cspchan, read/write copy path */
 	TK_URING,	/* cspchan through io_uring, batched */
 	TK_ZEROCOPY,	/* cspchan, messages in the mmapped arena */
+	TK_ZEROCOPY_URING,	/* both: the slot commands through io_uring */
 };
+
+/* Is a transport of kind `have` judged by the targets of kind `want`? */
+static inline bool kind_is(enum transport_kind have, enum transport_kind want)
+{
+	if (have == TK_ZEROCOPY_URING)
+		return want == TK_URING || want == TK_ZEROCOPY || want == have;
+	return have == want;
+}
 
 /*
  * One instance of a transport: one queue of messages between processes.
@@ -71,6 +89,12 @@ struct bchan {
 	size_t shm_len;
 	void *priv;		/* per-process state, from attach */
 	uint64_t local[4];	/* per-process scratch (e.g. cached ring indices) */
+	uint64_t retries;	/* per process: operations the transport had to
+				 * redo after a spurious failure (reported in the
+				 * row's note; e.g. -EINTR from io_uring) */
+	uint64_t reordered;	/* per process: messages whose completion came
+				 * after a later message's, which the transport
+				 * put back in order (reported in the note) */
 	char note[96];		/* how depth was obtained, limits hit, ... ("" if nothing) */
 };
 
@@ -115,13 +139,18 @@ struct transport {
 
 	/*
 	 * Batched copy path, optional: send all n messages (each c->msg_size
-	 * bytes), or receive between 1 and n of them (returns how many, and
-	 * each one's length in lens[]).  Used by the throughput workloads
-	 * instead of send/recv when present.
+	 * bytes; the buffers are the caller's again at return), or receive
+	 * between 1 and n of them (returns how many; msgs[i] points at the
+	 * i-th, lens[i] is its length, 0 for end of stream).  A receiver may
+	 * copy into the caller's bufs[i] (then msgs[i] = bufs[i]) or point
+	 * into buffers of its own, which stay valid until its next call on
+	 * c (e.g. reads kept in flight through io_uring).  Used by the
+	 * stream workloads instead of send/recv when present, and by the
+	 * others, with n = 1, when send/recv are absent.
 	 */
 	int (*send_many)(struct bchan *c, void *const msgs[], unsigned int n);
-	int (*recv_many)(struct bchan *c, void *const bufs[], size_t lens[],
-			 unsigned int n);
+	int (*recv_many)(struct bchan *c, void *const bufs[], const void *msgs[],
+			 size_t lens[], unsigned int n);
 
 	/*
 	 * Zero-copy path, optional; when acquire is set the workloads use
@@ -135,6 +164,24 @@ struct transport {
 	int (*commit)(struct bchan *c, void *slot, size_t len);
 	const void *(*take)(struct bchan *c, size_t *len);
 	int (*release)(struct bchan *c, const void *slot);
+
+	/*
+	 * Batched zero-copy path, optional (with the four above, which the
+	 * other workloads keep using): acquire_many returns between 1 and n
+	 * places for messages of len bytes in slots[] (blocking for at least
+	 * one), commit_many sends n of them, in that order; take_many returns
+	 * between 1 and n messages in place (blocking for at least one; 0 at
+	 * end of stream), in the channel's order, and release_many gives n of
+	 * them back.  Return the count or -errno.  The stream workloads use
+	 * them when present, e.g. to keep a batch of io_uring commands in
+	 * flight.
+	 */
+	int (*acquire_many)(struct bchan *c, size_t len, void *slots[], unsigned int n);
+	int (*commit_many)(struct bchan *c, void *const slots[], size_t len,
+			   unsigned int n);
+	int (*take_many)(struct bchan *c, const void *slots[], size_t lens[],
+			 unsigned int n);
+	int (*release_many)(struct bchan *c, const void *const slots[], unsigned int n);
 };
 
 extern const struct transport *const bench_transports[];
@@ -148,6 +195,14 @@ extern const struct transport transport_pipe_pkt;
 extern const struct transport transport_seqpacket;
 extern const struct transport transport_shmring;
 extern const struct transport transport_shmring_zc;
+extern const struct transport transport_cspchan_uring;
+extern const struct transport transport_cspchan_zc;
+extern const struct transport transport_cspchan_zc_uring;
+
+/* t_cspchan.c: what every cspchan transport shares. */
+int cspchan_bench_available(char *why, size_t whylen, uint64_t need_features);
+int cspchan_bench_create(struct bchan *c);
+void cspchan_bench_destroy(struct bchan *c);
 
 /* Workloads (workloads.c). */
 enum workload_kind {
@@ -165,6 +220,7 @@ struct workload {
 	unsigned int producers, consumers;
 	bool unbuffered;	/* depth 0 */
 	bool one_cpu;		/* all its processes on one CPU, whatever --pin says */
+	bool touch;		/* every payload byte written and checked, as --touch */
 	unsigned int need_caps;	/* TC_* the transport must have */
 	const char *only;	/* only this transport, or NULL */
 	const char *ref;	/* workload whose rows the ratios compare with; NULL: itself */
@@ -198,6 +254,12 @@ struct rep_result {
 	uint64_t msgs;		/* messages received */
 	unsigned int depth;
 	char note[96];
+	/* Reported in the row's note, summed over its repetitions: */
+	uint64_t sent;		/* messages sent (the base of the percentages) */
+	uint64_t retries;	/* struct bchan.retries of every process */
+	uint64_t tr_reordered;	/* struct bchan.reordered of every process */
+	uint64_t reordered;	/* TC_REORDER: messages that arrived out of stamp order */
+	uint64_t max_shift;	/* TC_REORDER: the farthest from its place */
 };
 
 /*
@@ -253,12 +315,13 @@ struct row {
 	enum row_status status;
 	char why[160];
 	unsigned int depth;
-	char note[96];
+	char note[200];		/* the transport's, then what happened (see rep_result) */
 	unsigned int nr_metrics;
 	struct metric m[ROW_MAX_METRICS];
 	double csw[BENCH_MAX_REPS];	/* receivers' voluntary switches per message */
 	double csw_median;		/* NAN when not measured */
 	uint64_t msgs;			/* messages moved, all repetitions */
+	struct rep_result sum;		/* sent, retries, ... summed; max_shift the largest */
 };
 
 extern struct row *bench_rows;

@@ -40,9 +40,10 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: cspchan-bench [options]\n"
 "\n"
-"Measure cspchan against POSIX message queues, pipes, AF_UNIX SEQPACKET\n"
-"sockets and a shared-memory ring: the path's own cost (one process),\n"
-"1->1 throughput at 64 B, 4 KiB, 64 KiB, ping-pong latency, 4->4 on one\n"
+"Measure cspchan (copy path, io_uring, zero-copy) against POSIX message\n"
+"queues, pipes, AF_UNIX SEQPACKET sockets and a shared-memory ring: the\n"
+"path's own cost (one process), 1->1 throughput at 64 B, 4 KiB, 64 KiB\n"
+"(also with every byte written and read), ping-pong latency, 4->4 on one\n"
 "queue, unbuffered rendezvous and wake-ups per message.  Prints a table,\n"
 "then which targets of bench/README.md are met.\n"
 "\n"
@@ -79,6 +80,8 @@ const char *kind_name(enum transport_kind kind)
 		return "io_uring";
 	case TK_ZEROCOPY:
 		return "zero-copy";
+	case TK_ZEROCOPY_URING:
+		return "zero-copy+io_uring";
 	default:
 		return "peer";
 	}
@@ -299,7 +302,44 @@ static bool run_row_rep(struct row *r, double seconds, bool keep)
 		r->m[1].v[r->m[1].n++] = res.value2;
 	r->csw[r->m[0].n - 1] = res.csw_per_msg;
 	r->msgs += res.msgs;
+	r->sum.sent += res.sent;
+	r->sum.retries += res.retries;
+	r->sum.tr_reordered += res.tr_reordered;
+	r->sum.reordered += res.reordered;
+	if (res.max_shift > r->sum.max_shift)
+		r->sum.max_shift = res.max_shift;
 	return true;
+}
+
+/* Append to the row's note what its repetitions counted (see struct rep_result). */
+static void row_finish_note(struct row *r)
+{
+	size_t len = strlen(r->note), size = sizeof(r->note);
+	double base = r->sum.sent ? (double)r->sum.sent : 1;
+
+#define NOTE(...)							\
+	do {								\
+		if (len + 3 < size)					\
+			len += (size_t)snprintf(r->note + len, size - len,	\
+						__VA_ARGS__);		\
+	} while (0)
+	if ((r->t->caps & TC_REORDER) && r->w->kind == WK_STREAM) {
+		if (r->sum.reordered)
+			NOTE("%s%.2g%% out of order, by <= %llu", len ? "; " : "",
+			     100.0 * (double)r->sum.reordered / base,
+			     (unsigned long long)r->sum.max_shift);
+		else
+			NOTE("%sall in order", len ? "; " : "");
+	}
+	if (r->sum.tr_reordered)
+		NOTE("%s%.2g%% completed out of order, put back", len ? "; " : "",
+		     100.0 * (double)r->sum.tr_reordered / base);
+	if (r->sum.retries)
+		NOTE("%s%llu retried (-EINTR)", len ? "; " : "",
+		     (unsigned long long)r->sum.retries);
+#undef NOTE
+	if (len >= size)
+		r->note[size - 1] = '\0';
 }
 
 /*
@@ -330,7 +370,7 @@ static unsigned int run_workload(const struct workload *w, unsigned int done,
 		if (t < bench_nr_transports && avail[t] < 0) {
 			r->status = ROW_SKIPPED;
 			snprintf(r->why, sizeof(r->why), "%s", avail_why[t]);
-			fprintf(stderr, "  %-12s skipped: %s\n", r->t->name, r->why);
+			fprintf(stderr, "  %-16s skipped: %s\n", r->t->name, r->why);
 			continue;
 		}
 		rows[nr++] = r;
@@ -366,7 +406,7 @@ static unsigned int run_workload(const struct workload *w, unsigned int done,
 		struct row *r = rows[i];
 
 		if (r->status != ROW_OK) {
-			fprintf(stderr, "  %-12s %s: %s\n", r->t->name,
+			fprintf(stderr, "  %-16s %s: %s\n", r->t->name,
 				r->status == ROW_SKIPPED ? "skipped" : "FAILED", r->why);
 			failed += r->status == ROW_FAILED;
 			continue;
@@ -374,8 +414,9 @@ static unsigned int run_workload(const struct workload *w, unsigned int done,
 		for (k = 0; k < r->nr_metrics; k++)
 			metric_stats(&r->m[k]);
 		r->csw_median = median_of(r->csw, r->m[0].n);
+		row_finish_note(r);
 		if (bench_opts.verbose)
-			fprintf(stderr, "  %-12s %s %s\n", r->t->name,
+			fprintf(stderr, "  %-16s %s %s\n", r->t->name,
 				fmt_value(a, sizeof(a), r->m[0].median, r->m[0].unit),
 				r->m[0].name);
 	}

@@ -2,7 +2,8 @@
 /*
  * cspchan-bench: the cspchan copy path — an anonymous channel, write(2)
  * to send and read(2) to receive on the handle (what cspchan_send() and
- * cspchan_recv() do).
+ * cspchan_recv() do).  The channel itself is made here for every cspchan
+ * transport (t_cspchan_uring.c, t_cspchan_zc.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,17 +17,34 @@
 
 static struct cspchan_features features;
 
-static int cc_available(char *why, size_t whylen)
+/*
+ * The module is there and has need_features (CSPCHAN_FEAT_*): 0, or
+ * -errno with the reason in why.  Shared by every cspchan transport.
+ */
+int cspchan_bench_available(char *why, size_t whylen, uint64_t need_features)
 {
 	int ret = cspchan_features(&features);
 
-	if (ret < 0)
+	if (ret < 0) {
 		snprintf(why, whylen, "%s: %s (is cspchan.ko loaded?)",
 			 CSPCHAN_DEVICE, strerror(-ret));
-	return ret;
+		return ret;
+	}
+	if ((features.features & need_features) != need_features) {
+		snprintf(why, whylen, "cspchan.ko lacks feature 0x%llx",
+			 (unsigned long long)(need_features & ~features.features));
+		return -EOPNOTSUPP;
+	}
+	return 0;
 }
 
-static int cc_create(struct bchan *c)
+static int cc_available(char *why, size_t whylen)
+{
+	return cspchan_bench_available(why, whylen, 0);
+}
+
+/* An anonymous channel of c->depth messages of c->msg_size bytes, O_RDWR. */
+int cspchan_bench_create(struct bchan *c)
 {
 	struct cspchan_attr attr = {
 		.capacity = c->depth,
@@ -57,7 +75,7 @@ static int cc_create(struct bchan *c)
 	return 0;
 }
 
-static void cc_destroy(struct bchan *c)
+void cspchan_bench_destroy(struct bchan *c)
 {
 	if (c->fd[0] >= 0)
 		close(c->fd[0]);
@@ -86,8 +104,8 @@ const struct transport transport_cspchan = {
 	.kind = TK_COPY,
 	.caps = TC_MPMC | TC_UNBUFFERED,
 	.available = cc_available,
-	.create = cc_create,
-	.destroy = cc_destroy,
+	.create = cspchan_bench_create,
+	.destroy = cspchan_bench_destroy,
 	.send = cc_send,
 	.recv = cc_recv,
 };

@@ -70,11 +70,22 @@ bool msg_check(const void *msg, size_t len, size_t want, uint64_t *seq,
 	if (inv != ~s)
 		return false;
 	if (touch) {
+		/*
+		 * Every byte between the stamps, eight at a time, without an
+		 * early exit (so that the compiler may vectorize it): reading
+		 * the payload as an application would, not byte by byte.
+		 */
 		uint8_t b = fill_byte(s);
+		uint64_t pat = UINT64_C(0x0101010101010101) * b, diff = 0, v;
+		size_t end = len - sizeof(inv);
 
-		for (i = sizeof(s); i < len - sizeof(inv); i++)
-			if (p[i] != b)
-				return false;
+		for (i = sizeof(s); i + sizeof(v) <= end; i += sizeof(v)) {
+			memcpy(&v, p + i, sizeof(v));
+			diff |= v ^ pat;
+		}
+		for (; i < end; i++)
+			diff |= (uint64_t)(p[i] ^ b);
+		return diff == 0;
 	}
 	return true;
 }

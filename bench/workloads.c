@@ -13,8 +13,10 @@
  *
  * Receivers check every message: its stamp (bench.h), its producer and
  * its order (strictly consecutive with one producer and one consumer,
- * increasing per producer otherwise); the parent checks that as many
- * messages were received as were sent.  Any failure fails the row.
+ * increasing per producer otherwise; for a TC_REORDER transport, each
+ * stamp exactly once within BENCH_REORDER_WINDOW); the parent checks that
+ * as many messages were received as were sent.  Any failure fails the
+ * row.
  *
  * A process that fails writes why into shared memory and exits non-zero;
  * the parent then kills the rest (they may be blocked for ever).  A
@@ -32,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -47,6 +50,14 @@ const struct workload bench_workloads[] = {
 	  .kind = WK_STREAM, .msg_size = 4096, .producers = 1, .consumers = 1 },
 	{ .id = "tput-64k", .title = "1->1 stream, 64 KiB",
 	  .kind = WK_STREAM, .msg_size = 65536, .producers = 1, .consumers = 1 },
+	/*
+	 * The zero-copy target's workload: every producer writes and every
+	 * consumer reads each payload byte once (--touch), whatever the
+	 * transport, so that in-place transports do the work a copy does.
+	 */
+	{ .id = "tput-64k-touch", .title = "1->1 stream, 64 KiB, every byte written and read",
+	  .kind = WK_STREAM, .msg_size = 65536, .producers = 1, .consumers = 1,
+	  .touch = true },
 	{ .id = "pingpong-64", .title = "ping-pong, 64 B",
 	  .kind = WK_PINGPONG, .msg_size = 64, .producers = 1, .consumers = 1 },
 	{ .id = "pingpong-64-1cpu", .title = "ping-pong on one CPU, 64 B",
@@ -73,6 +84,10 @@ struct proc_result {
 	uint64_t nvcsw;		/* voluntary context switches during the run */
 	double p50_us, p99_us;	/* ping-pong initiator */
 	_Atomic uint32_t started;	/* wake-up consumer: in its receive loop */
+	uint64_t retries;	/* struct bchan.retries of its instances */
+	uint64_t tr_reordered;	/* struct bchan.reordered of its instances */
+	uint64_t reordered;	/* TC_REORDER consumers: messages not in stamp order */
+	uint64_t max_shift;	/* the farthest one from its place */
 	int failed;
 	char why[128];
 };
@@ -143,28 +158,43 @@ static int io_send(struct proc *p, struct bchan *c, uint64_t seq)
 	return t->send(c, p->buf[0], p->len);
 }
 
-/* Send n messages with consecutive sequence numbers. */
+/*
+ * Send up to n messages with consecutive sequence numbers from seq: how
+ * many (at least 1), or -errno.
+ */
 static int io_send_many(struct proc *p, struct bchan *c, uint64_t seq,
 			unsigned int n)
 {
+	const struct transport *t = c->t;
+	void *slots[BENCH_MAX_BATCH];
 	unsigned int i;
-	int ret = 0;
+	int got, ret = 0;
 
-	if (!c->t->send_many) {
+	if (t->acquire_many) {
+		got = t->acquire_many(c, p->len, slots, n);
+		if (got <= 0)
+			return got ? got : -EIO;
+		for (i = 0; i < (unsigned int)got; i++)
+			msg_stamp(slots[i], p->len, seq + i, p->touch);
+		ret = t->commit_many(c, slots, p->len, (unsigned int)got);
+		return ret < 0 ? ret : got;
+	}
+	if (!t->send_many) {
 		for (i = 0; i < n && !ret; i++)
 			ret = io_send(p, c, seq + i);
-		return ret;
+		return ret < 0 ? ret : (int)n;
 	}
 	for (i = 0; i < n; i++)
 		msg_stamp(p->buf[i], p->len, seq + i, p->touch);
-	return c->t->send_many(c, p->buf, n);
+	ret = t->send_many(c, p->buf, n);
+	return ret < 0 ? ret : (int)n;
 }
 
 /* 0 with *seq, -ENODATA at end of stream, -EBADMSG for a bad message, -errno. */
 static int io_recv(struct proc *p, struct bchan *c, uint64_t *seq)
 {
 	const struct transport *t = c->t;
-	const void *slot;
+	const void *slot, *msg = p->buf[0];
 	size_t len = 0;
 	ssize_t n;
 	bool ok;
@@ -181,10 +211,10 @@ static int io_recv(struct proc *p, struct bchan *c, uint64_t *seq)
 		return ok ? 0 : -EBADMSG;
 	}
 	if (!t->recv) {
-		ret = t->recv_many(c, p->buf, &len, 1);
+		ret = t->recv_many(c, p->buf, &msg, &len, 1);
 		if (ret < 0)
 			return ret;
-		n = (ssize_t)len;
+		n = ret ? (ssize_t)len : 0;
 	} else {
 		n = t->recv(c, p->buf[0], p->len);
 		if (n < 0)
@@ -192,27 +222,42 @@ static int io_recv(struct proc *p, struct bchan *c, uint64_t *seq)
 	}
 	if (n == 0)
 		return -ENODATA;
-	return msg_check(p->buf[0], (size_t)n, p->len, seq, p->touch) ? 0 : -EBADMSG;
+	return msg_check(msg, (size_t)n, p->len, seq, p->touch) ? 0 : -EBADMSG;
 }
 
 /* Receive 1..n messages; their sequence numbers in seqs.  Count or -errno. */
 static int io_recv_many(struct proc *p, struct bchan *c, uint64_t *seqs,
 			unsigned int n)
 {
+	const struct transport *t = c->t;
+	const void *msgs[BENCH_MAX_BATCH];
 	size_t lens[BENCH_MAX_BATCH];
+	bool ok = true;
 	int got, i, ret;
 
-	if (!c->t->recv_many) {
+	if (t->take_many) {
+		/* Checked in place, then given back. */
+		got = t->take_many(c, msgs, lens, n);
+		if (got <= 0)
+			return got ? got : -ENODATA;
+		for (i = 0; i < got && ok; i++)
+			ok = msg_check(msgs[i], lens[i], p->len, &seqs[i], p->touch);
+		ret = t->release_many(c, msgs, (unsigned int)got);
+		if (ret < 0)
+			return ret;
+		return ok ? got : -EBADMSG;
+	}
+	if (!t->recv_many) {
 		ret = io_recv(p, c, &seqs[0]);
 		return ret < 0 ? ret : 1;
 	}
-	got = c->t->recv_many(c, p->buf, lens, n);
+	got = t->recv_many(c, p->buf, msgs, lens, n);
 	if (got <= 0)
 		return got ? got : -ENODATA;
 	for (i = 0; i < got; i++) {
 		if (lens[i] == 0)
 			return -ENODATA;
-		if (!msg_check(p->buf[i], lens[i], p->len, &seqs[i], p->touch))
+		if (!msg_check(msgs[i], lens[i], p->len, &seqs[i], p->touch))
 			return -EBADMSG;
 	}
 	return got;
@@ -243,7 +288,7 @@ static uint64_t voluntary_switches(void)
 static void stream_producer(struct proc *p)
 {
 	struct bchan *c = &p->ch[0];
-	unsigned int batch = c->t->send_many ? batch_size(c) : 1;
+	unsigned int batch = c->t->send_many || c->t->acquire_many ? batch_size(c) : 1;
 	uint64_t base = (uint64_t)p->idx << SEQ_PROD_SHIFT;
 	uint64_t i = 0, next_check = 0, deadline;
 	unsigned int k;
@@ -267,7 +312,7 @@ static void stream_producer(struct proc *p)
 			proc_fail(p, "producer %u: send: %s", p->idx, strerror(-ret));
 			return;
 		}
-		i += batch;
+		i += (unsigned int)ret;
 	}
 	p->sh->pr[p->idx].msgs = i;
 
@@ -284,24 +329,74 @@ static void stream_producer(struct proc *p)
 	}
 }
 
+/*
+ * TC_REORDER: which stamps of one producer arrived, in a window from the
+ * lowest one still missing (base).  A stamp is accepted once, and only
+ * within the window; at the end nothing may be missing below the highest.
+ */
+struct seq_window {
+	uint64_t base;		/* every stamp below arrived */
+	uint64_t top;		/* one past the highest that arrived */
+	uint64_t bits[BENCH_REORDER_WINDOW / 64];	/* stamp s: bit s % window */
+};
+
+static bool window_test(const struct seq_window *w, uint64_t n)
+{
+	uint64_t b = n % BENCH_REORDER_WINDOW;
+
+	return w->bits[b / 64] & (UINT64_C(1) << (b % 64));
+}
+
+static void window_flip(struct seq_window *w, uint64_t n)
+{
+	uint64_t b = n % BENCH_REORDER_WINDOW;
+
+	w->bits[b / 64] ^= UINT64_C(1) << (b % 64);
+}
+
+/* NULL, or what is wrong with stamp n. */
+static const char *window_add(struct seq_window *w, uint64_t n)
+{
+	if (n < w->base || (n - w->base < BENCH_REORDER_WINDOW && window_test(w, n)))
+		return "received twice";
+	if (n - w->base >= BENCH_REORDER_WINDOW)
+		return "too far ahead of a missing one";
+	window_flip(w, n);
+	if (n + 1 > w->top)
+		w->top = n + 1;
+	while (w->base < w->top && window_test(w, w->base))
+		window_flip(w, w->base++);
+	return NULL;
+}
+
 static void stream_consumer(struct proc *p)
 {
 	struct proc_result *r = &p->sh->pr[p->idx];
 	struct bchan *c = &p->ch[0];
-	unsigned int batch = c->t->recv_many ? batch_size(c) : 1;
+	unsigned int batch = c->t->recv_many || c->t->take_many ? batch_size(c) : 1;
 	uint64_t next[BENCH_MAX_PROCS] = { 0 };
 	uint64_t seqs[BENCH_MAX_BATCH], count = 0, csw0;
 	bool strict = p->nprod == 1 && p->ncons == 1;
+	bool reorder = c->t->caps & TC_REORDER;
+	struct seq_window *win = NULL;
 	unsigned int stops = 0, prod;
+	const char *bad;
 	uint64_t n;
 	int got, i, ret;
 
+	if (reorder) {
+		win = calloc(p->nprod, sizeof(*win));
+		if (!win) {
+			proc_fail(p, "out of memory");
+			return;
+		}
+	}
 	csw0 = voluntary_switches();
 	while (!stops) {
 		got = io_recv_many(p, c, seqs, batch);
 		if (got < 0) {
 			proc_fail(p, "consumer %u: receive: %s", p->idx, io_strerror(got));
-			return;
+			goto out;
 		}
 		for (i = 0; i < got; i++) {
 			if (seqs[i] == SEQ_STOP) {
@@ -310,15 +405,48 @@ static void stream_consumer(struct proc *p)
 			}
 			prod = (unsigned int)(seqs[i] >> SEQ_PROD_SHIFT);
 			n = seqs[i] & SEQ_COUNT_MASK;
-			if (prod >= p->nprod || n < next[prod] ||
-			    (strict && n != next[prod])) {
+			if (prod >= p->nprod) {
+				proc_fail(p, "consumer %u: message %" PRIu64 " from unknown "
+					  "producer %u", p->idx, n, prod);
+				goto out;
+			}
+			if (reorder) {
+				/* Exactly once, within the window (see bench.h). */
+				if (n != win[prod].top) {
+					uint64_t d = n > win[prod].top ? n - win[prod].top :
+									 win[prod].top - n;
+
+					r->reordered++;
+					if (d > r->max_shift)
+						r->max_shift = d;
+				}
+				bad = window_add(&win[prod], n);
+				if (bad) {
+					proc_fail(p, "consumer %u: message %" PRIu64 " of producer "
+						  "%u %s (all before %" PRIu64 " arrived)",
+						  p->idx, n, prod, bad, win[prod].base);
+					goto out;
+				}
+				count++;
+				continue;
+			}
+			if (n < next[prod] || (strict && n != next[prod])) {
 				proc_fail(p, "consumer %u: message %" PRIu64 " of producer %u "
 					  "out of order (expected %s%" PRIu64 ")",
 					  p->idx, n, prod, strict ? "" : ">= ", next[prod]);
-				return;
+				goto out;
 			}
 			next[prod] = n + 1;
 			count++;
+		}
+	}
+	/* Behind the stop message: every producer's stamps without a gap. */
+	for (prod = 0; reorder && prod < p->nprod; prod++) {
+		if (win[prod].base != win[prod].top) {
+			proc_fail(p, "consumer %u: message %" PRIu64 " of producer %u "
+				  "missing (%" PRIu64 " arrived)", p->idx, win[prod].base,
+				  prod, win[prod].top - 1);
+			goto out;
 		}
 	}
 	r->t_end = now_ns();
@@ -330,9 +458,11 @@ static void stream_consumer(struct proc *p)
 		if (ret < 0) {
 			proc_fail(p, "consumer %u: return a stop: %s", p->idx,
 				  strerror(-ret));
-			return;
+			goto out;
 		}
 	}
+out:
+	free(win);
 }
 
 /* --- Ping-pong: round trips between two processes ------------------------------ */
@@ -630,7 +760,12 @@ static void child_main(struct proc *p, unsigned int nch)
 	struct proc_result *r = &p->sh->pr[p->idx];
 	const struct workload *w = p->w;
 	unsigned int i, attached = 0;
+	char name[16];
 	int ret;
+
+	/* For ps, top and perf: cb-p0, cb-c1, ... (producer/initiator, consumer). */
+	snprintf(name, sizeof(name), "cb-%c%u", p->idx < w->producers ? 'p' : 'c', p->idx);
+	prctl(PR_SET_NAME, name, 0, 0, 0);
 
 	ret = pin_self(w, p->idx);
 	if (ret < 0) {
@@ -685,9 +820,12 @@ static void child_main(struct proc *p, unsigned int nch)
 		break;
 	}
 out:
-	for (i = 0; i < attached; i++)
+	for (i = 0; i < attached; i++) {
+		r->retries += p->ch[i].retries;
+		r->tr_reordered += p->ch[i].reordered;
 		if (p->ch[i].t->detach)
 			p->ch[i].t->detach(&p->ch[i]);
+	}
 	_exit(r->failed ? 1 : 0);
 }
 
@@ -790,6 +928,8 @@ int run_rep(const struct workload *w, const struct transport *t,
 	}
 	res->depth = ch[0].depth;
 	snprintf(res->note, sizeof(res->note), "%s", ch[0].note);
+	for (i = 0; i < nch; i++)
+		ch[i].retries = ch[i].reordered = 0;
 
 	memset(&p, 0, sizeof(p));
 	p.w = w;
@@ -798,7 +938,7 @@ int run_rep(const struct workload *w, const struct transport *t,
 	p.nprod = w->producers;
 	p.ncons = w->consumers;
 	p.len = w->msg_size;
-	p.touch = bench_opts.touch;
+	p.touch = bench_opts.touch || w->touch;
 
 	fflush(NULL);
 	for (i = 0; i < nproc; i++) {
@@ -840,6 +980,16 @@ int run_rep(const struct workload *w, const struct transport *t,
 	if (!reap(sh, nproc, limit, why, whylen)) {
 		ret = -EIO;
 		goto out;
+	}
+
+	for (i = 0; i < nproc; i++) {
+		res->retries += sh->pr[i].retries;
+		res->tr_reordered += sh->pr[i].tr_reordered;
+		if (i < w->producers || w->kind == WK_PINGPONG)
+			res->sent += sh->pr[i].msgs;
+		res->reordered += sh->pr[i].reordered;
+		if (sh->pr[i].max_shift > res->max_shift)
+			res->max_shift = sh->pr[i].max_shift;
 	}
 
 	switch (w->kind) {

@@ -261,6 +261,7 @@ void cspchan_fill_info(struct cspchan *ch, struct cspchan_info *info,
 void cspchan_for_each(bool (*visit)(struct cspchan *ch, void *arg), void *arg);
 
 /* transfer.c */
+int cspchan_lock_io(struct cspchan *ch, unsigned int flags);
 void cspchan_unlock_and_wake(struct cspchan *ch, struct cspchan_wakeups *wk);
 void cspchan_waiter_init(struct cspchan_waiter *w, struct cspchan_sel *sel,
 			 u32 index);

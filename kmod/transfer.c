@@ -197,6 +197,25 @@ static int cspchan_wait(struct cspchan *ch, struct cspchan_waiter *w,
 	return ret;
 }
 
+/**
+ * cspchan_lock_io() - take ch->lock for a send or receive
+ * @ch:		the channel
+ * @flags:	CSPCHAN_IO_NONBLOCK for an attempt that must not wait for
+ *		the channel's state (O_NONBLOCK, io_uring's IOCB_NOWAIT)
+ *
+ * A blocking operation can be interrupted while it waits for the lock; a
+ * non-blocking attempt only by a fatal signal: on 6.1, pending io_uring
+ * task work looks like a signal, and -EINTR would reach the application.
+ *
+ * Return: 0 with the lock held, or -ERESTARTSYS / -EINTR.
+ */
+int cspchan_lock_io(struct cspchan *ch, unsigned int flags)
+{
+	if (flags & CSPCHAN_IO_NONBLOCK)
+		return mutex_lock_killable(&ch->lock) ? -EINTR : 0;
+	return mutex_lock_interruptible(&ch->lock) ? -ERESTARTSYS : 0;
+}
+
 /* Messages up to this size are copied under ch->lock, larger ones outside. */
 #define CSPCHAN_LOCKED_COPY_MAX	512
 
@@ -530,8 +549,9 @@ ssize_t cspchan_send_iter(struct cspchan *ch, struct iov_iter *from,
 		return -EINVAL;
 	if (len > ch->msg_size)
 		return -EMSGSIZE;
-	if (mutex_lock_interruptible(&ch->lock))
-		return -ERESTARTSYS;
+	ret = cspchan_lock_io(ch, flags);
+	if (ret)
+		return ret;
 	if ((flags & CSPCHAN_IO_NONBLOCK) && !ch->shut &&
 	    !cspchan_send_ready(ch))
 		slot = -EAGAIN;		/* fail before copying */
@@ -747,8 +767,9 @@ ssize_t cspchan_recv_iter(struct cspchan *ch, struct iov_iter *to,
 	ssize_t ret;
 	u32 slot, len;
 
-	if (mutex_lock_interruptible(&ch->lock))
-		return -ERESTARTSYS;
+	ret = cspchan_lock_io(ch, flags);
+	if (ret)
+		return ret;
 	ret = cspchan_next_msg(ch, flags, deadline, &wk, &slot, &handed);
 	if (ret <= 0)
 		goto out;

@@ -79,8 +79,9 @@ static long cspchan_zc_acquire(struct file *file, struct cspchan_slot_req *req,
 
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
-	if (mutex_lock_interruptible(&ch->lock))
-		return -ERESTARTSYS;
+	slot = cspchan_lock_io(ch, flags);
+	if (slot)
+		return slot;
 	slot = cspchan_get_slot(ch, flags, deadline, &wk);
 	if (slot >= 0) {
 		cspchan_hold(ch, slot, file, CSPCHAN_HELD_ACQUIRED);
@@ -105,8 +106,9 @@ static long cspchan_zc_commit(struct file *file, struct cspchan_slot_req *req,
 		return -EINVAL;
 	if (req->len > ch->msg_size)
 		return -EMSGSIZE;
-	if (mutex_lock_interruptible(&ch->lock))
-		return -ERESTARTSYS;
+	ret = cspchan_lock_io(ch, flags);
+	if (ret)
+		return ret;
 	ret = cspchan_check_held(ch, file, slot, CSPCHAN_HELD_ACQUIRED);
 	if (!ret) {
 		slot = array_index_nospec(slot, ch->nr_slots);
@@ -169,8 +171,9 @@ static long cspchan_zc_take(struct file *file, struct cspchan_slot_req *req,
 
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
-	if (mutex_lock_interruptible(&ch->lock))
-		return -ERESTARTSYS;
+	ret = cspchan_lock_io(ch, flags);
+	if (ret)
+		return ret;
 	ret = cspchan_zc_take_locked(ch, file, CSPCHAN_HELD_TAKEN, flags,
 				     deadline, &wk, &info);
 	cspchan_unlock_and_wake(ch, &wk);
