@@ -6,10 +6,16 @@
  * charged to the creator's memory cgroup (vmalloc_user() is not), and
  * mapped with VM_USERMAP so that the zero-copy path can hand it to
  * userspace with remap_vmalloc_range(), as kernel/bpf/ringbuf.c does.
+ *
+ * The copy path copies through the pages' direct-map addresses, not the
+ * vmap: hardened usercopy checks a vmalloc address with find_vmap_area(),
+ * a lookup under a global spinlock that every sender and receiver in the
+ * system would then take once per message.
  */
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
 #include <linux/vmalloc.h>
 
 #include "cspchan.h"
@@ -70,4 +76,58 @@ void cspchan_arena_free(struct cspchan_arena *arena)
 	arena->pages = NULL;
 	arena->vaddr = NULL;
 	arena->nr_pages = 0;
+}
+
+/* Apply @copy to each page-sized piece of [@off, @off + @len) in turn. */
+static size_t cspchan_arena_copy(struct cspchan_arena *arena, size_t off,
+				 size_t len, struct iov_iter *iter,
+				 size_t (*copy)(struct page *page, size_t offset,
+						size_t bytes,
+						struct iov_iter *iter))
+{
+	size_t done = 0;
+
+	while (done < len) {
+		size_t pos = off + done;
+		size_t in_page = offset_in_page(pos);
+		size_t chunk = min_t(size_t, len - done, PAGE_SIZE - in_page);
+		size_t copied;
+
+		copied = copy(arena->pages[pos >> PAGE_SHIFT], in_page, chunk,
+			      iter);
+		done += copied;
+		if (copied != chunk)
+			break;
+	}
+	return done;
+}
+
+/**
+ * cspchan_arena_copy_in() - copy from an iterator into the arena
+ * @arena:	the arena
+ * @off:	byte offset in the arena; @off + @len lies inside it
+ * @len:	bytes to copy
+ * @from:	the source
+ *
+ * Return: bytes copied; fewer than @len on a fault.
+ */
+size_t cspchan_arena_copy_in(struct cspchan_arena *arena, size_t off,
+			     size_t len, struct iov_iter *from)
+{
+	return cspchan_arena_copy(arena, off, len, from, copy_page_from_iter);
+}
+
+/**
+ * cspchan_arena_copy_out() - copy from the arena to an iterator
+ * @arena:	the arena
+ * @off:	byte offset in the arena; @off + @len lies inside it
+ * @len:	bytes to copy
+ * @to:		the destination
+ *
+ * Return: bytes copied; fewer than @len on a fault.
+ */
+size_t cspchan_arena_copy_out(struct cspchan_arena *arena, size_t off,
+			      size_t len, struct iov_iter *to)
+{
+	return cspchan_arena_copy(arena, off, len, to, copy_page_to_iter);
 }

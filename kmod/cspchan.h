@@ -59,6 +59,10 @@ struct cspchan_arena {
 
 int cspchan_arena_alloc(struct cspchan_arena *arena, size_t size);
 void cspchan_arena_free(struct cspchan_arena *arena);
+size_t cspchan_arena_copy_in(struct cspchan_arena *arena, size_t off,
+			     size_t len, struct iov_iter *from);
+size_t cspchan_arena_copy_out(struct cspchan_arena *arena, size_t off,
+			      size_t len, struct iov_iter *to);
 
 /**
  * struct cspchan_slot - kernel-owned metadata of one arena slot

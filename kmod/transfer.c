@@ -219,9 +219,20 @@ int cspchan_lock_io(struct cspchan *ch, unsigned int flags)
 /* Messages up to this size are copied under ch->lock, larger ones outside. */
 #define CSPCHAN_LOCKED_COPY_MAX	512
 
-static void *cspchan_slot_addr(struct cspchan *ch, u32 slot)
+/* Copy a message into a slot; true when all of it arrived. */
+static bool cspchan_slot_fill(struct cspchan *ch, u32 slot, size_t len,
+			      struct iov_iter *from)
 {
-	return ch->arena.vaddr + (size_t)slot * ch->slot_size;
+	return cspchan_arena_copy_in(&ch->arena, (size_t)slot * ch->slot_size,
+				     len, from) == len;
+}
+
+/* Copy a slot's message out; true when all of it arrived. */
+static bool cspchan_slot_empty(struct cspchan *ch, u32 slot, size_t len,
+			       struct iov_iter *to)
+{
+	return cspchan_arena_copy_out(&ch->arena, (size_t)slot * ch->slot_size,
+				      len, to) == len;
 }
 
 static bool cspchan_buffered(const struct cspchan *ch)
@@ -519,7 +530,7 @@ ssize_t cspchan_send_into(struct cspchan *ch, u32 slot, struct iov_iter *from,
 	size_t len = iov_iter_count(from);
 	ssize_t ret = -EFAULT;
 
-	if (copy_from_iter(cspchan_slot_addr(ch, slot), len, from) == len)
+	if (cspchan_slot_fill(ch, slot, len, from))
 		ret = cspchan_post_slot(ch, slot, len, flags, deadline, wk);
 	if (ret < 0)
 		cspchan_release_slot(ch, slot, wk);
@@ -573,7 +584,7 @@ ssize_t cspchan_send_iter(struct cspchan *ch, struct iov_iter *from,
 	 */
 	cspchan_unlock_and_wake(ch, &wk);
 	ret = -EFAULT;
-	if (copy_from_iter(cspchan_slot_addr(ch, slot), len, from) == len)
+	if (cspchan_slot_fill(ch, slot, len, from))
 		ret = 0;
 	mutex_lock(&ch->lock);		/* we hold a slot: no giving up */
 	if (!ret)
@@ -730,7 +741,7 @@ ssize_t cspchan_recv_slot(struct cspchan *ch, u32 slot, bool handed,
 	lockdep_assert_held(&ch->lock);
 	if (s->len > iov_iter_count(to))
 		ret = -EMSGSIZE;
-	else if (copy_to_iter(cspchan_slot_addr(ch, slot), s->len, to) != s->len)
+	else if (!cspchan_slot_empty(ch, slot, s->len, to))
 		ret = -EFAULT;
 	else
 		ret = s->len;
@@ -794,7 +805,7 @@ ssize_t cspchan_recv_iter(struct cspchan *ch, struct iov_iter *to,
 	cspchan_consume(ch, slot, handed, meta, &wk);
 	cspchan_unlock_and_wake(ch, &wk);
 	ret = len;
-	if (copy_to_iter(cspchan_slot_addr(ch, slot), len, to) != len)
+	if (!cspchan_slot_empty(ch, slot, len, to))
 		ret = -EFAULT;
 	mutex_lock(&ch->lock);
 	if (ret < 0) {
