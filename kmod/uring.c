@@ -33,12 +33,13 @@
 #define CSPCHAN_URING_REAP_MS	100
 
 /**
- * struct cspchan_uring - a parked command
+ * struct cspchan_uring - a command: on the issuer's stack, copied to the
+ *	heap when it parks
  * @w:		its waiter on the channel
  * @cmd:	the io_uring command
  * @ch:		the channel
  * @file:	the handle the command was issued on
- * @task:	the submitting task (a reference), to notice its exit
+ * @task:	parked: the submitting task (a reference), to notice its exit
  * @parked:	entry in cspchan.uring_parked
  * @op:		CSPCHAN_IOC_ACQUIRE, _COMMIT or _TAKE
  * @slot:	COMMIT: the offered slot
@@ -172,13 +173,30 @@ void cspchan_uring_granted(struct cspchan *ch, struct cspchan_uring *u,
 	cspchan_uring_complete(ch, u, res);
 }
 
-static void cspchan_uring_park(struct cspchan *ch, struct cspchan_uring *u)
+/*
+ * A command that must wait: move it from the issuer's stack to the heap
+ * (most commands complete at once and never get here), and note it for
+ * the reaper.  NULL: no memory, nothing done.
+ */
+static struct cspchan_uring *cspchan_uring_park(struct cspchan *ch,
+						struct cspchan_uring *tmp)
 {
+	struct cspchan_uring *u;
+
 	lockdep_assert_held(&ch->lock);
+	u = kmemdup(tmp, sizeof(*u), GFP_KERNEL_ACCOUNT);
+	if (!u)
+		return NULL;
+	INIT_LIST_HEAD(&u->w.node);
+	u->w.uring = u;
+	/* The submitter, even when an io-wq worker issues the command. */
+	u->task = get_task_struct(cmd_to_io_kiocb(u->cmd)->task);
+	*(struct cspchan_uring **)u->cmd->pdu = u;
 	list_add_tail(&u->parked, &ch->uring_parked);
 	if (atomic_inc_return(&cspchan_uring_nr_parked) == 1)
 		schedule_delayed_work(&cspchan_uring_reaper,
 				      msecs_to_jiffies(CSPCHAN_URING_REAP_MS));
+	return u;
 }
 
 /* Take a parked command back off its channel (its task is exiting). */
@@ -244,29 +262,21 @@ static void cspchan_uring_reap(struct work_struct *work)
 				      msecs_to_jiffies(CSPCHAN_URING_REAP_MS));
 }
 
-static struct cspchan_uring *cspchan_uring_new(struct io_uring_cmd *cmd,
-					       u32 op)
+static void cspchan_uring_init(struct cspchan_uring *u,
+			       struct io_uring_cmd *cmd)
 {
-	struct cspchan_uring *u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
+	const struct cspchan_uring_cmd *payload = cmd->cmd;
 
-	if (!u)
-		return NULL;
+	memset(u, 0, sizeof(*u));
 	cspchan_waiter_init(&u->w, NULL, 0);
-	u->w.uring = u;
 	u->cmd = cmd;
 	u->file = cmd->file;
 	u->ch = cmd->file->private_data;
-	u->op = op;
-	/* The submitter, even when an io-wq worker issues the command. */
-	u->task = get_task_struct(cmd_to_io_kiocb(cmd)->task);
-	*(struct cspchan_uring **)cmd->pdu = u;
-	return u;
-}
-
-static void cspchan_uring_free(struct cspchan_uring *u)
-{
-	put_task_struct(u->task);
-	kfree(u);
+	u->op = cmd->cmd_op;
+	/* The payload is in memory userspace can change: read it once. */
+	u->slot = READ_ONCE(payload->slot);
+	u->len = READ_ONCE(payload->len);
+	u->info = READ_ONCE(payload->info);
 }
 
 static int cspchan_uring_acquire(struct cspchan *ch, struct cspchan_uring *u,
@@ -283,16 +293,20 @@ static int cspchan_uring_acquire(struct cspchan *ch, struct cspchan_uring *u,
 	}
 	if (slot != -EAGAIN)
 		return slot;
+	u = cspchan_uring_park(ch, u);
+	if (!u)
+		return -ENOMEM;
 	list_add_tail(&u->w.node, &ch->sendq);
 	ch->nr_sendq++;
-	cspchan_uring_park(ch, u);
 	return -EIOCBQUEUED;
 }
 
 static int cspchan_uring_commit(struct cspchan *ch, struct cspchan_uring *u,
 				struct cspchan_wakeups *wk)
 {
+	struct file *file = u->file;
 	ssize_t ret;
+	u32 slot;
 
 	if (!(u->file->f_mode & FMODE_WRITE))
 		return -EBADF;
@@ -314,8 +328,13 @@ static int cspchan_uring_commit(struct cspchan *ch, struct cspchan_uring *u,
 		return ret;
 	}
 	/* Unbuffered with no receiver: offer it, complete when taken. */
+	slot = u->slot;
+	u = cspchan_uring_park(ch, u);
+	if (!u) {
+		cspchan_hold(ch, slot, file, CSPCHAN_HELD_ACQUIRED);
+		return -ENOMEM;
+	}
 	cspchan_post_offer(ch, u->slot, u->len, &u->w);
-	cspchan_uring_park(ch, u);
 	return -EIOCBQUEUED;
 }
 
@@ -330,8 +349,10 @@ static int cspchan_uring_take(struct cspchan *ch, struct cspchan_uring *u,
 				     CSPCHAN_IO_NONBLOCK, NULL, wk, &u->taken);
 	if (ret != -EAGAIN)
 		return ret;
+	u = cspchan_uring_park(ch, u);
+	if (!u)
+		return -ENOMEM;
 	cspchan_park_receiver(ch, &u->w);
-	cspchan_uring_park(ch, u);
 	return -EIOCBQUEUED;
 }
 
@@ -349,7 +370,7 @@ int cspchan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	const struct cspchan_uring_cmd *payload = cmd->cmd;
 	struct cspchan *ch = cmd->file->private_data;
 	struct cspchan_wakeups wk = { .nr = 0 };
-	struct cspchan_uring *u;
+	struct cspchan_uring u;
 	long ret;
 
 	switch (cmd->cmd_op) {
@@ -363,33 +384,25 @@ int cspchan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 		return -ENOTTY;
 	}
 
-	u = cspchan_uring_new(cmd, cmd->cmd_op);
-	if (!u)
-		return -ENOMEM;
-	/* The payload is in memory userspace can change: read it once. */
-	u->slot = READ_ONCE(payload->slot);
-	u->len = READ_ONCE(payload->len);
-	u->info = READ_ONCE(payload->info);
-	if (u->op == CSPCHAN_IOC_TAKE &&
-	    !access_ok(u64_to_user_ptr(u->info), sizeof(u->taken))) {
-		cspchan_uring_free(u);
+	cspchan_uring_init(&u, cmd);
+	if (u.op == CSPCHAN_IOC_TAKE &&
+	    !access_ok(u64_to_user_ptr(u.info), sizeof(u.taken)))
 		return -EFAULT;
-	}
 
 	mutex_lock(&ch->lock);
-	if (u->op == CSPCHAN_IOC_ACQUIRE)
-		ret = cspchan_uring_acquire(ch, u, &wk);
-	else if (u->op == CSPCHAN_IOC_COMMIT)
-		ret = cspchan_uring_commit(ch, u, &wk);
+	if (u.op == CSPCHAN_IOC_ACQUIRE)
+		ret = cspchan_uring_acquire(ch, &u, &wk);
+	else if (u.op == CSPCHAN_IOC_COMMIT)
+		ret = cspchan_uring_commit(ch, &u, &wk);
 	else
-		ret = cspchan_uring_take(ch, u, &wk);
+		ret = cspchan_uring_take(ch, &u, &wk);
 	cspchan_unlock_and_wake(ch, &wk);
 
+	/* Parked: a copy on the heap now stands for the command. */
 	if (ret == -EIOCBQUEUED)
 		return ret;
-	if (u->op == CSPCHAN_IOC_TAKE)
-		ret = cspchan_uring_settle_take(u, ret);
-	cspchan_uring_free(u);
+	if (u.op == CSPCHAN_IOC_TAKE)
+		ret = cspchan_uring_settle_take(&u, ret);
 	return ret;
 }
 
