@@ -338,6 +338,53 @@ void report_json(FILE *f, const char *started, double elapsed);
 /* Print the targets met and not met; return how many are not met. */
 unsigned int report_targets(FILE *f);
 
+/*
+ * calibrate.c: the per-operation floors that bound the io_uring figures
+ * (README.md, "Calibration"), measured in one process after the rows.
+ */
+#define CAL_MAX_ROWS		8
+#define CAL_RUNS		5	/* timed runs per floor */
+#define CAL_RUN_SECONDS		0.06	/* each */
+#define CAL_WARMUP_SECONDS	0.02	/* one untimed run first */
+
+enum cal_status { CAL_OK, CAL_SKIPPED, CAL_FAILED };
+
+struct cal_row {
+	const char *id;		/* "getppid", "uring-nop", ... */
+	const char *what;	/* one line */
+	unsigned int per_call;	/* operations per system call (io_uring: per submit) */
+	size_t msg_size;	/* bytes written per operation, 0 if none */
+	enum cal_status status;
+	char why[160];		/* skipped or failed: why */
+	unsigned int n;		/* timed runs */
+	double v[CAL_RUNS];	/* microseconds per operation, per run */
+	double median, min, max, q1, q3;
+	uint64_t ops;		/* operations timed, all runs */
+};
+
+/* What the floors imply (NAN where a figure is missing). */
+struct cal_ceilings {
+	double solo_msg_s, solo_us;	/* solo-64/cspchan, from the table */
+	double copy_floor_us, copy_msg_s;	/* uring-write-devnull; 1e6 / it */
+	double cmd_floor_us, zc_msg_s;	/* uring-cmd; 1e6 / (2 x it) */
+	double cmd_fixed_floor_us, zc_fixed_msg_s;	/* the same, registered file */
+	double mqueue_msg_s, target_msg_s;	/* tput-64/mqueue median; 3 x it */
+};
+
+extern struct cal_row bench_cal[CAL_MAX_ROWS];
+extern unsigned int bench_nr_cal;
+extern bool bench_cal_ran;
+extern double bench_cal_seconds;
+extern bool bench_calibrate_only;	/* --calibrate-only: no rows */
+
+/* Measure the floors; return how many failed. */
+unsigned int calibrate(void);
+const struct cal_row *cal_find(const char *id);	/* NULL unless measured */
+void cal_ceilings(struct cal_ceilings *c);
+void report_calibration(FILE *f);
+void report_calibration_csv(FILE *f);	/* lines in report_csv()'s columns */
+void report_calibration_json(FILE *f);	/* the value of "calibration" */
+
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 #endif /* CSPCHAN_BENCH_H */

@@ -31,6 +31,7 @@ struct bench_opts bench_opts = {
 
 struct row *bench_rows;
 unsigned int bench_nr_rows;
+bool bench_calibrate_only;
 
 static const char *only[64];
 static unsigned int nr_only;
@@ -45,7 +46,9 @@ static void usage(FILE *f)
 "path's own cost (one process), 1->1 throughput at 64 B, 4 KiB, 64 KiB\n"
 "(also with every byte written and read), ping-pong latency, 4->4 on one\n"
 "queue, unbuffered rendezvous and wake-ups per message.  Prints a table,\n"
-"then which targets of bench/README.md are met.\n"
+"then which targets of bench/README.md are met, then the calibration: the\n"
+"per-operation floors (system call, io_uring request, uring command) that\n"
+"bound the io_uring figures, measured in one process after the rows.\n"
 "\n"
 "  --quick          few short repetitions (a smoke test)\n"
 "  --only PATTERN   run only rows WORKLOAD/TRANSPORT matching PATTERN (a glob;\n"
@@ -63,6 +66,7 @@ static void usage(FILE *f)
 "  --csv FILE       write the results as CSV\n"
 "  --json FILE      write the results as JSON\n"
 "  --strict         exit with status 3 when a target is not met\n"
+"  --calibrate-only measure only the calibration floors (about 2 s), no rows\n"
 "  --list           list the rows and exit\n"
 "  -v, --verbose    print every repetition\n"
 "  -h, --help       this text\n"
@@ -517,6 +521,7 @@ static double parse_number(const char *opt, const char *arg, double lo, double h
 enum {
 	OPT_QUICK = 256, OPT_ONLY, OPT_NO_REF, OPT_REPS, OPT_TIME, OPT_DEPTH,
 	OPT_TOUCH, OPT_PIN, OPT_CSV, OPT_JSON, OPT_STRICT, OPT_LIST,
+	OPT_CALIBRATE_ONLY,
 };
 
 int main(int argc, char **argv)
@@ -534,6 +539,7 @@ int main(int argc, char **argv)
 		{ "json", required_argument, NULL, OPT_JSON },
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "list", no_argument, NULL, OPT_LIST },
+		{ "calibrate-only", no_argument, NULL, OPT_CALIBRATE_ONLY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -541,7 +547,7 @@ int main(int argc, char **argv)
 	const char *csv = NULL, *json = NULL;
 	bool add_refs = true, list = false, strict = false, reps_set = false;
 	bool time_set = false;
-	unsigned int i, j, n, failed = 0, unmet;
+	unsigned int i, j, n, failed = 0, cal_failed, unmet = 0;
 	char avail_why[64][160];
 	int avail[64];
 	char started[32];
@@ -602,6 +608,9 @@ int main(int argc, char **argv)
 		case OPT_LIST:
 			list = true;
 			break;
+		case OPT_CALIBRATE_ONLY:
+			bench_calibrate_only = true;
+			break;
 		case 'v':
 			bench_opts.verbose++;
 			break;
@@ -628,6 +637,9 @@ int main(int argc, char **argv)
 	}
 
 	build_rows(add_refs);
+	if (bench_calibrate_only)
+		for (i = 0; i < bench_nr_rows; i++)
+			bench_rows[i].status = ROW_UNSELECTED;
 	if (list) {
 		for (i = 0; i < bench_nr_rows; i++)
 			printf("%s/%s%s\n", bench_rows[i].w->id, bench_rows[i].t->name,
@@ -636,6 +648,16 @@ int main(int argc, char **argv)
 	}
 
 	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", gmtime(&start_wall));
+	if (bench_calibrate_only) {
+		signal(SIGPIPE, SIG_IGN);
+		failed = calibrate();
+		elapsed = (double)(now_ns() - t_start) / 1e9;
+		report_calibration(stdout);
+		printf("\ncalibration in %.1f s%s\n", elapsed,
+		       failed ? "; SOME FLOORS FAILED" : "");
+		fflush(stdout);
+		goto write_files;
+	}
 	for (i = 0; i < bench_nr_rows; i++)
 		if (bench_rows[i].status == ROW_OK && bench_rows[i].w->msg_size > max_msg)
 			max_msg = bench_rows[i].w->msg_size;
@@ -660,6 +682,7 @@ int main(int argc, char **argv)
 		if (bench_rows[i].w->kind != WK_WAKEUP)
 			estimate += bench_opts.warmup_seconds;
 	}
+	estimate += 2;	/* the calibration */
 	fprintf(stderr, "cspchan-bench: %u rows, %u repetitions of %.2f s each (about %.0f s)\n",
 		n, bench_opts.reps, bench_opts.rep_seconds, estimate);
 
@@ -676,12 +699,18 @@ int main(int argc, char **argv)
 	}
 	elapsed = (double)(now_ns() - t_start) / 1e9;
 	compute_ratios();
+	/* After the rows, so that they run as they did without it. */
+	cal_failed = calibrate();
 
 	report_table(stdout);
 	unmet = report_targets(stdout);
-	printf("\n%u rows in %.0f s%s\n", n, elapsed, failed ? "; SOME ROWS FAILED" : "");
+	report_calibration(stdout);
+	printf("\n%u rows in %.0f s%s%s\n", n, elapsed, failed ? "; SOME ROWS FAILED" : "",
+	       cal_failed ? "; SOME CALIBRATION FLOORS FAILED" : "");
 	fflush(stdout);
+	failed += cal_failed;
 
+write_files:
 	f = csv ? open_out(csv) : NULL;
 	if (f) {
 		report_csv(f);

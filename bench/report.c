@@ -445,6 +445,7 @@ void report_csv(FILE *f)
 			fputc('\n', f);
 		}
 	}
+	report_calibration_csv(f);
 }
 
 /* --- JSON ------------------------------------------------------------------------ */
@@ -501,11 +502,13 @@ void report_json(FILE *f, const char *started, double elapsed)
 	fprintf(f, ", \"cpus\": %ld, \"guest\": %s},\n", sysconf(_SC_NPROCESSORS_ONLN),
 		getenv("CSPCHAN_GUEST") ? "true" : "false");
 	fprintf(f, "  \"options\": {\"reps\": %u, \"rep_seconds\": %g, \"warmup_seconds\": %g, "
-		"\"depth\": %u, \"touch\": %s, \"pin\": \"%s\", \"quick\": %s},\n",
+		"\"depth\": %u, \"touch\": %s, \"pin\": \"%s\", \"quick\": %s, "
+		"\"calibrate_only\": %s},\n",
 		bench_opts.reps, bench_opts.rep_seconds, bench_opts.warmup_seconds,
 		bench_opts.depth, bench_opts.touch ? "true" : "false",
 		pin_name(bench_opts.pin),
-		bench_opts.quick ? "true" : "false");
+		bench_opts.quick ? "true" : "false",
+		bench_calibrate_only ? "true" : "false");
 
 	fprintf(f, "  \"transports\": [");
 	for (i = 0; i < bench_nr_transports; i++) {
@@ -581,7 +584,8 @@ void report_json(FILE *f, const char *started, double elapsed)
 		}
 	}
 	fprintf(f, "\n  ],\n  \"targets\": [");
-	for (i = 0; i < ARRAY_SIZE(targets); i++) {
+	/* --calibrate-only: no rows, nothing to judge. */
+	for (i = 0; !bench_calibrate_only && i < ARRAY_SIZE(targets); i++) {
 		evaluate_target(&targets[i], &ev);
 		fprintf(f, "%s\n    {\"what\": ", i ? "," : "");
 		json_str(f, ev.tg->what);
@@ -619,5 +623,7 @@ void report_json(FILE *f, const char *started, double elapsed)
 		}
 		fprintf(f, "]}");
 	}
-	fprintf(f, "\n  ]\n}\n");
+	fprintf(f, "\n  ],\n  \"calibration\": ");
+	report_calibration_json(f);
+	fprintf(f, "\n}\n");
 }
