@@ -48,6 +48,16 @@ static __poll_t cspchan_handle_poll(struct file *file, poll_table *pt)
 {
 	struct cspchan *ch = file->private_data;
 
+	/*
+	 * Wakers skip the poll queues until this is set: set it under the
+	 * lock, so that a waker either ran before (and we see its change
+	 * below) or sees it.
+	 */
+	if (!READ_ONCE(ch->polled)) {
+		mutex_lock(&ch->lock);
+		WRITE_ONCE(ch->polled, true);
+		mutex_unlock(&ch->lock);
+	}
 	/* Register first, then test: a change after the test wakes us. */
 	if (file->f_mode & FMODE_READ)
 		poll_wait(file, &ch->rd_wait, pt);

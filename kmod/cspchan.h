@@ -182,6 +182,9 @@ struct cspchan_wakeups {
  * @nr_selsendq:	entries on @selsendq
  * @nr_offers:		unbuffered: senders parked with their message in @ring
  * @shut:		shut down; read locklessly by ->poll
+ * @polled:		someone polled a handle once: wakers check @rd_wait
+ *			and @wr_wait from then on (set under @lock, never
+ *			cleared)
  * @named:		reachable through the name table (guarded by the
  *			name table lock, read under either lock)
  * @send_handles:	open handles that may send (for auto-close)
@@ -228,6 +231,7 @@ struct cspchan {
 	u32 nr_selsendq;
 	u32 nr_offers;
 	bool shut;
+	bool polled;
 	bool named;
 	unsigned int send_handles;
 	bool autoclose_armed;

@@ -254,9 +254,16 @@ static bool cspchan_recv_ready(const struct cspchan *ch)
 	return READ_ONCE(ch->queued) || READ_ONCE(ch->nr_selsendq);
 }
 
-static void cspchan_wake_pollers(wait_queue_head_t *wq, __poll_t mask)
+/*
+ * Until a handle of the channel is polled nobody can sleep on rd_wait or
+ * wr_wait, and the barrier in wq_has_sleeper() is skipped: ->poll sets
+ * ch->polled under ch->lock before it registers (cspchan_note_poller()).
+ */
+static void cspchan_wake_pollers(struct cspchan *ch, wait_queue_head_t *wq,
+				 __poll_t mask)
 {
-	if (wq_has_sleeper(wq))
+	lockdep_assert_held(&ch->lock);
+	if (ch->polled && wq_has_sleeper(wq))
 		wake_up_interruptible_poll(wq, mask);
 }
 
@@ -282,7 +289,7 @@ void cspchan_release_slot(struct cspchan *ch, u32 slot,
 	}
 	ch->free[ch->nr_free++] = slot;
 	if (cspchan_send_ready(ch))
-		cspchan_wake_pollers(&ch->wr_wait, EPOLLOUT | EPOLLWRNORM);
+		cspchan_wake_pollers(ch, &ch->wr_wait, EPOLLOUT | EPOLLWRNORM);
 }
 
 static void cspchan_ring_push(struct cspchan *ch, u32 slot, bool front)
@@ -357,7 +364,7 @@ static void cspchan_deliver(struct cspchan *ch, u32 slot, bool front,
 		return;
 	cspchan_ring_push(ch, slot, front);
 	ch->high_water = max(ch->high_water, cspchan_depth(ch));
-	cspchan_wake_pollers(&ch->rd_wait, EPOLLIN | EPOLLRDNORM);
+	cspchan_wake_pollers(ch, &ch->rd_wait, EPOLLIN | EPOLLRDNORM);
 }
 
 /**
@@ -431,7 +438,7 @@ void cspchan_post_offer(struct cspchan *ch, u32 slot, u32 len,
 	s->offerer = w;
 	ch->nr_offers++;
 	cspchan_ring_push(ch, slot, false);
-	cspchan_wake_pollers(&ch->rd_wait, EPOLLIN | EPOLLRDNORM);
+	cspchan_wake_pollers(ch, &ch->rd_wait, EPOLLIN | EPOLLRDNORM);
 }
 
 /**
@@ -656,7 +663,7 @@ void cspchan_park_receiver(struct cspchan *ch, struct cspchan_waiter *w)
 	list_add_tail(&w->node, &ch->recvq);
 	ch->nr_recvq++;
 	if (!cspchan_buffered(ch) && cspchan_send_ready(ch))
-		cspchan_wake_pollers(&ch->wr_wait, EPOLLOUT | EPOLLWRNORM);
+		cspchan_wake_pollers(ch, &ch->wr_wait, EPOLLOUT | EPOLLWRNORM);
 }
 
 /*
@@ -856,7 +863,7 @@ void cspchan_park_select(struct cspchan *ch, struct cspchan_waiter *w,
 	} else {
 		list_add_tail(&w->node, &ch->selsendq);
 		ch->nr_selsendq++;
-		cspchan_wake_pollers(&ch->rd_wait, EPOLLIN | EPOLLRDNORM);
+		cspchan_wake_pollers(ch, &ch->rd_wait, EPOLLIN | EPOLLRDNORM);
 	}
 }
 
