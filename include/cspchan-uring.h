@@ -15,6 +15,12 @@
  *	cspchan_prep_take()	the length, 0 at end of stream, or -errno;
  *				*info is written before the CQE is posted
  *	cspchan_prep_release()	0, or -errno
+ *	cspchan_prep_acquirev()	how many slots were acquired (1..n), or -errno
+ *	cspchan_prep_commitv()	how many were sent (the first ones), or
+ *				-errno when the first was not
+ *	cspchan_prep_takev()	how many were taken (1..n), 0 at end of
+ *				stream, or -errno
+ *	cspchan_prep_releasev()	how many were released, or -errno
  *	cspchan_prep_send()	the length, or -errno (as write(2))
  *	cspchan_prep_recv()	the length, 0 at end of stream, or -errno
  * Commands waiting when their submitting task exits complete with
@@ -79,6 +85,49 @@ static inline void cspchan_prep_release(struct io_uring_sqe *sqe, int ch,
 					unsigned int slot)
 {
 	__cspchan_prep_cmd(sqe, ch, CSPCHAN_IOC_RELEASE, slot, 0, 0);
+}
+
+/*
+ * Vectored slot commands: one command moves a burst of up to n (at most
+ * CSPCHAN_SLOTV_MAX) slots under one channel lock, in the channel's order.
+ * @vec must stay valid until the CQE is seen.  ACQUIREV and TAKEV wait
+ * only while there is nothing at all; COMMITV never waits.
+ */
+
+/* Own between 1 and @n free slots; vec[i].slot and .offset are set. */
+static inline void cspchan_prep_acquirev(struct io_uring_sqe *sqe, int ch,
+					 struct cspchan_slot_info *vec,
+					 unsigned int n)
+{
+	__cspchan_prep_cmd(sqe, ch, CSPCHAN_URING_ACQUIREV, 0, n,
+			 (__u64)(uintptr_t)vec);
+}
+
+/* Send vec[i].len bytes written in the held vec[i].slot, i = 0 .. n-1. */
+static inline void cspchan_prep_commitv(struct io_uring_sqe *sqe, int ch,
+					const struct cspchan_slot_info *vec,
+					unsigned int n)
+{
+	__cspchan_prep_cmd(sqe, ch, CSPCHAN_URING_COMMITV, 0, n,
+			 (__u64)(uintptr_t)vec);
+}
+
+/* Take the next 1 to @n messages in place; vec[i] as cspchan_prep_take(). */
+static inline void cspchan_prep_takev(struct io_uring_sqe *sqe, int ch,
+				      struct cspchan_slot_info *vec,
+				      unsigned int n)
+{
+	__cspchan_prep_cmd(sqe, ch, CSPCHAN_URING_TAKEV, 0, n,
+			 (__u64)(uintptr_t)vec);
+}
+
+/* Give back the held vec[i].slot, i = 0 .. n-1. */
+static inline void cspchan_prep_releasev(struct io_uring_sqe *sqe, int ch,
+					 const struct cspchan_slot_info *vec,
+					 unsigned int n)
+{
+	__cspchan_prep_cmd(sqe, ch, CSPCHAN_URING_RELEASEV, 0, n,
+			 (__u64)(uintptr_t)vec);
 }
 
 /*

@@ -49,7 +49,8 @@ static long cspchan_ioctl_features(struct cspchan_features __user *uf)
 		return -EINVAL;
 	memset(&f, 0, sizeof(f));
 	f.features = CSPCHAN_FEAT_NAMES | CSPCHAN_FEAT_XFER | CSPCHAN_FEAT_SELECT |
-		     CSPCHAN_FEAT_ZEROCOPY | CSPCHAN_FEAT_URING_CMD;
+		     CSPCHAN_FEAT_ZEROCOPY | CSPCHAN_FEAT_URING_CMD |
+		     CSPCHAN_FEAT_URING_SLOTV;
 	f.max_select_cases = CSPCHAN_MAX_SELECT_CASES;
 	f.max_capacity = READ_ONCE(cspchan_max_capacity);
 	f.max_msg_size = READ_ONCE(cspchan_max_msg_size);

@@ -68,48 +68,93 @@ static void cspchan_uring_reap(struct work_struct *work);
 static DECLARE_DELAYED_WORK(cspchan_uring_reaper, cspchan_uring_reap);
 
 /*
- * A TAKE's slot is held CSPCHAN_HELD_TAKING until its answer is written,
- * so that nothing can release it meanwhile.  Written: the handle holds it
- * as taken.  Not written: nobody learnt of the message, which goes back
- * first.
+ * A TAKE's slots are held CSPCHAN_HELD_TAKING until the answer is written,
+ * so that nothing can release them meanwhile.  Written: the handle holds
+ * them as taken.  Not written: nobody learnt of the messages, which go
+ * back first, in their order.
  */
-static long cspchan_uring_settle_take(struct cspchan_uring *u, long res)
+static long cspchan_uring_settle_take(struct cspchan_uring *u,
+				      struct cspchan_slot_info *vec, u32 n,
+				      long res)
 {
 	struct cspchan_wakeups wk = { .nr = 0 };
 	struct cspchan *ch = u->ch;
-	u32 slot = u->taken.slot;
 	bool told;
+	u32 i;
 
 	if (res <= 0)
 		return res;
 	/*
 	 * The sender's pid as the submitter sees it: whoever granted the
-	 * TAKE may live in another pid namespace.  The slot is ours, so its
-	 * pid cannot change meanwhile.
+	 * TAKE may live in another pid namespace.  The slots are ours, so
+	 * their pids cannot change meanwhile.
 	 */
-	u->taken.pid = pid_nr_ns(ch->slots[slot].pid,
-				 task_active_pid_ns(current));
-	told = !copy_to_user(u64_to_user_ptr(u->info), &u->taken,
-			     sizeof(u->taken));
+	for (i = 0; i < n; i++)
+		vec[i].pid = pid_nr_ns(ch->slots[vec[i].slot].pid,
+				       task_active_pid_ns(current));
+	told = !copy_to_user(u64_to_user_ptr(u->info), vec, n * sizeof(*vec));
 	mutex_lock(&ch->lock);
-	if (told) {
-		cspchan_hold(ch, slot, u->file, CSPCHAN_HELD_TAKEN);
-	} else {
+	for (i = n; i-- > 0; ) {
+		u32 slot = vec[i].slot;
+
+		if (told) {
+			cspchan_hold(ch, slot, u->file, CSPCHAN_HELD_TAKEN);
+			continue;
+		}
 		cspchan_hold(ch, slot, NULL, CSPCHAN_HELD_NONE);
 		ch->received--;
 		cspchan_put_back(ch, slot, &wk);
-		res = -EFAULT;
 	}
 	cspchan_unlock_and_wake(ch, &wk);
-	return res;
+	return told ? res : -EFAULT;
+}
+
+/*
+ * An ACQUIREV's slots are the handle's from the start; if the answer
+ * cannot be written, those it still holds go back.
+ */
+static long cspchan_uring_settle_acquire(struct cspchan_uring *u,
+					 struct cspchan_slot_info *vec, u32 n,
+					 long res)
+{
+	struct cspchan_wakeups wk = { .nr = 0 };
+	struct cspchan *ch = u->ch;
+	u32 i;
+
+	if (res <= 0 ||
+	    !copy_to_user(u64_to_user_ptr(u->info), vec, n * sizeof(*vec)))
+		return res;
+	mutex_lock(&ch->lock);
+	for (i = 0; i < n; i++) {
+		u32 slot = vec[i].slot;
+
+		if (cspchan_check_held(ch, u->file, slot,
+				       CSPCHAN_HELD_ACQUIRED))
+			continue;	/* committed or released meanwhile */
+		cspchan_hold(ch, slot, NULL, CSPCHAN_HELD_NONE);
+		cspchan_release_slot(ch, slot, &wk);
+	}
+	cspchan_unlock_and_wake(ch, &wk);
+	return -EFAULT;
 }
 
 static void cspchan_uring_done(struct io_uring_cmd *cmd, unsigned int flags)
 {
 	struct cspchan_uring *u = *(struct cspchan_uring **)cmd->pdu;
 
-	if (u->op == CSPCHAN_IOC_TAKE)
-		u->res = cspchan_uring_settle_take(u, u->res);
+	switch (u->op) {
+	case CSPCHAN_IOC_TAKE:
+		u->res = cspchan_uring_settle_take(u, &u->taken, 1, u->res);
+		break;
+	case CSPCHAN_URING_TAKEV:	/* one message, once it had to wait */
+		u->res = cspchan_uring_settle_take(u, &u->taken, 1, u->res);
+		if (u->res > 0)
+			u->res = 1;
+		break;
+	case CSPCHAN_URING_ACQUIREV:
+		u->res = cspchan_uring_settle_acquire(u, &u->taken, 1, u->res);
+		break;
+	}
 	io_uring_cmd_done(cmd, u->res, 0, flags);
 	put_task_struct(u->task);
 	kfree(u);
@@ -141,11 +186,18 @@ void cspchan_uring_granted(struct cspchan *ch, struct cspchan_uring *u,
 
 	switch (u->op) {
 	case CSPCHAN_IOC_ACQUIRE:
+	case CSPCHAN_URING_ACQUIREV:
 		res = granted ? slot : -EPIPE;
-		if (granted)
+		if (granted) {
 			cspchan_hold(ch, slot, u->file, CSPCHAN_HELD_ACQUIRED);
+			u->taken.slot = slot;
+			u->taken.offset = (u64)slot * ch->slot_size;
+			if (u->op == CSPCHAN_URING_ACQUIREV)
+				res = 1;
+		}
 		break;
 	case CSPCHAN_IOC_TAKE:
+	case CSPCHAN_URING_TAKEV:
 		res = 0;	/* shut down: end of stream */
 		if (granted) {
 			struct cspchan_msgmeta meta;
@@ -208,7 +260,8 @@ static void cspchan_uring_unpark(struct cspchan *ch, struct cspchan_uring *u)
 		cspchan_hold(ch, u->slot, u->file, CSPCHAN_HELD_ACQUIRED);
 	} else {
 		list_del_init(&u->w.node);
-		if (u->op == CSPCHAN_IOC_ACQUIRE)
+		if (u->op == CSPCHAN_IOC_ACQUIRE ||
+		    u->op == CSPCHAN_URING_ACQUIREV)
 			ch->nr_sendq--;
 		else
 			ch->nr_recvq--;
@@ -356,6 +409,215 @@ static int cspchan_uring_take(struct cspchan *ch, struct cspchan_uring *u,
 	return -EIOCBQUEUED;
 }
 
+/*
+ * Vectored commands (CSPCHAN_URING_*V): a burst of slots under one lock.
+ * The entries are read and written field by field, under the lock (as the
+ * copy path copies under it): a fault undoes what this command did to the
+ * channel.  Each returns how many entries it did, or an error when it did
+ * none; ACQUIREV and TAKEV park like their single forms when there is
+ * nothing at all, and then complete with one entry.
+ */
+static int cspchan_put_slot_info(struct cspchan_slot_info __user *uinfo,
+				 const struct cspchan_slot_info *info)
+{
+	if (!user_access_begin(uinfo, sizeof(*uinfo)))
+		return -EFAULT;
+	unsafe_put_user(info->slot, &uinfo->slot, efault);
+	unsafe_put_user(info->len, &uinfo->len, efault);
+	unsafe_put_user(info->offset, &uinfo->offset, efault);
+	unsafe_put_user(info->seq, &uinfo->seq, efault);
+	unsafe_put_user(info->sent_ns, &uinfo->sent_ns, efault);
+	unsafe_put_user(info->pid, &uinfo->pid, efault);
+	unsafe_put_user(0U, &uinfo->reserved, efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
+static int cspchan_get_slot_len(struct cspchan_slot_info __user *uinfo,
+				u32 *slot, u32 *len)
+{
+	if (!user_access_begin(uinfo, sizeof(*uinfo)))
+		return -EFAULT;
+	unsafe_get_user(*slot, &uinfo->slot, efault);
+	unsafe_get_user(*len, &uinfo->len, efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
+static long cspchan_uring_acquirev(struct cspchan *ch, struct cspchan_uring *u,
+				   struct cspchan_slot_info __user *uvec,
+				   struct cspchan_wakeups *wk)
+{
+	struct cspchan_slot_info info = { 0 };
+	u32 got[CSPCHAN_SLOTV_MAX];
+	int slot = 0;
+	u32 n;
+
+	if (!(u->file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	for (n = 0; n < u->len; n++) {
+		slot = cspchan_get_slot(ch, CSPCHAN_IO_NONBLOCK, NULL, wk);
+		if (slot < 0)
+			break;
+		got[n] = slot;
+		info.slot = slot;
+		info.offset = (u64)slot * ch->slot_size;
+		if (cspchan_put_slot_info(&uvec[n], &info)) {
+			/* Nobody learnt of them: give them all back. */
+			n++;
+			while (n-- > 0) {
+				cspchan_hold(ch, got[n], NULL,
+					     CSPCHAN_HELD_NONE);
+				cspchan_release_slot(ch, got[n], wk);
+			}
+			return -EFAULT;
+		}
+		cspchan_hold(ch, slot, u->file, CSPCHAN_HELD_ACQUIRED);
+	}
+	if (n)
+		return n;
+	if (slot != -EAGAIN)
+		return slot;
+	u = cspchan_uring_park(ch, u);
+	if (!u)
+		return -ENOMEM;
+	list_add_tail(&u->w.node, &ch->sendq);
+	ch->nr_sendq++;
+	return -EIOCBQUEUED;
+}
+
+static long cspchan_uring_commitv(struct cspchan *ch, struct cspchan_uring *u,
+				  struct cspchan_slot_info __user *uvec,
+				  struct cspchan_wakeups *wk)
+{
+	long ret = 0;
+	u32 slot, len;
+	u32 n;
+
+	if (!(u->file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	for (n = 0; n < u->len; n++) {
+		ret = cspchan_get_slot_len(&uvec[n], &slot, &len);
+		if (!ret && !len)
+			ret = -EINVAL;
+		else if (!ret && len > ch->msg_size)
+			ret = -EMSGSIZE;
+		if (!ret)
+			ret = cspchan_check_held(ch, u->file, slot,
+						 CSPCHAN_HELD_ACQUIRED);
+		if (ret)
+			break;
+		slot = array_index_nospec(slot, ch->nr_slots);
+		cspchan_hold(ch, slot, NULL, CSPCHAN_HELD_NONE);
+		ret = cspchan_post_slot(ch, slot, len, CSPCHAN_IO_NONBLOCK,
+					NULL, wk);
+		if (ret < 0) {	/* not sent: the handle still holds it */
+			cspchan_hold(ch, slot, u->file, CSPCHAN_HELD_ACQUIRED);
+			break;
+		}
+	}
+	return n ? n : ret;
+}
+
+static long cspchan_uring_takev(struct cspchan *ch, struct cspchan_uring *u,
+				struct cspchan_slot_info __user *uvec,
+				struct cspchan_wakeups *wk)
+{
+	struct cspchan_slot_info info;
+	u32 got[CSPCHAN_SLOTV_MAX];
+	long ret = 0;
+	u32 n;
+
+	if (!(u->file->f_mode & FMODE_READ))
+		return -EBADF;
+	for (n = 0; n < u->len; n++) {
+		/* Only the first may commit a select parked to send. */
+		ret = cspchan_zc_take_locked(ch, u->file, CSPCHAN_HELD_TAKEN,
+					     CSPCHAN_IO_NONBLOCK |
+					     (n ? CSPCHAN_IO_NOCLAIM : 0),
+					     NULL, wk, &info);
+		if (ret <= 0)
+			break;
+		got[n] = info.slot;
+		if (cspchan_put_slot_info(&uvec[n], &info)) {
+			/* Nobody learnt of them: put them back, in order. */
+			n++;
+			while (n-- > 0) {
+				cspchan_hold(ch, got[n], NULL,
+					     CSPCHAN_HELD_NONE);
+				ch->received--;
+				cspchan_put_back(ch, got[n], wk);
+			}
+			return -EFAULT;
+		}
+	}
+	if (n || ret != -EAGAIN)
+		return n ? n : ret;
+	u = cspchan_uring_park(ch, u);
+	if (!u)
+		return -ENOMEM;
+	cspchan_park_receiver(ch, &u->w);
+	return -EIOCBQUEUED;
+}
+
+static long cspchan_uring_releasev(struct cspchan *ch, struct cspchan_uring *u,
+				   struct cspchan_slot_info __user *uvec,
+				   struct cspchan_wakeups *wk)
+{
+	u32 slot, len;
+	long ret = 0;
+	u32 n;
+
+	for (n = 0; n < u->len; n++) {
+		ret = cspchan_get_slot_len(&uvec[n], &slot, &len);
+		if (!ret)
+			ret = cspchan_check_held(ch, u->file, slot,
+						 CSPCHAN_HELD_NONE);
+		if (ret)
+			break;
+		slot = array_index_nospec(slot, ch->nr_slots);
+		cspchan_hold(ch, slot, NULL, CSPCHAN_HELD_NONE);
+		cspchan_release_slot(ch, slot, wk);
+	}
+	return n ? n : ret;
+}
+
+static long cspchan_uring_vector(struct cspchan *ch, struct cspchan_uring *u)
+{
+	struct cspchan_slot_info __user *uvec = u64_to_user_ptr(u->info);
+	struct cspchan_wakeups wk = { .nr = 0 };
+	long ret;
+
+	if (u->slot || !u->len || u->len > CSPCHAN_SLOTV_MAX)
+		return -EINVAL;
+	if (!access_ok(uvec, u->len * sizeof(*uvec)))
+		return -EFAULT;
+
+	mutex_lock(&ch->lock);
+	switch (u->op) {
+	case CSPCHAN_URING_ACQUIREV:
+		ret = cspchan_uring_acquirev(ch, u, uvec, &wk);
+		break;
+	case CSPCHAN_URING_COMMITV:
+		ret = cspchan_uring_commitv(ch, u, uvec, &wk);
+		break;
+	case CSPCHAN_URING_TAKEV:
+		ret = cspchan_uring_takev(ch, u, uvec, &wk);
+		break;
+	default:
+		ret = cspchan_uring_releasev(ch, u, uvec, &wk);
+		break;
+	}
+	cspchan_unlock_and_wake(ch, &wk);
+	return ret;
+}
+
 /**
  * cspchan_uring_cmd() - the handle's ->uring_cmd
  * @cmd:	the command; cmd->cmd points at struct cspchan_uring_cmd in
@@ -380,6 +642,12 @@ int cspchan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	case CSPCHAN_IOC_COMMIT:
 	case CSPCHAN_IOC_TAKE:
 		break;
+	case CSPCHAN_URING_ACQUIREV:
+	case CSPCHAN_URING_COMMITV:
+	case CSPCHAN_URING_TAKEV:
+	case CSPCHAN_URING_RELEASEV:
+		cspchan_uring_init(&u, cmd);
+		return cspchan_uring_vector(ch, &u);
 	default:
 		return -ENOTTY;
 	}
@@ -402,7 +670,7 @@ int cspchan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	if (ret == -EIOCBQUEUED)
 		return ret;
 	if (u.op == CSPCHAN_IOC_TAKE)
-		ret = cspchan_uring_settle_take(&u, ret);
+		ret = cspchan_uring_settle_take(&u, &u.taken, 1, ret);
 	return ret;
 }
 

@@ -39,6 +39,7 @@
 #define CSPCHAN_FEAT_SELECT	(1ULL << 2)	/* CSPCHAN_IOC_SELECT */
 #define CSPCHAN_FEAT_ZEROCOPY	(1ULL << 3)	/* mmap arena and slot commands */
 #define CSPCHAN_FEAT_URING_CMD	(1ULL << 4)	/* slot commands through IORING_OP_URING_CMD */
+#define CSPCHAN_FEAT_URING_SLOTV (1ULL << 5)	/* vectored slot commands, CSPCHAN_URING_*V */
 
 struct cspchan_features {
 	__u64 features;			/* out: CSPCHAN_FEAT_* */
@@ -202,6 +203,28 @@ struct cspchan_slot_info {
 	__u32 reserved;
 };
 
+/*
+ * Vectored slot commands, io_uring only: IORING_OP_URING_CMD with
+ * sqe->cmd_op one of the CSPCHAN_URING_*V below and the same payload, in
+ * which info is the user address of struct cspchan_slot_info[len], len is
+ * their number (1 .. CSPCHAN_SLOTV_MAX) and slot must be zero.  One command
+ * moves a burst of messages, in the channel's order, under one lock:
+ *
+ * ACQUIREV: own between 1 and len free slots, waiting (parked) only while
+ *	none is free.  cqe->res: how many; info[i].slot, .offset are set.
+ * COMMITV: send info[i].len bytes from the owned info[i].slot, i = 0, 1,
+ *	..., never waiting; stops at the first that cannot be sent, which
+ *	the handle still owns.  cqe->res: how many were sent, or -errno when
+ *	the first was not.  On an unbuffered channel only as many as there
+ *	are parked receivers are sent (-EAGAIN when none).
+ * TAKEV: own the next 1 .. len messages, waiting (parked) only while there
+ *	is none.  cqe->res: how many, 0 at end of stream; info[i] as TAKE's.
+ * RELEASEV: give back the owned info[i].slot, i = 0, 1, ...; stops at the
+ *	first that is not owned.  cqe->res: how many, or -errno when the
+ *	first was not released.
+ */
+#define CSPCHAN_SLOTV_MAX	64
+
 #define CSPCHAN_IOC_MAGIC	0xC5
 
 /* On /dev/cspchan. */
@@ -220,5 +243,11 @@ struct cspchan_slot_info {
 #define CSPCHAN_IOC_COMMIT	_IOWR(CSPCHAN_IOC_MAGIC, 0x15, struct cspchan_slot_req)
 #define CSPCHAN_IOC_TAKE	_IOWR(CSPCHAN_IOC_MAGIC, 0x16, struct cspchan_slot_req)
 #define CSPCHAN_IOC_RELEASE	_IOWR(CSPCHAN_IOC_MAGIC, 0x17, struct cspchan_slot_req)
+
+/* io_uring command codes only (sqe->cmd_op); not ioctls. */
+#define CSPCHAN_URING_ACQUIREV	_IOWR(CSPCHAN_IOC_MAGIC, 0x20, struct cspchan_uring_cmd)
+#define CSPCHAN_URING_COMMITV	_IOWR(CSPCHAN_IOC_MAGIC, 0x21, struct cspchan_uring_cmd)
+#define CSPCHAN_URING_TAKEV	_IOWR(CSPCHAN_IOC_MAGIC, 0x22, struct cspchan_uring_cmd)
+#define CSPCHAN_URING_RELEASEV	_IOWR(CSPCHAN_IOC_MAGIC, 0x23, struct cspchan_uring_cmd)
 
 #endif /* _UAPI_LINUX_CSPCHAN_H */
