@@ -283,6 +283,9 @@ void cspchan_claim_selsender(struct cspchan *ch, struct cspchan_wakeups *wk);
 void cspchan_park_receiver(struct cspchan *ch, struct cspchan_waiter *w);
 void cspchan_post_offer(struct cspchan *ch, u32 slot, u32 len,
 			struct cspchan_waiter *w);
+ssize_t cspchan_post_slot_at(struct cspchan *ch, u32 slot, u32 len,
+			     u64 sent_ns, unsigned int flags,
+			     const ktime_t *deadline, struct cspchan_wakeups *wk);
 ssize_t cspchan_post_slot(struct cspchan *ch, u32 slot, u32 len,
 			  unsigned int flags, const ktime_t *deadline,
 			  struct cspchan_wakeups *wk);

@@ -409,12 +409,12 @@ int cspchan_get_slot(struct cspchan *ch, unsigned int flags,
  * sender uses it (or the channel is freed), so that a stream from one
  * process takes no pid reference per message.
  */
-static void cspchan_stamp_sender(struct cspchan_slot *s, u32 len)
+static void cspchan_stamp_sender(struct cspchan_slot *s, u32 len, u64 sent_ns)
 {
 	struct pid *pid = task_tgid(current);
 
 	s->len = len;
-	s->sent_ns = ktime_get_ns();
+	s->sent_ns = sent_ns;
 	if (s->pid != pid) {
 		put_pid(s->pid);
 		s->pid = get_pid(pid);
@@ -434,7 +434,7 @@ void cspchan_post_offer(struct cspchan *ch, u32 slot, u32 len,
 	struct cspchan_slot *s = &ch->slots[slot];
 
 	lockdep_assert_held(&ch->lock);
-	cspchan_stamp_sender(s, len);
+	cspchan_stamp_sender(s, len, ktime_get_ns());
 	s->offerer = w;
 	ch->nr_offers++;
 	cspchan_ring_push(ch, slot, false);
@@ -457,10 +457,11 @@ void cspchan_withdraw_offer(struct cspchan *ch, u32 slot)
 }
 
 /**
- * cspchan_post_slot() - send the message the caller wrote into its slot
+ * cspchan_post_slot_at() - send the message the caller wrote into its slot
  * @ch:		the channel, locked
  * @slot:	a slot the caller holds, with the message in it
  * @len:	the message length (already checked)
+ * @sent_ns:	the send's CLOCK_MONOTONIC time, for the message's metadata
  * @flags:	CSPCHAN_IO_NONBLOCK: an unbuffered send does not wait
  * @deadline:	for an unbuffered send waiting for its taker; NULL: never
  * @wk:		wake-ups to issue after unlocking
@@ -469,9 +470,9 @@ void cspchan_withdraw_offer(struct cspchan *ch, u32 slot)
  * or for an unbuffered channel taken), or -EPIPE, -EAGAIN, -ETIMEDOUT,
  * -EINTR/-ERESTARTSYS with the slot still held by the caller.
  */
-ssize_t cspchan_post_slot(struct cspchan *ch, u32 slot, u32 len,
-			  unsigned int flags, const ktime_t *deadline,
-			  struct cspchan_wakeups *wk)
+ssize_t cspchan_post_slot_at(struct cspchan *ch, u32 slot, u32 len,
+			     u64 sent_ns, unsigned int flags,
+			     const ktime_t *deadline, struct cspchan_wakeups *wk)
 {
 	struct cspchan_slot *s = &ch->slots[slot];
 	struct cspchan_waiter w;
@@ -480,7 +481,7 @@ ssize_t cspchan_post_slot(struct cspchan *ch, u32 slot, u32 len,
 	lockdep_assert_held(&ch->lock);
 	if (ch->shut)
 		return -EPIPE;
-	cspchan_stamp_sender(s, len);
+	cspchan_stamp_sender(s, len, sent_ns);
 
 	if (cspchan_buffered(ch)) {
 		ch->autoclose_armed = true;
@@ -517,6 +518,25 @@ ssize_t cspchan_post_slot(struct cspchan *ch, u32 slot, u32 len,
 out_unpost:
 	s->offerer = NULL;
 	return ret;
+}
+
+/**
+ * cspchan_post_slot() - cspchan_post_slot_at(), sent now
+ * @ch:		the channel, locked
+ * @slot:	a slot the caller holds, with the message in it
+ * @len:	the message length (already checked)
+ * @flags:	CSPCHAN_IO_*
+ * @deadline:	absolute time to give up; NULL: never
+ * @wk:		wake-ups to issue after unlocking
+ *
+ * Return: as cspchan_post_slot_at().
+ */
+ssize_t cspchan_post_slot(struct cspchan *ch, u32 slot, u32 len,
+			  unsigned int flags, const ktime_t *deadline,
+			  struct cspchan_wakeups *wk)
+{
+	return cspchan_post_slot_at(ch, slot, len, ktime_get_ns(), flags,
+				    deadline, wk);
 }
 
 /**

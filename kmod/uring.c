@@ -66,6 +66,7 @@ struct cspchan_uring {
 static atomic_t cspchan_uring_nr_parked = ATOMIC_INIT(0);
 static void cspchan_uring_reap(struct work_struct *work);
 static DECLARE_DELAYED_WORK(cspchan_uring_reaper, cspchan_uring_reap);
+static long cspchan_uring_complete_burst(struct cspchan_uring *u, long res);
 
 /*
  * A TAKE's slots are held CSPCHAN_HELD_TAKING until the answer is written,
@@ -149,10 +150,11 @@ static void cspchan_uring_done(struct io_uring_cmd *cmd, unsigned int flags)
 	case CSPCHAN_URING_TAKEV:	/* one message, once it had to wait */
 		u->res = cspchan_uring_settle_take(u, &u->taken, 1, u->res);
 		if (u->res > 0)
-			u->res = 1;
+			u->res = cspchan_uring_complete_burst(u, 1);
 		break;
 	case CSPCHAN_URING_ACQUIREV:
 		u->res = cspchan_uring_settle_acquire(u, &u->taken, 1, u->res);
+		u->res = cspchan_uring_complete_burst(u, u->res);
 		break;
 	}
 	io_uring_cmd_done(cmd, u->res, 0, flags);
@@ -450,28 +452,35 @@ efault:
 	return -EFAULT;
 }
 
-static long cspchan_uring_acquirev(struct cspchan *ch, struct cspchan_uring *u,
-				   struct cspchan_slot_info __user *uvec,
-				   struct cspchan_wakeups *wk)
+/*
+ * Own free slots for uvec[from..u->len), as many as there are.  Return
+ * how many, or -EFAULT with those slots given back; *err: why it stopped.
+ */
+static long cspchan_uring_acquire_burst(struct cspchan *ch,
+					struct cspchan_uring *u,
+					struct cspchan_slot_info __user *uvec,
+					u32 from, struct cspchan_wakeups *wk,
+					int *err)
 {
 	struct cspchan_slot_info info = { 0 };
 	u32 got[CSPCHAN_SLOTV_MAX];
-	int slot = 0;
 	u32 n;
+	int slot;
 
-	if (!(u->file->f_mode & FMODE_WRITE))
-		return -EBADF;
-	for (n = 0; n < u->len; n++) {
+	*err = 0;
+	for (n = from; n < u->len; n++) {
 		slot = cspchan_get_slot(ch, CSPCHAN_IO_NONBLOCK, NULL, wk);
-		if (slot < 0)
+		if (slot < 0) {
+			*err = slot;
 			break;
+		}
 		got[n] = slot;
 		info.slot = slot;
 		info.offset = (u64)slot * ch->slot_size;
 		if (cspchan_put_slot_info(&uvec[n], &info)) {
 			/* Nobody learnt of them: give them all back. */
-			n++;
-			while (n-- > 0) {
+			cspchan_release_slot(ch, slot, wk);
+			while (n-- > from) {
 				cspchan_hold(ch, got[n], NULL,
 					     CSPCHAN_HELD_NONE);
 				cspchan_release_slot(ch, got[n], wk);
@@ -480,10 +489,23 @@ static long cspchan_uring_acquirev(struct cspchan *ch, struct cspchan_uring *u,
 		}
 		cspchan_hold(ch, slot, u->file, CSPCHAN_HELD_ACQUIRED);
 	}
+	return n - from;
+}
+
+static long cspchan_uring_acquirev(struct cspchan *ch, struct cspchan_uring *u,
+				   struct cspchan_slot_info __user *uvec,
+				   struct cspchan_wakeups *wk)
+{
+	long n;
+	int err;
+
+	if (!(u->file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	n = cspchan_uring_acquire_burst(ch, u, uvec, 0, wk, &err);
 	if (n)
 		return n;
-	if (slot != -EAGAIN)
-		return slot;
+	if (err != -EAGAIN)
+		return err;
 	u = cspchan_uring_park(ch, u);
 	if (!u)
 		return -ENOMEM;
@@ -492,31 +514,37 @@ static long cspchan_uring_acquirev(struct cspchan *ch, struct cspchan_uring *u,
 	return -EIOCBQUEUED;
 }
 
+/* A COMMITV's or RELEASEV's entries, read before the lock is taken. */
+struct cspchan_slot_len {
+	u32 slot;
+	u32 len;
+};
+
 static long cspchan_uring_commitv(struct cspchan *ch, struct cspchan_uring *u,
-				  struct cspchan_slot_info __user *uvec,
-				  struct cspchan_wakeups *wk)
+				  const struct cspchan_slot_len *vec,
+				  u64 sent_ns, struct cspchan_wakeups *wk)
 {
 	long ret = 0;
-	u32 slot, len;
 	u32 n;
 
 	if (!(u->file->f_mode & FMODE_WRITE))
 		return -EBADF;
 	for (n = 0; n < u->len; n++) {
-		ret = cspchan_get_slot_len(&uvec[n], &slot, &len);
-		if (!ret && !len)
+		u32 slot = vec[n].slot, len = vec[n].len;
+
+		if (!len)
 			ret = -EINVAL;
-		else if (!ret && len > ch->msg_size)
+		else if (len > ch->msg_size)
 			ret = -EMSGSIZE;
-		if (!ret)
+		else
 			ret = cspchan_check_held(ch, u->file, slot,
 						 CSPCHAN_HELD_ACQUIRED);
 		if (ret)
 			break;
 		slot = array_index_nospec(slot, ch->nr_slots);
 		cspchan_hold(ch, slot, NULL, CSPCHAN_HELD_NONE);
-		ret = cspchan_post_slot(ch, slot, len, CSPCHAN_IO_NONBLOCK,
-					NULL, wk);
+		ret = cspchan_post_slot_at(ch, slot, len, sent_ns,
+					   CSPCHAN_IO_NONBLOCK, NULL, wk);
 		if (ret < 0) {	/* not sent: the handle still holds it */
 			cspchan_hold(ch, slot, u->file, CSPCHAN_HELD_ACQUIRED);
 			break;
@@ -525,30 +553,35 @@ static long cspchan_uring_commitv(struct cspchan *ch, struct cspchan_uring *u,
 	return n ? n : ret;
 }
 
-static long cspchan_uring_takev(struct cspchan *ch, struct cspchan_uring *u,
-				struct cspchan_slot_info __user *uvec,
-				struct cspchan_wakeups *wk)
+/*
+ * Take the next messages into uvec[from..u->len), as many as there are.
+ * Return how many, or -EFAULT with them put back in order; *err: why it
+ * stopped (-EAGAIN, or 0 at end of stream).
+ */
+static long cspchan_uring_take_burst(struct cspchan *ch,
+				     struct cspchan_uring *u,
+				     struct cspchan_slot_info __user *uvec,
+				     u32 from, struct cspchan_wakeups *wk,
+				     long *err)
 {
 	struct cspchan_slot_info info;
 	u32 got[CSPCHAN_SLOTV_MAX];
-	long ret = 0;
 	u32 n;
 
-	if (!(u->file->f_mode & FMODE_READ))
-		return -EBADF;
-	for (n = 0; n < u->len; n++) {
+	*err = 0;
+	for (n = from; n < u->len; n++) {
 		/* Only the first may commit a select parked to send. */
-		ret = cspchan_zc_take_locked(ch, u->file, CSPCHAN_HELD_TAKEN,
-					     CSPCHAN_IO_NONBLOCK |
-					     (n ? CSPCHAN_IO_NOCLAIM : 0),
-					     NULL, wk, &info);
-		if (ret <= 0)
+		*err = cspchan_zc_take_locked(ch, u->file, CSPCHAN_HELD_TAKEN,
+					      CSPCHAN_IO_NONBLOCK |
+					      (n ? CSPCHAN_IO_NOCLAIM : 0),
+					      NULL, wk, &info);
+		if (*err <= 0)
 			break;
 		got[n] = info.slot;
 		if (cspchan_put_slot_info(&uvec[n], &info)) {
 			/* Nobody learnt of them: put them back, in order. */
 			n++;
-			while (n-- > 0) {
+			while (n-- > from) {
 				cspchan_hold(ch, got[n], NULL,
 					     CSPCHAN_HELD_NONE);
 				ch->received--;
@@ -557,8 +590,20 @@ static long cspchan_uring_takev(struct cspchan *ch, struct cspchan_uring *u,
 			return -EFAULT;
 		}
 	}
-	if (n || ret != -EAGAIN)
-		return n ? n : ret;
+	return n - from;
+}
+
+static long cspchan_uring_takev(struct cspchan *ch, struct cspchan_uring *u,
+				struct cspchan_slot_info __user *uvec,
+				struct cspchan_wakeups *wk)
+{
+	long n, err;
+
+	if (!(u->file->f_mode & FMODE_READ))
+		return -EBADF;
+	n = cspchan_uring_take_burst(ch, u, uvec, 0, wk, &err);
+	if (n || err != -EAGAIN)
+		return n ? n : err;
 	u = cspchan_uring_park(ch, u);
 	if (!u)
 		return -ENOMEM;
@@ -566,19 +611,40 @@ static long cspchan_uring_takev(struct cspchan *ch, struct cspchan_uring *u,
 	return -EIOCBQUEUED;
 }
 
+/*
+ * A parked ACQUIREV or TAKEV got its first entry: fill the rest of the
+ * vector with what is there now, so that a burst stays a burst.
+ */
+static long cspchan_uring_complete_burst(struct cspchan_uring *u, long res)
+{
+	struct cspchan_slot_info __user *uvec = u64_to_user_ptr(u->info);
+	struct cspchan_wakeups wk = { .nr = 0 };
+	struct cspchan *ch = u->ch;
+	long more, err;
+	int aerr;
+
+	if (res != 1 || u->len < 2)
+		return res;
+	mutex_lock(&ch->lock);
+	if (u->op == CSPCHAN_URING_TAKEV)
+		more = cspchan_uring_take_burst(ch, u, uvec, 1, &wk, &err);
+	else
+		more = cspchan_uring_acquire_burst(ch, u, uvec, 1, &wk, &aerr);
+	cspchan_unlock_and_wake(ch, &wk);
+	return more > 0 ? res + more : res;
+}
+
 static long cspchan_uring_releasev(struct cspchan *ch, struct cspchan_uring *u,
-				   struct cspchan_slot_info __user *uvec,
+				   const struct cspchan_slot_len *vec,
 				   struct cspchan_wakeups *wk)
 {
-	u32 slot, len;
 	long ret = 0;
 	u32 n;
 
 	for (n = 0; n < u->len; n++) {
-		ret = cspchan_get_slot_len(&uvec[n], &slot, &len);
-		if (!ret)
-			ret = cspchan_check_held(ch, u->file, slot,
-						 CSPCHAN_HELD_NONE);
+		u32 slot = vec[n].slot;
+
+		ret = cspchan_check_held(ch, u->file, slot, CSPCHAN_HELD_NONE);
 		if (ret)
 			break;
 		slot = array_index_nospec(slot, ch->nr_slots);
@@ -591,13 +657,25 @@ static long cspchan_uring_releasev(struct cspchan *ch, struct cspchan_uring *u,
 static long cspchan_uring_vector(struct cspchan *ch, struct cspchan_uring *u)
 {
 	struct cspchan_slot_info __user *uvec = u64_to_user_ptr(u->info);
+	struct cspchan_slot_len in[CSPCHAN_SLOTV_MAX];
 	struct cspchan_wakeups wk = { .nr = 0 };
+	u64 now = 0;
 	long ret;
+	u32 i;
 
 	if (u->slot || !u->len || u->len > CSPCHAN_SLOTV_MAX)
 		return -EINVAL;
 	if (!access_ok(uvec, u->len * sizeof(*uvec)))
 		return -EFAULT;
+	if (u->op == CSPCHAN_URING_COMMITV || u->op == CSPCHAN_URING_RELEASEV) {
+		/* Read unlocked; a fault changes nothing. */
+		for (i = 0; i < u->len; i++)
+			if (cspchan_get_slot_len(&uvec[i], &in[i].slot,
+						 &in[i].len))
+				return -EFAULT;
+		/* A burst never waits: one time for all its messages. */
+		now = ktime_get_ns();
+	}
 
 	mutex_lock(&ch->lock);
 	switch (u->op) {
@@ -605,13 +683,13 @@ static long cspchan_uring_vector(struct cspchan *ch, struct cspchan_uring *u)
 		ret = cspchan_uring_acquirev(ch, u, uvec, &wk);
 		break;
 	case CSPCHAN_URING_COMMITV:
-		ret = cspchan_uring_commitv(ch, u, uvec, &wk);
+		ret = cspchan_uring_commitv(ch, u, in, now, &wk);
 		break;
 	case CSPCHAN_URING_TAKEV:
 		ret = cspchan_uring_takev(ch, u, uvec, &wk);
 		break;
 	default:
-		ret = cspchan_uring_releasev(ch, u, uvec, &wk);
+		ret = cspchan_uring_releasev(ch, u, in, &wk);
 		break;
 	}
 	cspchan_unlock_and_wake(ch, &wk);

@@ -1248,4 +1248,348 @@ TEST_F(parked_exit, nothing_stays_pinned)
 	EXPECT_EQ(-EAGAIN, zc_acquire(self->acqch, 0, &req));
 }
 
+/* ---- vectored slot commands (CSPCHAN_URING_*V) -------------------------------- */
+
+/* Queue a vectored command for @n entries of @vec, submit it and collect it. */
+static int run_vec(struct io_uring *ring, int fd, uint32_t op, const void *vec,
+		   uint32_t n, struct cqe_rec *rec)
+{
+	if (!queue_cmd(ring, fd, op, 0, n, vec, op))
+		return -EBUSY;
+	if (io_uring_submit(ring) != 1)
+		return -EIO;
+	return collect(ring, rec, 1) == 1 ? 0 : -ETIME;
+}
+
+TEST(vec_feature_advertised)
+{
+	struct cspchan_features f;
+
+	REQUIRE_CSPCHAN();
+	ASSERT_EQ(0, chan_features(&f));
+	EXPECT_TRUE((f.features & CSPCHAN_FEAT_URING_SLOTV) != 0);
+}
+
+/* TAKEV takes what is there (up to n), in the channel's order; RELEASEV frees it. */
+TEST_F(ring, vec_take_burst_in_order)
+{
+	struct cspchan_slot_info vec[8];
+	struct cspchan_slot_req req;
+	struct cspchan_info info;
+	struct cqe_rec rec;
+	char msg[8];
+	int ch, i;
+
+	ch = chan_new(8, 16);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(0, chan_info(ch, &info));
+	for (i = 0; i < 5; i++) {
+		snprintf(msg, sizeof(msg), "%.*s", i + 1, "abcdef");
+		ASSERT_EQ(i + 1, send_str(ch, msg));
+	}
+	memset(vec, 0xff, sizeof(vec));
+	ASSERT_EQ(0, run_vec(&self->ring, ch, CSPCHAN_URING_TAKEV, vec, 8, &rec));
+	ASSERT_EQ(5, rec.res);
+	for (i = 0; i < 5; i++) {
+		EXPECT_EQ((uint64_t)i, vec[i].seq);
+		EXPECT_EQ((uint32_t)i + 1, vec[i].len);
+		EXPECT_EQ((uint64_t)vec[i].slot * info.slot_size, vec[i].offset);
+		EXPECT_EQ((uint32_t)getpid(), vec[i].pid);
+		EXPECT_EQ(0U, vec[i].reserved);
+	}
+	EXPECT_EQ(0xffffffffU, vec[5].slot);	/* untouched */
+	EXPECT_EQ(0U, chan_get(ch, STAT_DEPTH));
+	EXPECT_EQ(5U, chan_get(ch, STAT_RECEIVED));
+	/* Held: nothing is free beyond the other three slots. */
+	for (i = 0; i < 3; i++)
+		ASSERT_LE(0, zc_acquire(ch, 0, &req));
+	EXPECT_EQ(-EAGAIN, zc_acquire(ch, 0, &req));
+
+	ASSERT_EQ(0, run_vec(&self->ring, ch, CSPCHAN_URING_RELEASEV, vec, 5, &rec));
+	EXPECT_EQ(5, rec.res);
+	for (i = 0; i < 5; i++)
+		EXPECT_LE(0, zc_acquire(ch, 0, &req));
+	EXPECT_EQ(-EAGAIN, zc_acquire(ch, 0, &req));
+	close(ch);
+}
+
+/*
+ * A TAKEV that finds nothing parks; the message that completes it comes
+ * first, and whatever else is queued by then joins the burst.
+ */
+TEST_F(ring, vec_take_parked_completes_with_burst)
+{
+	struct cspchan_slot_info vec[4];
+	struct cqe_rec rec;
+	int ch, i;
+
+	ch = chan_new(8, 16);
+	ASSERT_LE(0, ch);
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_TAKEV, 0, 4, vec, 1));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, 1));
+	EXPECT_TRUE(no_cqe(&self->ring, 50));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(2, send_str(ch, "xy"));
+	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+	ASSERT_LE(1, rec.res);
+	ASSERT_GE(3, rec.res);
+	for (i = 0; i < rec.res; i++)
+		EXPECT_EQ((uint64_t)i, vec[i].seq);
+	EXPECT_EQ(3U - (unsigned int)rec.res, chan_get(ch, STAT_DEPTH));
+	EXPECT_EQ(0U, chan_get(ch, STAT_RECEIVERS_WAITING));
+	close(ch);
+}
+
+/* End of stream: 0, whether the TAKEV was parked or came after the shutdown. */
+TEST_F(ring, vec_take_end_of_stream)
+{
+	struct cspchan_slot_info vec[4];
+	struct cqe_rec rec;
+	int ch;
+
+	ch = chan_new(4, 16);
+	ASSERT_LE(0, ch);
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_TAKEV, 0, 4, vec, 1));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, 1));
+	ASSERT_EQ(0, cspchan_shutdown(ch));
+	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+	EXPECT_EQ(0, rec.res);
+	ASSERT_EQ(0, run_vec(&self->ring, ch, CSPCHAN_URING_TAKEV, vec, 4, &rec));
+	EXPECT_EQ(0, rec.res);
+	close(ch);
+}
+
+/*
+ * ACQUIREV owns what is free (up to n), parks when nothing is; COMMITV
+ * sends them in the vector's order, with their lengths.
+ */
+TEST_F(ring, vec_acquire_commit_burst)
+{
+	struct cspchan_slot_info vec[8], more[8];
+	struct cspchan_info info;
+	struct cqe_rec rec;
+	char buf[16];
+	int ch, i, j;
+
+	ch = chan_new(4, 16);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(0, chan_info(ch, &info));
+	ASSERT_EQ(0, run_vec(&self->ring, ch, CSPCHAN_URING_ACQUIREV, vec, 8, &rec));
+	ASSERT_EQ(4, rec.res);
+	for (i = 0; i < 4; i++) {
+		EXPECT_GT(info.nr_slots, vec[i].slot);
+		EXPECT_EQ((uint64_t)vec[i].slot * info.slot_size, vec[i].offset);
+		for (j = 0; j < i; j++)
+			EXPECT_NE(vec[j].slot, vec[i].slot);
+		vec[i].len = (uint32_t)i + 1;
+	}
+	/* Nothing free: the next one parks. */
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_ACQUIREV, 0, 8, more, 7));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, wait_stat(ch, STAT_SENDERS_WAITING, 1));
+
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_COMMITV, 0, 4, vec, 8));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+	EXPECT_EQ(8U, rec.ud);
+	EXPECT_EQ(4, rec.res);
+	EXPECT_EQ(4U, chan_get(ch, STAT_DEPTH));
+	EXPECT_TRUE(no_cqe(&self->ring, 50));
+
+	/* One receive frees one slot: the parked ACQUIREV gets it. */
+	ASSERT_EQ(1, recv_str(ch, buf, sizeof(buf)));
+	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+	EXPECT_EQ(7U, rec.ud);
+	EXPECT_EQ(1, rec.res);
+	EXPECT_EQ(0U, chan_get(ch, STAT_SENDERS_WAITING));
+	for (i = 2; i <= 4; i++)
+		EXPECT_EQ(i, recv_str(ch, buf, sizeof(buf)));
+	ASSERT_EQ(0, run_vec(&self->ring, ch, CSPCHAN_URING_RELEASEV, more, 1, &rec));
+	EXPECT_EQ(1, rec.res);
+	close(ch);
+}
+
+/* COMMITV and RELEASEV stop at the first entry they cannot do. */
+TEST_F(ring, vec_commit_release_stop_at_first_bad)
+{
+	struct cspchan_slot_info vec[3], rel[2];
+	struct cqe_rec rec;
+	int ch;
+
+	ch = chan_new(4, 16);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(0, run_vec(&self->ring, ch, CSPCHAN_URING_ACQUIREV, vec, 3, &rec));
+	ASSERT_EQ(3, rec.res);
+	vec[0].len = 1;
+	vec[1].len = 0;			/* bad */
+	vec[2].len = 1;
+	ASSERT_EQ(0, run_vec(&self->ring, ch, CSPCHAN_URING_COMMITV, vec, 3, &rec));
+	EXPECT_EQ(1, rec.res);
+	EXPECT_EQ(1U, chan_get(ch, STAT_DEPTH));
+
+	/* The first bad: its error, nothing sent. */
+	ASSERT_EQ(0, run_vec(&self->ring, ch, CSPCHAN_URING_COMMITV, &vec[1], 2, &rec));
+	EXPECT_EQ(-EINVAL, rec.res);
+	vec[1].len = 17;
+	ASSERT_EQ(0, run_vec(&self->ring, ch, CSPCHAN_URING_COMMITV, &vec[1], 2, &rec));
+	EXPECT_EQ(-EMSGSIZE, rec.res);
+	ASSERT_EQ(0, run_vec(&self->ring, ch, CSPCHAN_URING_COMMITV, &vec[0], 1, &rec));
+	EXPECT_EQ(-EPERM, rec.res);	/* already sent */
+	EXPECT_EQ(1U, chan_get(ch, STAT_DEPTH));
+
+	/* The handle still owns vec[1] and vec[2]; not vec[0]. */
+	rel[0] = vec[1];
+	rel[1] = vec[0];
+	ASSERT_EQ(0, run_vec(&self->ring, ch, CSPCHAN_URING_RELEASEV, rel, 2, &rec));
+	EXPECT_EQ(1, rec.res);
+	ASSERT_EQ(0, run_vec(&self->ring, ch, CSPCHAN_URING_RELEASEV, rel, 1, &rec));
+	EXPECT_EQ(-EPERM, rec.res);
+	rel[0] = vec[2];
+	rel[0].slot = 1000;		/* out of range */
+	ASSERT_EQ(0, run_vec(&self->ring, ch, CSPCHAN_URING_RELEASEV, rel, 1, &rec));
+	EXPECT_EQ(-EINVAL, rec.res);
+	ASSERT_EQ(0, run_vec(&self->ring, ch, CSPCHAN_URING_RELEASEV, &vec[2], 1, &rec));
+	EXPECT_EQ(1, rec.res);
+	close(ch);
+}
+
+/* On an unbuffered channel COMMITV hands over only to parked receivers. */
+TEST_F(ring, vec_commit_unbuffered_needs_receiver)
+{
+	struct cspchan_slot_info vec[1], took;
+	struct cqe_rec rec;
+	int ch;
+
+	ch = chan_new(0, 16);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(0, run_vec(&self->ring, ch, CSPCHAN_URING_ACQUIREV, vec, 1, &rec));
+	ASSERT_EQ(1, rec.res);
+	vec[0].len = 3;
+	ASSERT_EQ(0, run_vec(&self->ring, ch, CSPCHAN_URING_COMMITV, vec, 1, &rec));
+	EXPECT_EQ(-EAGAIN, rec.res);
+	EXPECT_EQ(0U, chan_get(ch, STAT_SENT));
+
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_TAKE, 0, 0, &took, 5));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, 1));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_COMMITV, 0, 1, vec, 6));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	for (int k = 0; k < 2; k++) {
+		ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+		EXPECT_EQ(rec.ud == 5 ? 3 : 1, rec.res);	/* TAKE: length */
+	}
+	EXPECT_EQ(vec[0].slot, took.slot);
+	EXPECT_EQ(1U, chan_get(ch, STAT_SENT));
+	close(ch);
+}
+
+/* Bad vectors: one bad field each; nothing changes (SPEC 8). */
+TEST_F(ring, vec_bad_vectors)
+{
+	const uint32_t ops[] = { CSPCHAN_URING_ACQUIREV, CSPCHAN_URING_COMMITV,
+				 CSPCHAN_URING_TAKEV, CSPCHAN_URING_RELEASEV };
+	struct cspchan_slot_info vec[CSPCHAN_SLOTV_MAX + 1];
+	char name[CSPCHAN_NAME_MAX], buf[16];
+	struct cqe_rec rec;
+	unsigned int i;
+	int ch, ro, wo;
+	void *bad;
+
+	bad = unmapped_address();
+	ASSERT_NE(NULL, bad);
+	unique_name(name, "ur-vbad");
+	ch = chan_named(name, 4, 16, 0600, 0);
+	ASSERT_LE(0, ch);
+	ro = cspchan_open(name, O_RDONLY);
+	ASSERT_LE(0, ro);
+	wo = cspchan_open(name, O_WRONLY);
+	ASSERT_LE(0, wo);
+	ASSERT_EQ(2, send_str(ch, "m0"));
+	memset(vec, 0, sizeof(vec));
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		/* No entries, too many, a non-zero slot field. */
+		ASSERT_TRUE(queue_cmd(&self->ring, ch, ops[i], 0, 0, vec, 1));
+		ASSERT_TRUE(queue_cmd(&self->ring, ch, ops[i], 0, CSPCHAN_SLOTV_MAX + 1, vec, 2));
+		ASSERT_TRUE(queue_cmd(&self->ring, ch, ops[i], 1, 1, vec, 3));
+		/* The vector unmapped, or in the kernel. */
+		ASSERT_TRUE(queue_cmd(&self->ring, ch, ops[i], 0, 1, bad, 4));
+		ASSERT_TRUE(queue_cmd(&self->ring, ch, ops[i], 0, 1,
+				      (void *)(uintptr_t)0xffff888000000000ULL, 5));
+		ASSERT_EQ(5, io_uring_submit(&self->ring));
+		for (int k = 0; k < 5; k++) {
+			ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+			EXPECT_EQ(rec.ud >= 4 ? -EFAULT : -EINVAL, rec.res);
+		}
+		EXPECT_EQ(1U, chan_get(ch, STAT_DEPTH));
+		EXPECT_EQ(0U, chan_get(ch, STAT_RECEIVED));
+		EXPECT_EQ(0U, chan_get(ch, STAT_SENDERS_WAITING));
+		EXPECT_EQ(0U, chan_get(ch, STAT_RECEIVERS_WAITING));
+	}
+
+	/* Wrong access mode. */
+	vec[0].len = 1;
+	ASSERT_EQ(0, run_vec(&self->ring, ro, CSPCHAN_URING_ACQUIREV, vec, 1, &rec));
+	EXPECT_EQ(-EBADF, rec.res);
+	ASSERT_EQ(0, run_vec(&self->ring, ro, CSPCHAN_URING_COMMITV, vec, 1, &rec));
+	EXPECT_EQ(-EBADF, rec.res);
+	ASSERT_EQ(0, run_vec(&self->ring, wo, CSPCHAN_URING_TAKEV, vec, 1, &rec));
+	EXPECT_EQ(-EBADF, rec.res);
+	EXPECT_EQ(1U, chan_get(ch, STAT_DEPTH));
+
+	/* The message is still there, and the channel works. */
+	ASSERT_EQ(2, recv_str_timeout(ro, buf, sizeof(buf), 0));
+	EXPECT_STREQ("m0", buf);
+	close(wo);
+	close(ro);
+	close(ch);
+	cspchan_unlink(name);
+}
+
+/*
+ * A TAKEV whose vector faults part-way: -EFAULT, and every message it
+ * took goes back, in order.  Likewise an ACQUIREV gives its slots back.
+ */
+TEST_F(ring, vec_fault_undoes_the_burst)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	struct cspchan_slot_info *vec;
+	struct cspchan_slot_req req;
+	struct cqe_rec rec;
+	char buf[16], *map;
+	int ch, i;
+
+	map = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, munmap(map + pg, pg));
+	/* Two entries fit before the hole; the third does not. */
+	vec = (struct cspchan_slot_info *)(map + pg - 2 * sizeof(*vec));
+
+	ch = chan_new(4, 16);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(2, send_str(ch, "m0"));
+	ASSERT_EQ(2, send_str(ch, "m1"));
+	ASSERT_EQ(2, send_str(ch, "m2"));
+	ASSERT_EQ(0, run_vec(&self->ring, ch, CSPCHAN_URING_TAKEV, vec, 3, &rec));
+	EXPECT_EQ(-EFAULT, rec.res);
+	EXPECT_EQ(3U, chan_get(ch, STAT_DEPTH));
+	EXPECT_EQ(0U, chan_get(ch, STAT_RECEIVED));
+	for (i = 0; i < 3; i++) {
+		char want[3] = { 'm', (char)('0' + i), 0 };
+
+		ASSERT_EQ(2, recv_str_timeout(ch, buf, sizeof(buf), 0));
+		EXPECT_STREQ(want, buf);
+	}
+
+	ASSERT_EQ(0, run_vec(&self->ring, ch, CSPCHAN_URING_ACQUIREV, vec, 3, &rec));
+	EXPECT_EQ(-EFAULT, rec.res);
+	for (i = 0; i < 4; i++)
+		EXPECT_LE(0, zc_acquire(ch, 0, &req));
+	EXPECT_EQ(-EAGAIN, zc_acquire(ch, 0, &req));
+	close(ch);
+	munmap(map, pg);
+}
+
 TEST_HARNESS_MAIN
