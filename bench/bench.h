@@ -198,6 +198,7 @@ extern const struct transport transport_shmring_zc;
 extern const struct transport transport_cspchan_uring;
 extern const struct transport transport_cspchan_zc;
 extern const struct transport transport_cspchan_zc_uring;
+extern const struct transport transport_cspchan_zcv_uring;
 
 /* t_cspchan.c: what every cspchan transport shares. */
 int cspchan_bench_available(char *why, size_t whylen, uint64_t need_features);

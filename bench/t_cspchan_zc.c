@@ -97,6 +97,7 @@ struct zu_proc {
 struct zc_chan {
 	struct cspchan_arena arena;
 	struct zu_proc *u;
+	void *priv;			/* cspchan-zcv-uring: its struct zv_proc */
 };
 
 static int zc_available(char *why, size_t whylen)
@@ -632,4 +633,367 @@ const struct transport transport_cspchan_zc_uring = {
 	.commit_many = zu_commit_many,
 	.take_many = zu_take_many,
 	.release_many = zu_release_many,
+};
+
+/* --- cspchan-zcv-uring: vectored slot commands, one per burst ----------------- */
+
+/*
+ * "cspchan-zcv-uring": the vectored io_uring commands (cspchan_prep_*v):
+ * one command moves a burst of up to 32 slots under one channel lock.
+ *
+ *   producer  ACQUIREV hands it up to 32 slots at once; it writes the
+ *             messages in place, and commit_many() submits one COMMITV for
+ *             them together with the ACQUIREV that gets the next burst,
+ *             in one io_uring_enter().
+ *   consumer  TAKEV takes up to 32 messages at once, in the channel's
+ *             order (one TAKEV in flight, so no reordering); the RELEASEV
+ *             of the messages it read goes with the next TAKEV, in one
+ *             io_uring_enter().
+ *
+ * A TAKEV or ACQUIREV that finds nothing at all waits in the kernel and
+ * completes with one entry; COMMITV and RELEASEV never wait.
+ */
+#define ZV_BURST	BENCH_MAX_BATCH
+#define ZV_RELEASES	(2 * ZV_BURST)
+
+enum { ZV_ACQ = 1, ZV_COM, ZV_TAKE, ZV_REL };
+
+struct zv_proc {
+	struct io_uring ring;
+	int err;			/* first error, -errno; sticky */
+	unsigned int inflight;
+
+	/* producer */
+	struct cspchan_slot_info acq[ZV_BURST];
+	unsigned int acq_head, acq_n;	/* acquired slots acq[head..n) in hand */
+	bool acquiring;			/* an ACQUIREV is in flight */
+	struct cspchan_slot_info com[ZV_BURST];
+	unsigned int com_n;		/* the COMMITV in flight, 0 if none */
+
+	/* consumer */
+	struct cspchan_slot_info take[ZV_BURST];
+	unsigned int take_head, take_n;	/* taken messages not handed out */
+	bool taking;			/* a TAKEV is in flight */
+	bool eos;
+	struct cspchan_slot_info rel[ZV_RELEASES];
+	unsigned int rel_n;		/* queued for the next RELEASEV */
+	unsigned int releasing;		/* the RELEASEV in flight, 0 if none */
+};
+
+static int zv_available(char *why, size_t whylen)
+{
+	int ret = zu_available(why, whylen);
+
+	if (ret < 0)
+		return ret;
+	return cspchan_bench_available(why, whylen, CSPCHAN_FEAT_URING_SLOTV);
+}
+
+static void zv_fail(struct zv_proc *u, int err)
+{
+	if (!u->err)
+		u->err = err < 0 && err > -4096 ? err : -EIO;
+}
+
+static void zv_complete(struct zv_proc *u, const struct io_uring_cqe *cqe)
+{
+	int res = cqe->res;
+
+	u->inflight--;
+	switch (io_uring_cqe_get_data64(cqe)) {
+	case ZV_ACQ:
+		u->acquiring = false;
+		if (res < 1)
+			zv_fail(u, res ? res : -EIO);
+		else
+			u->acq_head = 0, u->acq_n = (unsigned int)res;
+		break;
+	case ZV_COM:
+		if (res != (int)u->com_n)
+			zv_fail(u, res < 0 ? res : -EIO);
+		u->com_n = 0;
+		break;
+	case ZV_TAKE:
+		u->taking = false;
+		if (res < 0)
+			zv_fail(u, res);
+		else if (!res)
+			u->eos = true;
+		else
+			u->take_head = 0, u->take_n = (unsigned int)res;
+		break;
+	case ZV_REL:
+		if (res != (int)u->releasing)
+			zv_fail(u, res < 0 ? res : -EIO);
+		u->releasing = 0;
+		break;
+	default:
+		zv_fail(u, -EIO);
+	}
+}
+
+/* Submit what is queued, then reap until @busy is clear (or an error). */
+static int zv_submit_wait(struct zv_proc *u, const bool *busy_flag,
+			  const unsigned int *busy_count)
+{
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	ret = io_uring_submit(&u->ring);
+	if (ret < 0 && ret != -EINTR)
+		zv_fail(u, ret);
+	while (!u->err && ((busy_flag && *busy_flag) ||
+			   (busy_count && *busy_count))) {
+		ret = io_uring_wait_cqe(&u->ring, &cqe);
+		if (ret == -EINTR)
+			continue;
+		if (ret < 0) {
+			zv_fail(u, ret);
+			break;
+		}
+		zv_complete(u, cqe);
+		io_uring_cqe_seen(&u->ring, cqe);
+	}
+	while (io_uring_peek_cqe(&u->ring, &cqe) == 0) {
+		zv_complete(u, cqe);
+		io_uring_cqe_seen(&u->ring, cqe);
+	}
+	return u->err;
+}
+
+static struct io_uring_sqe *zv_sqe(struct zv_proc *u, uint64_t ud)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+
+	if (!sqe) {
+		zv_fail(u, -EBUSY);
+		return NULL;
+	}
+	io_uring_sqe_set_data64(sqe, ud);
+	u->inflight++;
+	return sqe;
+}
+
+static void zv_queue_acquire(struct bchan *c, struct zv_proc *u)
+{
+	struct io_uring_sqe *sqe;
+
+	if (u->acquiring || u->acq_head < u->acq_n)
+		return;
+	sqe = zv_sqe(u, ZV_ACQ);
+	if (!sqe)
+		return;
+	cspchan_prep_acquirev(sqe, c->fd[1], u->acq, ZV_BURST);
+	u->acquiring = true;
+}
+
+static void zv_queue_release(struct bchan *c, struct zv_proc *u)
+{
+	struct io_uring_sqe *sqe;
+
+	if (!u->rel_n || u->releasing)
+		return;
+	sqe = zv_sqe(u, ZV_REL);
+	if (!sqe)
+		return;
+	cspchan_prep_releasev(sqe, c->fd[0], u->rel, u->rel_n);
+	u->releasing = u->rel_n;
+	u->rel_n = 0;
+}
+
+static int zv_attach(struct bchan *c, unsigned int roles)
+{
+	struct zc_chan *z = c->priv;
+	struct zv_proc *u;
+	int ret;
+
+	(void)roles;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	ret = io_uring_queue_init(8, &u->ring, 0);
+	if (ret < 0) {
+		free(u);
+		return ret;
+	}
+	z->priv = u;
+	return 0;
+}
+
+static void zv_detach(struct bchan *c)
+{
+	struct zc_chan *z = c->priv;
+	struct zv_proc *u = z->priv;
+
+	if (!u)
+		return;
+	zv_queue_release(c, u);
+	zv_submit_wait(u, NULL, &u->releasing);
+	/* A TAKEV or ACQUIREV may still wait in the kernel: see the top. */
+	if (!u->inflight) {
+		io_uring_queue_exit(&u->ring);
+		free(u);
+	}
+	z->priv = NULL;
+}
+
+static int zv_acquire_many(struct bchan *c, size_t len, void *slots[], unsigned int n)
+{
+	struct zc_chan *z = c->priv;
+	struct zv_proc *u = z->priv;
+	unsigned int got = 0;
+
+	if (len > z->arena.msg_size)
+		return -EMSGSIZE;
+	if (u->acq_head == u->acq_n) {
+		zv_queue_acquire(c, u);
+		if (zv_submit_wait(u, &u->acquiring, NULL))
+			return u->err;
+	}
+	while (got < n && u->acq_head < u->acq_n)
+		slots[got++] = cspchan_slot_ptr(&z->arena, u->acq[u->acq_head++].slot);
+	return (int)got;
+}
+
+/* One COMMITV for the burst, with the ACQUIREV for the next one. */
+static int zv_commit_many(struct bchan *c, void *const slots[], size_t len,
+			  unsigned int n)
+{
+	struct zc_chan *z = c->priv;
+	struct zv_proc *u = z->priv;
+	struct io_uring_sqe *sqe;
+	unsigned int i;
+	int s;
+
+	if (u->err)
+		return u->err;
+	if (n > ZV_BURST)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		s = zc_slot_of(z, slots[i]);
+		if (s < 0)
+			return -EINVAL;
+		u->com[i].slot = (unsigned int)s;
+		u->com[i].len = (unsigned int)len;
+	}
+	sqe = zv_sqe(u, ZV_COM);
+	if (!sqe)
+		return u->err;
+	cspchan_prep_commitv(sqe, c->fd[1], u->com, n);
+	u->com_n = n;
+	zv_queue_acquire(c, u);
+	return zv_submit_wait(u, NULL, &u->com_n) ? u->err : (int)n;
+}
+
+static int zv_take_many(struct bchan *c, const void *slots[], size_t lens[],
+			unsigned int n)
+{
+	struct zc_chan *z = c->priv;
+	struct zv_proc *u = z->priv;
+	struct io_uring_sqe *sqe;
+	unsigned int got = 0;
+
+	if (u->take_head == u->take_n) {
+		if (u->eos)
+			return 0;
+		/* Give back what was read, then take the next burst. */
+		zv_queue_release(c, u);
+		sqe = zv_sqe(u, ZV_TAKE);
+		if (!sqe)
+			return u->err;
+		cspchan_prep_takev(sqe, c->fd[0], u->take, ZV_BURST);
+		u->taking = true;
+		if (zv_submit_wait(u, &u->taking, NULL))
+			return u->err;
+		if (u->eos)
+			return 0;
+	}
+	while (got < n && u->take_head < u->take_n) {
+		const struct cspchan_slot_info *m = &u->take[u->take_head++];
+
+		slots[got] = cspchan_slot_ptr(&z->arena, m->slot);
+		lens[got] = m->len;
+		got++;
+	}
+	return (int)got;
+}
+
+/* Queued; the next take_many() (or detach) submits them in one RELEASEV. */
+static int zv_release_many(struct bchan *c, const void *const slots[], unsigned int n)
+{
+	struct zc_chan *z = c->priv;
+	struct zv_proc *u = z->priv;
+	unsigned int i;
+	int s;
+
+	for (i = 0; i < n; i++) {
+		s = zc_slot_of(z, slots[i]);
+		if (s < 0)
+			return -EINVAL;
+		if (u->rel_n == ZV_RELEASES) {
+			zv_queue_release(c, u);
+			if (zv_submit_wait(u, NULL, &u->releasing))
+				return u->err;
+		}
+		u->rel[u->rel_n++].slot = (unsigned int)s;
+	}
+	return u->err ? u->err : (int)n;
+}
+
+static void *zv_acquire(struct bchan *c, size_t len)
+{
+	void *slot;
+	int ret = zv_acquire_many(c, len, &slot, 1);
+
+	if (ret < 1) {
+		errno = ret < 0 ? -ret : EIO;
+		return NULL;
+	}
+	return slot;
+}
+
+static int zv_commit(struct bchan *c, void *slot, size_t len)
+{
+	int ret = zv_commit_many(c, &slot, len, 1);
+
+	return ret < 0 ? ret : 0;
+}
+
+static const void *zv_take(struct bchan *c, size_t *len)
+{
+	const void *slot;
+	int ret = zv_take_many(c, &slot, len, 1);
+
+	if (ret < 1) {
+		errno = ret < 0 ? -ret : ENODATA;
+		return NULL;
+	}
+	return slot;
+}
+
+static int zv_release(struct bchan *c, const void *slot)
+{
+	int ret = zv_release_many(c, &slot, 1);
+
+	return ret < 0 ? ret : 0;
+}
+
+const struct transport transport_cspchan_zcv_uring = {
+	.name = "cspchan-zcv-uring",
+	.desc = "cspchan zero-copy through vectored io_uring commands: ACQUIREV+COMMITV, TAKEV+RELEASEV of up to 32 slots each",
+	.kind = TK_ZEROCOPY_URING,
+	.caps = 0,
+	.available = zv_available,
+	.create = zc_create,
+	.attach = zv_attach,
+	.detach = zv_detach,
+	.destroy = zc_destroy,
+	.acquire = zv_acquire,
+	.commit = zv_commit,
+	.take = zv_take,
+	.release = zv_release,
+	.acquire_many = zv_acquire_many,
+	.commit_many = zv_commit_many,
+	.take_many = zv_take_many,
+	.release_many = zv_release_many,
 };

@@ -16,6 +16,7 @@ const struct transport *const bench_transports[] = {
 	&transport_cspchan_uring,
 	&transport_cspchan_zc,
 	&transport_cspchan_zc_uring,
+	&transport_cspchan_zcv_uring,
 	&transport_mqueue,
 	&transport_pipe,
 	&transport_pipe_pkt,
