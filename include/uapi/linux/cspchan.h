@@ -222,6 +222,11 @@ struct cspchan_slot_info {
  * RELEASEV: give back the owned info[i].slot, i = 0, 1, ...; stops at the
  *	first that is not owned.  cqe->res: how many, or -errno when the
  *	first was not released.
+ *
+ * A vector that cannot be read or written whole fails the command with
+ * -EFAULT and changes nothing: taken messages go back first, in order,
+ * and acquired slots are freed.  A parked ACQUIREV or TAKEV completes
+ * with its first entry and whatever else is there by then.
  */
 #define CSPCHAN_SLOTV_MAX	64
 
