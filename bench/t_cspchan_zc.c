@@ -655,6 +655,9 @@ const struct transport transport_cspchan_zc_uring = {
  */
 #define ZV_BURST	BENCH_MAX_BATCH
 #define ZV_RELEASES	(2 * ZV_BURST)
+#ifndef ZV_SPIN
+#define ZV_SPIN		200	/* completion-ring polls before sleeping */
+#endif
 
 enum { ZV_ACQ = 1, ZV_COM, ZV_TAKE, ZV_REL };
 
@@ -737,14 +740,20 @@ static int zv_submit_wait(struct zv_proc *u, const bool *busy_flag,
 			  const unsigned int *busy_count)
 {
 	struct io_uring_cqe *cqe;
-	int ret;
+	int ret, spin;
 
 	ret = io_uring_submit(&u->ring);
 	if (ret < 0 && ret != -EINTR)
 		zv_fail(u, ret);
 	while (!u->err && ((busy_flag && *busy_flag) ||
 			   (busy_count && *busy_count))) {
-		ret = io_uring_wait_cqe(&u->ring, &cqe);
+		/* Poll the completion ring briefly before sleeping, as shm-ring does. */
+		for (spin = 0; spin < ZV_SPIN; spin++) {
+			if (io_uring_peek_cqe(&u->ring, &cqe) == 0)
+				break;
+			__builtin_ia32_pause();
+		}
+		ret = spin < ZV_SPIN ? 0 : io_uring_wait_cqe(&u->ring, &cqe);
 		if (ret == -EINTR)
 			continue;
 		if (ret < 0) {
