@@ -253,6 +253,31 @@ static struct cspchan_uring *cspchan_uring_park(struct cspchan *ch,
 	return u;
 }
 
+/* Park an ACQUIRE or ACQUIREV on sendq, for the next free slot. */
+static long cspchan_uring_park_sender(struct cspchan *ch,
+				      struct cspchan_uring *tmp)
+{
+	struct cspchan_uring *u = cspchan_uring_park(ch, tmp);
+
+	if (!u)
+		return -ENOMEM;
+	list_add_tail(&u->w.node, &ch->sendq);
+	ch->nr_sendq++;
+	return -EIOCBQUEUED;
+}
+
+/* Park a TAKE or TAKEV on recvq, for the next message. */
+static long cspchan_uring_park_receiver(struct cspchan *ch,
+					struct cspchan_uring *tmp)
+{
+	struct cspchan_uring *u = cspchan_uring_park(ch, tmp);
+
+	if (!u)
+		return -ENOMEM;
+	cspchan_park_receiver(ch, &u->w);
+	return -EIOCBQUEUED;
+}
+
 /* Take a parked command back off its channel (its task is exiting). */
 static void cspchan_uring_unpark(struct cspchan *ch, struct cspchan_uring *u)
 {
@@ -348,12 +373,7 @@ static int cspchan_uring_acquire(struct cspchan *ch, struct cspchan_uring *u,
 	}
 	if (slot != -EAGAIN)
 		return slot;
-	u = cspchan_uring_park(ch, u);
-	if (!u)
-		return -ENOMEM;
-	list_add_tail(&u->w.node, &ch->sendq);
-	ch->nr_sendq++;
-	return -EIOCBQUEUED;
+	return cspchan_uring_park_sender(ch, u);
 }
 
 static int cspchan_uring_commit(struct cspchan *ch, struct cspchan_uring *u,
@@ -404,11 +424,7 @@ static int cspchan_uring_take(struct cspchan *ch, struct cspchan_uring *u,
 				     CSPCHAN_IO_NONBLOCK, NULL, wk, &u->taken);
 	if (ret != -EAGAIN)
 		return ret;
-	u = cspchan_uring_park(ch, u);
-	if (!u)
-		return -ENOMEM;
-	cspchan_park_receiver(ch, &u->w);
-	return -EIOCBQUEUED;
+	return cspchan_uring_park_receiver(ch, u);
 }
 
 /*
@@ -506,12 +522,7 @@ static long cspchan_uring_acquirev(struct cspchan *ch, struct cspchan_uring *u,
 		return n;
 	if (err != -EAGAIN)
 		return err;
-	u = cspchan_uring_park(ch, u);
-	if (!u)
-		return -ENOMEM;
-	list_add_tail(&u->w.node, &ch->sendq);
-	ch->nr_sendq++;
-	return -EIOCBQUEUED;
+	return cspchan_uring_park_sender(ch, u);
 }
 
 /* A COMMITV's or RELEASEV's entries, read before the lock is taken. */
@@ -604,11 +615,7 @@ static long cspchan_uring_takev(struct cspchan *ch, struct cspchan_uring *u,
 	n = cspchan_uring_take_burst(ch, u, uvec, 0, wk, &err);
 	if (n || err != -EAGAIN)
 		return n ? n : err;
-	u = cspchan_uring_park(ch, u);
-	if (!u)
-		return -ENOMEM;
-	cspchan_park_receiver(ch, &u->w);
-	return -EIOCBQUEUED;
+	return cspchan_uring_park_receiver(ch, u);
 }
 
 /*
