@@ -5,6 +5,8 @@
 #   make            build the module, the library, the tools and the tests
 #   make check      install what is missing, build, run host checks and the
 #                   guest test suite; ends with "N passed, N failed"
+#   make check-debug  the core suite on a debug kernel (KASAN, lockdep);
+#                   builds that kernel once (about 27 minutes)
 #   make demo       the cross-process pipeline demo in the guest
 #   make bench      cspchan against pipes, sockets, mqueue, a shm ring
 #   make install    library, headers, pkg-config file, man pages, tools
@@ -56,6 +58,9 @@ examples: lib
 check: deps
 	@$(TOP)/tools/check
 
+check-debug: deps
+	@$(TOP)/tools/check-debug
+
 demo: deps
 	@$(TOP)/tools/demo
 
@@ -73,4 +78,4 @@ clean:
 	$(MAKE) -C kmod clean KDIR=$(KDIR)
 	rm -rf $(B)/lib $(B)/selftests $(B)/vm-out
 
-.PHONY: all deps kmod lib selftests tools examples check demo bench install modules_install clean
+.PHONY: all deps kmod lib selftests tools examples check check-debug demo bench install modules_install clean
