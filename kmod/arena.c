@@ -78,12 +78,15 @@ void cspchan_arena_free(struct cspchan_arena *arena)
 	arena->nr_pages = 0;
 }
 
-/* Apply @copy to each page-sized piece of [@off, @off + @len) in turn. */
-static size_t cspchan_arena_copy(struct cspchan_arena *arena, size_t off,
-				 size_t len, struct iov_iter *iter,
-				 size_t (*copy)(struct page *page, size_t offset,
-						size_t bytes,
-						struct iov_iter *iter))
+/*
+ * Apply @copy to each page-sized piece of [@off, @off + @len) in turn.
+ * Inlined into both callers, so @copy is a direct call on the copy path.
+ */
+static __always_inline size_t
+cspchan_arena_copy(struct cspchan_arena *arena, size_t off, size_t len,
+		   struct iov_iter *iter,
+		   size_t (*copy)(struct page *page, size_t offset, size_t bytes,
+				  struct iov_iter *iter))
 {
 	size_t done = 0;
 

@@ -69,69 +69,58 @@ static DECLARE_DELAYED_WORK(cspchan_uring_reaper, cspchan_uring_reap);
 static long cspchan_uring_complete_burst(struct cspchan_uring *u, long res);
 
 /*
- * A TAKE's slots are held CSPCHAN_HELD_TAKING until the answer is written,
- * so that nothing can release them meanwhile.  Written: the handle holds
- * them as taken.  Not written: nobody learnt of the messages, which go
- * back first, in their order.
+ * A TAKE's slot is held CSPCHAN_HELD_TAKING until its answer is written,
+ * so that nothing can release it meanwhile.  Written: the handle holds it
+ * as taken.  Not written: nobody learnt of the message, which goes back
+ * first.
  */
-static long cspchan_uring_settle_take(struct cspchan_uring *u,
-				      struct cspchan_slot_info *vec, u32 n,
-				      long res)
+static long cspchan_uring_settle_take(struct cspchan_uring *u, long res)
 {
 	struct cspchan_wakeups wk = { .nr = 0 };
 	struct cspchan *ch = u->ch;
+	u32 slot = u->taken.slot;
 	bool told;
-	u32 i;
 
 	if (res <= 0)
 		return res;
 	/*
 	 * The sender's pid as the submitter sees it: whoever granted the
-	 * TAKE may live in another pid namespace.  The slots are ours, so
-	 * their pids cannot change meanwhile.
+	 * TAKE may live in another pid namespace.  The slot is ours, so its
+	 * pid cannot change meanwhile.
 	 */
-	for (i = 0; i < n; i++)
-		vec[i].pid = pid_nr_ns(ch->slots[vec[i].slot].pid,
-				       task_active_pid_ns(current));
-	told = !copy_to_user(u64_to_user_ptr(u->info), vec, n * sizeof(*vec));
+	u->taken.pid = pid_nr_ns(ch->slots[slot].pid,
+				 task_active_pid_ns(current));
+	told = !copy_to_user(u64_to_user_ptr(u->info), &u->taken,
+			     sizeof(u->taken));
 	mutex_lock(&ch->lock);
-	for (i = n; i-- > 0; ) {
-		u32 slot = vec[i].slot;
-
-		if (told) {
-			cspchan_hold(ch, slot, u->file, CSPCHAN_HELD_TAKEN);
-			continue;
-		}
+	if (told) {
+		cspchan_hold(ch, slot, u->file, CSPCHAN_HELD_TAKEN);
+	} else {
 		cspchan_hold(ch, slot, NULL, CSPCHAN_HELD_NONE);
 		ch->received--;
 		cspchan_put_back(ch, slot, &wk);
+		res = -EFAULT;
 	}
 	cspchan_unlock_and_wake(ch, &wk);
-	return told ? res : -EFAULT;
+	return res;
 }
 
 /*
- * An ACQUIREV's slots are the handle's from the start; if the answer
- * cannot be written, those it still holds go back.
+ * A parked ACQUIREV's slot is the handle's from the grant on; if the
+ * answer cannot be written, it goes back unless the handle already used
+ * it (by guessing its index).
  */
-static long cspchan_uring_settle_acquire(struct cspchan_uring *u,
-					 struct cspchan_slot_info *vec, u32 n,
-					 long res)
+static long cspchan_uring_settle_acquire(struct cspchan_uring *u, long res)
 {
 	struct cspchan_wakeups wk = { .nr = 0 };
 	struct cspchan *ch = u->ch;
-	u32 i;
+	u32 slot = u->taken.slot;
 
-	if (res <= 0 ||
-	    !copy_to_user(u64_to_user_ptr(u->info), vec, n * sizeof(*vec)))
+	if (res <= 0 || !copy_to_user(u64_to_user_ptr(u->info), &u->taken,
+				      sizeof(u->taken)))
 		return res;
 	mutex_lock(&ch->lock);
-	for (i = 0; i < n; i++) {
-		u32 slot = vec[i].slot;
-
-		if (cspchan_check_held(ch, u->file, slot,
-				       CSPCHAN_HELD_ACQUIRED))
-			continue;	/* committed or released meanwhile */
+	if (!cspchan_check_held(ch, u->file, slot, CSPCHAN_HELD_ACQUIRED)) {
 		cspchan_hold(ch, slot, NULL, CSPCHAN_HELD_NONE);
 		cspchan_release_slot(ch, slot, &wk);
 	}
@@ -145,15 +134,15 @@ static void cspchan_uring_done(struct io_uring_cmd *cmd, unsigned int flags)
 
 	switch (u->op) {
 	case CSPCHAN_IOC_TAKE:
-		u->res = cspchan_uring_settle_take(u, &u->taken, 1, u->res);
+		u->res = cspchan_uring_settle_take(u, u->res);
 		break;
 	case CSPCHAN_URING_TAKEV:	/* one message, once it had to wait */
-		u->res = cspchan_uring_settle_take(u, &u->taken, 1, u->res);
+		u->res = cspchan_uring_settle_take(u, u->res);
 		if (u->res > 0)
 			u->res = cspchan_uring_complete_burst(u, 1);
 		break;
 	case CSPCHAN_URING_ACQUIREV:
-		u->res = cspchan_uring_settle_acquire(u, &u->taken, 1, u->res);
+		u->res = cspchan_uring_settle_acquire(u, u->res);
 		u->res = cspchan_uring_complete_burst(u, u->res);
 		break;
 	}
@@ -476,7 +465,7 @@ static long cspchan_uring_acquire_burst(struct cspchan *ch,
 					struct cspchan_uring *u,
 					struct cspchan_slot_info __user *uvec,
 					u32 from, struct cspchan_wakeups *wk,
-					int *err)
+					long *err)
 {
 	struct cspchan_slot_info info = { 0 };
 	u32 got[CSPCHAN_SLOTV_MAX];
@@ -512,8 +501,7 @@ static long cspchan_uring_acquirev(struct cspchan *ch, struct cspchan_uring *u,
 				   struct cspchan_slot_info __user *uvec,
 				   struct cspchan_wakeups *wk)
 {
-	long n;
-	int err;
+	long n, err;
 
 	if (!(u->file->f_mode & FMODE_WRITE))
 		return -EBADF;
@@ -628,7 +616,6 @@ static long cspchan_uring_complete_burst(struct cspchan_uring *u, long res)
 	struct cspchan_wakeups wk = { .nr = 0 };
 	struct cspchan *ch = u->ch;
 	long more, err;
-	int aerr;
 
 	if (res != 1 || u->len < 2)
 		return res;
@@ -636,7 +623,7 @@ static long cspchan_uring_complete_burst(struct cspchan_uring *u, long res)
 	if (u->op == CSPCHAN_URING_TAKEV)
 		more = cspchan_uring_take_burst(ch, u, uvec, 1, &wk, &err);
 	else
-		more = cspchan_uring_acquire_burst(ch, u, uvec, 1, &wk, &aerr);
+		more = cspchan_uring_acquire_burst(ch, u, uvec, 1, &wk, &err);
 	cspchan_unlock_and_wake(ch, &wk);
 	return more > 0 ? res + more : res;
 }
@@ -680,9 +667,10 @@ static long cspchan_uring_vector(struct cspchan *ch, struct cspchan_uring *u)
 			if (cspchan_get_slot_len(&uvec[i], &in[i].slot,
 						 &in[i].len))
 				return -EFAULT;
-		/* A burst never waits: one time for all its messages. */
-		now = ktime_get_ns();
 	}
+	/* A COMMITV never waits: one time for all its messages. */
+	if (u->op == CSPCHAN_URING_COMMITV)
+		now = ktime_get_ns();
 
 	mutex_lock(&ch->lock);
 	switch (u->op) {
@@ -755,7 +743,7 @@ int cspchan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	if (ret == -EIOCBQUEUED)
 		return ret;
 	if (u.op == CSPCHAN_IOC_TAKE)
-		ret = cspchan_uring_settle_take(&u, &u.taken, 1, ret);
+		ret = cspchan_uring_settle_take(&u, ret);
 	return ret;
 }
 
