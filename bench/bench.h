@@ -166,8 +166,9 @@ struct transport {
 	int (*release)(struct bchan *c, const void *slot);
 
 	/*
-	 * Batched zero-copy path, optional (with the four above, which the
-	 * other workloads keep using): acquire_many returns between 1 and n
+	 * Batched zero-copy path, optional, instead of or with the four
+	 * above (without them, the other workloads call these with n = 1):
+	 * acquire_many returns between 1 and n
 	 * places for messages of len bytes in slots[] (blocking for at least
 	 * one), commit_many sends n of them, in that order; take_many returns
 	 * between 1 and n messages in place (blocking for at least one; 0 at

@@ -562,45 +562,6 @@ static int zu_release_many(struct bchan *c, const void *const slots[], unsigned 
 	return u->err ? u->err : (int)n;
 }
 
-/* The single operations (ping-pong, wake-ups, one process): batches of one. */
-static void *zu_acquire(struct bchan *c, size_t len)
-{
-	void *slot;
-	int ret = zu_acquire_many(c, len, &slot, 1);
-
-	if (ret < 1) {
-		errno = ret < 0 ? -ret : EIO;
-		return NULL;
-	}
-	return slot;
-}
-
-static int zu_commit(struct bchan *c, void *slot, size_t len)
-{
-	int ret = zu_commit_many(c, &slot, len, 1);
-
-	return ret < 0 ? ret : 0;
-}
-
-static const void *zu_take(struct bchan *c, size_t *len)
-{
-	const void *slot;
-	int ret = zu_take_many(c, &slot, len, 1);
-
-	if (ret < 1) {
-		errno = ret < 0 ? -ret : ENODATA;
-		return NULL;
-	}
-	return slot;
-}
-
-static int zu_release(struct bchan *c, const void *slot)
-{
-	int ret = zu_release_many(c, &slot, 1);
-
-	return ret < 0 ? ret : 0;
-}
-
 const struct transport transport_cspchan_zc = {
 	.name = "cspchan-zc",
 	.desc = "cspchan zero-copy, one ioctl each: acquire, write in place, commit; take, read in place, release",
@@ -625,10 +586,6 @@ const struct transport transport_cspchan_zc_uring = {
 	.attach = zu_attach,
 	.detach = zu_detach,
 	.destroy = zc_destroy,
-	.acquire = zu_acquire,
-	.commit = zu_commit,
-	.take = zu_take,
-	.release = zu_release,
 	.acquire_many = zu_acquire_many,
 	.commit_many = zu_commit_many,
 	.take_many = zu_take_many,
@@ -949,44 +906,6 @@ static int zv_release_many(struct bchan *c, const void *const slots[], unsigned 
 	return u->err ? u->err : (int)n;
 }
 
-static void *zv_acquire(struct bchan *c, size_t len)
-{
-	void *slot;
-	int ret = zv_acquire_many(c, len, &slot, 1);
-
-	if (ret < 1) {
-		errno = ret < 0 ? -ret : EIO;
-		return NULL;
-	}
-	return slot;
-}
-
-static int zv_commit(struct bchan *c, void *slot, size_t len)
-{
-	int ret = zv_commit_many(c, &slot, len, 1);
-
-	return ret < 0 ? ret : 0;
-}
-
-static const void *zv_take(struct bchan *c, size_t *len)
-{
-	const void *slot;
-	int ret = zv_take_many(c, &slot, len, 1);
-
-	if (ret < 1) {
-		errno = ret < 0 ? -ret : ENODATA;
-		return NULL;
-	}
-	return slot;
-}
-
-static int zv_release(struct bchan *c, const void *slot)
-{
-	int ret = zv_release_many(c, &slot, 1);
-
-	return ret < 0 ? ret : 0;
-}
-
 const struct transport transport_cspchan_zcv_uring = {
 	.name = "cspchan-zcv-uring",
 	.desc = "cspchan zero-copy through vectored io_uring commands: ACQUIREV+COMMITV, TAKEV+RELEASEV of up to 32 slots each",
@@ -997,10 +916,6 @@ const struct transport transport_cspchan_zcv_uring = {
 	.attach = zv_attach,
 	.detach = zv_detach,
 	.destroy = zc_destroy,
-	.acquire = zv_acquire,
-	.commit = zv_commit,
-	.take = zv_take,
-	.release = zv_release,
 	.acquire_many = zv_acquire_many,
 	.commit_many = zv_commit_many,
 	.take_many = zv_take_many,

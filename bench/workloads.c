@@ -144,6 +144,7 @@ static int io_send(struct proc *p, struct bchan *c, uint64_t seq)
 {
 	const struct transport *t = c->t;
 	void *slot;
+	int ret;
 
 	if (t->acquire) {
 		slot = t->acquire(c, p->len);
@@ -151,6 +152,14 @@ static int io_send(struct proc *p, struct bchan *c, uint64_t seq)
 			return -errno;
 		msg_stamp(slot, p->len, seq, p->touch);
 		return t->commit(c, slot, p->len);
+	}
+	if (t->acquire_many) {
+		ret = t->acquire_many(c, p->len, &slot, 1);
+		if (ret <= 0)
+			return ret ? ret : -EIO;
+		msg_stamp(slot, p->len, seq, p->touch);
+		ret = t->commit_many(c, &slot, p->len, 1);
+		return ret < 0 ? ret : 0;
 	}
 	msg_stamp(p->buf[0], p->len, seq, p->touch);
 	if (!t->send)
@@ -206,6 +215,16 @@ static int io_recv(struct proc *p, struct bchan *c, uint64_t *seq)
 			return -errno;
 		ok = msg_check(slot, len, p->len, seq, p->touch);
 		ret = t->release(c, slot);
+		if (ret < 0)
+			return ret;
+		return ok ? 0 : -EBADMSG;
+	}
+	if (t->take_many) {
+		ret = t->take_many(c, &slot, &len, 1);
+		if (ret <= 0)
+			return ret ? ret : -ENODATA;
+		ok = msg_check(slot, len, p->len, seq, p->touch);
+		ret = t->release_many(c, &slot, 1);
 		if (ret < 0)
 			return ret;
 		return ok ? 0 : -EBADMSG;
