@@ -383,6 +383,11 @@ extern bool bench_calibrate_only;	/* --calibrate-only: no rows */
 unsigned int calibrate(void);
 const struct cal_row *cal_find(const char *id);	/* NULL unless measured */
 void cal_ceilings(struct cal_ceilings *c);
+/* CSV and JSON fields (report.c): NaN is an empty field, or null. */
+void report_csv_str(FILE *f, const char *s);
+void report_csv_num(FILE *f, double v);
+void report_json_str(FILE *f, const char *s);
+void report_json_num(FILE *f, double v);
 void report_calibration(FILE *f);
 void report_calibration_csv(FILE *f);	/* lines in report_csv()'s columns */
 void report_calibration_json(FILE *f);	/* the value of "calibration" */

@@ -509,16 +509,10 @@ void report_calibration(FILE *f)
  * derived figure (metric "msg/s", only a median, 0 repetitions), in the
  * rows' columns.
  */
-static void csv_num(FILE *f, double v)
-{
-	if (!isnan(v))
-		fprintf(f, "%.6g", v);
-}
-
 static void csv_derived(FILE *f, const char *name, double v, const char *note)
 {
 	fprintf(f, "calibration,%s,calibration,0,1,0,,msg/s,msg/s,1,", name);
-	csv_num(f, v);
+	report_csv_num(f, v);
 	fprintf(f, ",,,,,0,,,,%s,\"%s\",\n", isnan(v) ? "skipped" : "ok", note);
 }
 
@@ -536,15 +530,15 @@ void report_calibration_csv(FILE *f)
 		fprintf(f, "calibration,%s,calibration,%zu,1,0,,us/op,us,0,", r->id,
 			r->msg_size);
 		if (ok) {
-			csv_num(f, r->median);
+			report_csv_num(f, r->median);
 			fputc(',', f);
-			csv_num(f, r->min);
+			report_csv_num(f, r->min);
 			fputc(',', f);
-			csv_num(f, r->max);
+			report_csv_num(f, r->max);
 			fputc(',', f);
-			csv_num(f, r->q1);
+			report_csv_num(f, r->q1);
 			fputc(',', f);
-			csv_num(f, r->q3);
+			report_csv_num(f, r->q3);
 			fprintf(f, ",%u,,,,ok,", r->n);
 		} else {
 			fprintf(f, ",,,,,0,,,,%s,", r->status == CAL_SKIPPED ? "skipped" : "failed");
@@ -571,30 +565,6 @@ void report_calibration_csv(FILE *f)
 		    "3 x tput-64/mqueue median in this run");
 }
 
-static void json_num(FILE *f, double v)
-{
-	if (isnan(v) || isinf(v))
-		fputs("null", f);
-	else
-		fprintf(f, "%.6g", v);
-}
-
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 /* The "calibration" member of the JSON object (null if it did not run). */
 void report_calibration_json(FILE *f)
 {
@@ -611,51 +581,51 @@ void report_calibration_json(FILE *f)
 		const struct cal_row *r = &bench_cal[i];
 
 		fprintf(f, "%s\n    {\"id\": ", i ? "," : "");
-		json_str(f, r->id);
+		report_json_str(f, r->id);
 		fprintf(f, ", \"what\": ");
-		json_str(f, r->what);
+		report_json_str(f, r->what);
 		fprintf(f, ", \"per_call\": %u, \"msg_size\": %zu, \"status\": \"%s\"",
 			r->per_call, r->msg_size,
 			r->status == CAL_OK ? "ok" : r->status == CAL_SKIPPED ? "skipped" : "failed");
 		if (r->status != CAL_OK) {
 			fprintf(f, ", \"reason\": ");
-			json_str(f, r->why);
+			report_json_str(f, r->why);
 			fputc('}', f);
 			continue;
 		}
 		fprintf(f, ", \"median\": ");
-		json_num(f, r->median);
+		report_json_num(f, r->median);
 		fprintf(f, ", \"min\": ");
-		json_num(f, r->min);
+		report_json_num(f, r->min);
 		fprintf(f, ", \"max\": ");
-		json_num(f, r->max);
+		report_json_num(f, r->max);
 		fprintf(f, ", \"q1\": ");
-		json_num(f, r->q1);
+		report_json_num(f, r->q1);
 		fprintf(f, ", \"q3\": ");
-		json_num(f, r->q3);
+		report_json_num(f, r->q3);
 		fprintf(f, ", \"ops\": %llu, \"values\": [", (unsigned long long)r->ops);
 		for (v = 0; v < r->n; v++) {
 			if (v)
 				fputs(", ", f);
-			json_num(f, r->v[v]);
+			report_json_num(f, r->v[v]);
 		}
 		fputs("]}", f);
 	}
 	cal_ceilings(&c);
 	fprintf(f, "\n  ],\n  \"reference\": {\"solo_64_cspchan_msg_s\": ");
-	json_num(f, c.solo_msg_s);
+	report_json_num(f, c.solo_msg_s);
 	fprintf(f, ", \"solo_64_cspchan_us_per_msg\": ");
-	json_num(f, c.solo_us);
+	report_json_num(f, c.solo_us);
 	fprintf(f, ", \"tput_64_mqueue_msg_s\": ");
-	json_num(f, c.mqueue_msg_s);
+	report_json_num(f, c.mqueue_msg_s);
 	fprintf(f, "},\n  \"ceilings\": {\"note\": \"arithmetic on the floors, not measured\", "
 		"\"copy_uring_msg_s\": ");
-	json_num(f, c.copy_msg_s);
+	report_json_num(f, c.copy_msg_s);
 	fprintf(f, ", \"zc_uring_msg_s\": ");
-	json_num(f, c.zc_msg_s);
+	report_json_num(f, c.zc_msg_s);
 	fprintf(f, ", \"zc_uring_fixed_msg_s\": ");
-	json_num(f, c.zc_fixed_msg_s);
+	report_json_num(f, c.zc_fixed_msg_s);
 	fprintf(f, ", \"target_3x_mqueue_msg_s\": ");
-	json_num(f, c.target_msg_s);
+	report_json_num(f, c.target_msg_s);
 	fputs("}}", f);
 }

@@ -359,7 +359,7 @@ void report_table(FILE *f)
 
 /* --- CSV ------------------------------------------------------------------------- */
 
-static void csv_str(FILE *f, const char *s)
+void report_csv_str(FILE *f, const char *s)
 {
 	if (!strpbrk(s, ",\"\n")) {
 		fputs(s, f);
@@ -374,7 +374,7 @@ static void csv_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void csv_num(FILE *f, double v)
+void report_csv_num(FILE *f, double v)
 {
 	if (!isnan(v))
 		fprintf(f, "%.6g", v);
@@ -418,27 +418,27 @@ void report_csv(FILE *f)
 			fprintf(f, ",%s,%s,%d,", m->name ? m->name : "", m->unit ? m->unit : "",
 				m->higher_better);
 			if (ok) {
-				csv_num(f, m->median);
+				report_csv_num(f, m->median);
 				fputc(',', f);
-				csv_num(f, m->min);
+				report_csv_num(f, m->min);
 				fputc(',', f);
-				csv_num(f, m->max);
+				report_csv_num(f, m->max);
 				fputc(',', f);
-				csv_num(f, m->q1);
+				report_csv_num(f, m->q1);
 				fputc(',', f);
-				csv_num(f, m->q3);
+				report_csv_num(f, m->q3);
 				fprintf(f, ",%u,", m->n);
-				csv_num(f, m->vs_mqueue);
+				report_csv_num(f, m->vs_mqueue);
 				fputc(',', f);
-				csv_num(f, m->vs_pipe);
+				report_csv_num(f, m->vs_pipe);
 				fputc(',', f);
 				if (k == 0)
-					csv_num(f, r->csw_median);
+					report_csv_num(f, r->csw_median);
 			} else {
 				fputs(",,,,,0,,,", f);
 			}
 			fprintf(f, ",%s,", status_name(r->status));
-			csv_str(f, ok ? r->note : r->why);
+			report_csv_str(f, ok ? r->note : r->why);
 			fputc(',', f);
 			for (v = 0; ok && v < m->n; v++)
 				fprintf(f, "%s%.6g", v ? ";" : "", m->v[v]);
@@ -450,7 +450,7 @@ void report_csv(FILE *f)
 
 /* --- JSON ------------------------------------------------------------------------ */
 
-static void json_str(FILE *f, const char *s)
+void report_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; s && *s; s++) {
@@ -466,7 +466,7 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void json_num(FILE *f, double v)
+void report_json_num(FILE *f, double v)
 {
 	if (isnan(v) || isinf(v))
 		fputs("null", f);
@@ -477,10 +477,10 @@ static void json_num(FILE *f, double v)
 static void json_values(FILE *f, const struct target_result *tr)
 {
 	fputc('[', f);
-	json_num(f, tr->value[0]);
+	report_json_num(f, tr->value[0]);
 	if (tr->tg->cond[1].ref) {
 		fputs(", ", f);
-		json_num(f, tr->value[1]);
+		report_json_num(f, tr->value[1]);
 	}
 	fputc(']', f);
 }
@@ -494,11 +494,11 @@ void report_json(FILE *f, const char *started, double elapsed)
 
 	uname(&u);
 	fprintf(f, "{\n  \"tool\": \"cspchan-bench\",\n  \"started\": ");
-	json_str(f, started);
+	report_json_str(f, started);
 	fprintf(f, ",\n  \"elapsed_s\": %.1f,\n  \"system\": {\"kernel\": ", elapsed);
-	json_str(f, u.release);
+	report_json_str(f, u.release);
 	fprintf(f, ", \"machine\": ");
-	json_str(f, u.machine);
+	report_json_str(f, u.machine);
 	fprintf(f, ", \"cpus\": %ld, \"guest\": %s},\n", sysconf(_SC_NPROCESSORS_ONLN),
 		getenv("CSPCHAN_GUEST") ? "true" : "false");
 	fprintf(f, "  \"options\": {\"reps\": %u, \"rep_seconds\": %g, \"warmup_seconds\": %g, "
@@ -513,11 +513,11 @@ void report_json(FILE *f, const char *started, double elapsed)
 	fprintf(f, "  \"transports\": [");
 	for (i = 0; i < bench_nr_transports; i++) {
 		fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
-		json_str(f, bench_transports[i]->name);
+		report_json_str(f, bench_transports[i]->name);
 		fprintf(f, ", \"kind\": ");
-		json_str(f, kind_name(bench_transports[i]->kind));
+		report_json_str(f, kind_name(bench_transports[i]->kind));
 		fprintf(f, ", \"desc\": ");
-		json_str(f, bench_transports[i]->desc);
+		report_json_str(f, bench_transports[i]->desc);
 		fputc('}', f);
 	}
 	fprintf(f, "\n  ],\n  \"rows\": [");
@@ -531,54 +531,54 @@ void report_json(FILE *f, const char *started, double elapsed)
 
 			fprintf(f, "%s\n    {\"workload\": ", first ? "" : ",");
 			first = false;
-			json_str(f, r->w->id);
+			report_json_str(f, r->w->id);
 			fprintf(f, ", \"title\": ");
-			json_str(f, r->w->title);
+			report_json_str(f, r->w->title);
 			fprintf(f, ", \"transport\": ");
-			json_str(f, r->t->name);
+			report_json_str(f, r->t->name);
 			fprintf(f, ", \"kind\": ");
-			json_str(f, kind_name(r->t->kind));
+			report_json_str(f, kind_name(r->t->kind));
 			fprintf(f, ", \"msg_size\": %zu, \"producers\": %u, \"consumers\": %u, "
 				"\"status\": ", r->w->msg_size, r->w->producers, r->w->consumers);
-			json_str(f, status_name(r->status));
+			report_json_str(f, status_name(r->status));
 			fprintf(f, ", \"metric\": ");
-			json_str(f, m->name ? m->name : "");
+			report_json_str(f, m->name ? m->name : "");
 			fprintf(f, ", \"unit\": ");
-			json_str(f, m->unit ? m->unit : "");
+			report_json_str(f, m->unit ? m->unit : "");
 			fprintf(f, ", \"higher_is_better\": %s", m->higher_better ? "true" : "false");
 			if (r->status != ROW_OK) {
 				fprintf(f, ", \"reason\": ");
-				json_str(f, r->why);
+				report_json_str(f, r->why);
 				fputc('}', f);
 				continue;
 			}
 			fprintf(f, ", \"depth\": %u, \"note\": ", r->depth);
-			json_str(f, r->note);
+			report_json_str(f, r->note);
 			fprintf(f, ", \"median\": ");
-			json_num(f, m->median);
+			report_json_num(f, m->median);
 			fprintf(f, ", \"min\": ");
-			json_num(f, m->min);
+			report_json_num(f, m->min);
 			fprintf(f, ", \"max\": ");
-			json_num(f, m->max);
+			report_json_num(f, m->max);
 			fprintf(f, ", \"q1\": ");
-			json_num(f, m->q1);
+			report_json_num(f, m->q1);
 			fprintf(f, ", \"q3\": ");
-			json_num(f, m->q3);
+			report_json_num(f, m->q3);
 			fprintf(f, ", \"vs_mqueue\": ");
-			json_num(f, m->vs_mqueue);
+			report_json_num(f, m->vs_mqueue);
 			fprintf(f, ", \"vs_pipe\": ");
-			json_num(f, m->vs_pipe);
+			report_json_num(f, m->vs_pipe);
 			fprintf(f, ", \"csw_per_msg\": ");
-			json_num(f, k == 0 ? r->csw_median : NAN);
+			report_json_num(f, k == 0 ? r->csw_median : NAN);
 			if (r->w->kind == WK_STREAM) {
 				fprintf(f, ", \"bytes_per_s\": ");
-				json_num(f, m->median * (double)r->w->msg_size);
+				report_json_num(f, m->median * (double)r->w->msg_size);
 			}
 			fprintf(f, ", \"messages\": %llu, \"values\": [", (unsigned long long)r->msgs);
 			for (v = 0; v < m->n; v++) {
 				if (v)
 					fputs(", ", f);
-				json_num(f, m->v[v]);
+				report_json_num(f, m->v[v]);
 			}
 			fprintf(f, "]}");
 		}
@@ -588,36 +588,36 @@ void report_json(FILE *f, const char *started, double elapsed)
 	for (i = 0; !bench_calibrate_only && i < ARRAY_SIZE(targets); i++) {
 		evaluate_target(&targets[i], &ev);
 		fprintf(f, "%s\n    {\"what\": ", i ? "," : "");
-		json_str(f, ev.tg->what);
+		report_json_str(f, ev.tg->what);
 		fprintf(f, ", \"goal\": ");
-		json_str(f, ev.tg->goal);
+		report_json_str(f, ev.tg->goal);
 		fprintf(f, ", \"kind\": ");
-		json_str(f, kind_name(ev.tg->kind));
+		report_json_str(f, kind_name(ev.tg->kind));
 		fprintf(f, ", \"workload\": ");
-		json_str(f, ev.tg->workload);
+		report_json_str(f, ev.tg->workload);
 		fprintf(f, ", \"transport\": ");
 		if (ev.best.row)
-			json_str(f, ev.best.row->t->name);
+			report_json_str(f, ev.best.row->t->name);
 		else
 			fputs("null", f);
 		fprintf(f, ", \"verdict\": ");
-		json_str(f, verdict_name[ev.best.verdict]);
+		report_json_str(f, verdict_name[ev.best.verdict]);
 		fprintf(f, ", \"values\": ");
 		json_values(f, &ev.best);
 		fprintf(f, ", \"detail\": ");
-		json_str(f, ev.detail);
+		report_json_str(f, ev.detail);
 		fprintf(f, ", \"rows\": [");
 		for (k = 0; k < ev.nr; k++) {
 			fprintf(f, "%s{\"transport\": ", k ? ", " : "");
-			json_str(f, ev.rows[k].row->t->name);
+			report_json_str(f, ev.rows[k].row->t->name);
 			fprintf(f, ", \"verdict\": ");
-			json_str(f, verdict_name[ev.rows[k].verdict]);
+			report_json_str(f, verdict_name[ev.rows[k].verdict]);
 			fprintf(f, ", \"values\": ");
 			json_values(f, &ev.rows[k]);
 			if (ev.tg->also_vs) {
 				fprintf(f, ", \"vs_%s_in_%s\": ", ev.tg->cond[0].ref,
 					ev.tg->also_vs);
-				json_num(f, also_ratio(ev.tg, ev.rows[k].row));
+				report_json_num(f, also_ratio(ev.tg, ev.rows[k].row));
 			}
 			fputc('}', f);
 		}
