@@ -194,5 +194,44 @@ TEST(max_msg_size_message_whole)
 	free(out);
 	free(in);
 }
+/*
+ * Slots that straddle a page boundary of the arena: the kernel copies a
+ * message page by page, for small messages (copied under the channel
+ * lock) and large ones (copied outside it) alike.
+ */
+TEST(messages_across_arena_pages_whole)
+{
+	/* 190 B: 192 B slots, slot 21 spans 4032..4224; 3000 B: 3008 B slots. */
+	const struct { unsigned int capacity, msg_size; } cases[] = {
+		{ 24, 190 }, { 4, 3000 },
+	};
+	unsigned char out[3000], in[3001];
+	unsigned int c, m, i;
+	int ch;
+
+	REQUIRE_CSPCHAN();
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		unsigned int size = cases[c].msg_size;
+
+		ch = chan_new(cases[c].capacity, size);
+		ASSERT_LE(0, ch);
+		/* Fill every slot, so that the straddling ones are used. */
+		for (m = 0; m < cases[c].capacity; m++) {
+			for (i = 0; i < size; i++)
+				out[i] = (unsigned char)(m * 31 + i * 7 + i / 251);
+			ASSERT_EQ((ssize_t)size, cspchan_send(ch, out, size));
+		}
+		for (m = 0; m < cases[c].capacity; m++) {
+			for (i = 0; i < size; i++)
+				out[i] = (unsigned char)(m * 31 + i * 7 + i / 251);
+			memset(in, 0xee, sizeof(in));
+			ASSERT_EQ((ssize_t)size, cspchan_recv(ch, in, sizeof(in)));
+			ASSERT_EQ(0, memcmp(in, out, size)) TH_LOG("msg_size %u, message %u",
+								size, m);
+			ASSERT_EQ(0xee, in[size]);
+		}
+		close(ch);
+	}
+}
 
 TEST_HARNESS_MAIN
