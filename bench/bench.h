@@ -19,6 +19,7 @@
 #ifndef CSPCHAN_BENCH_H
 #define CSPCHAN_BENCH_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -184,6 +185,13 @@ struct transport {
 			 unsigned int n);
 	int (*release_many)(struct bchan *c, const void *const slots[], unsigned int n);
 };
+
+/* Keep the first error of a sequence in *err: -errno, or -EIO for junk. */
+static inline void bench_first_error(int *err, int e)
+{
+	if (!*err)
+		*err = e < 0 && e > -4096 ? e : -EIO;
+}
 
 extern const struct transport *const bench_transports[];
 extern const unsigned int bench_nr_transports;

@@ -80,12 +80,6 @@ static int cu_available(char *why, size_t whylen)
 	return 0;
 }
 
-static void cu_fail(struct cu_proc *u, int err)
-{
-	if (!u->err)
-		u->err = err < 0 ? err : -EIO;
-}
-
 /* The next free SQE, submitting what is queued when the SQ is full. */
 static struct io_uring_sqe *cu_sqe(struct cu_proc *u)
 {
@@ -95,7 +89,7 @@ static struct io_uring_sqe *cu_sqe(struct cu_proc *u)
 	while (!(sqe = io_uring_get_sqe(&u->ring))) {
 		ret = io_uring_submit(&u->ring);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
-			cu_fail(u, ret);
+			bench_first_error(&u->err, ret);
 			return NULL;
 		}
 	}
@@ -147,7 +141,7 @@ static void cu_reap(struct bchan *c, struct cu_proc *u, void *const msgs[])
 				c->retries++;
 				cu_queue_write(c, u, msgs[i], i);
 			} else if (cqe->res != (int)c->msg_size) {
-				cu_fail(u, cqe->res < 0 ? cqe->res : -EIO);
+				bench_first_error(&u->err, cqe->res < 0 ? cqe->res : -EIO);
 			}
 			continue;
 		}
@@ -175,7 +169,7 @@ static int cu_wait(struct bchan *c, struct cu_proc *u, void *const msgs[])
 	int ret = io_uring_submit_and_wait(&u->ring, 1);
 
 	if (ret < 0 && ret != -EINTR && ret != -ETIME)
-		cu_fail(u, ret);
+		bench_first_error(&u->err, ret);
 	cu_reap(c, u, msgs);
 	return u->err;
 }
@@ -257,7 +251,7 @@ static int cu_send_many(struct bchan *c, void *const msgs[], unsigned int n)
 	/* One io_uring_enter(): submit the batch, wait for all of it. */
 	ret = io_uring_submit_and_wait(&u->ring, u->writing);
 	if (ret < 0 && ret != -EINTR && ret != -ETIME)
-		cu_fail(u, ret);
+		bench_first_error(&u->err, ret);
 	cu_reap(c, u, msgs);
 	while (u->writing && !u->err)
 		cu_wait(c, u, msgs);
@@ -285,7 +279,7 @@ static int cu_recv_many(struct bchan *c, void *const bufs[], const void *msgs[],
 	} else if (io_uring_sq_ready(&u->ring)) {
 		/* Completed reads are waiting: only keep the others in flight. */
 		if (io_uring_submit(&u->ring) < 0)
-			cu_fail(u, -EIO);
+			bench_first_error(&u->err, -EIO);
 		cu_reap(c, u, NULL);
 	}
 
@@ -296,7 +290,7 @@ static int cu_recv_many(struct bchan *c, void *const bufs[], const void *msgs[],
 		u->nr_done--;
 		u->idle[u->nr_idle++] = lane;
 		if (res < 0) {
-			cu_fail(u, res);
+			bench_first_error(&u->err, res);
 			return res;
 		}
 		msgs[got] = u->lanes + (size_t)lane * u->stride;

@@ -239,12 +239,6 @@ static int zc_release(struct bchan *c, const void *slot)
 
 /* --- cspchan-zc-uring: the same through io_uring, 32 in flight ---------------- */
 
-static void zu_fail(struct zu_proc *u, int err)
-{
-	if (!u->err)
-		u->err = err < 0 && err > -4096 ? err : -EIO;
-}
-
 static struct io_uring_sqe *zu_sqe(struct zu_proc *u)
 {
 	struct io_uring_sqe *sqe;
@@ -253,7 +247,7 @@ static struct io_uring_sqe *zu_sqe(struct zu_proc *u)
 	while (!(sqe = io_uring_get_sqe(&u->ring))) {
 		ret = io_uring_submit(&u->ring);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
-			zu_fail(u, ret);
+			bench_first_error(&u->err, ret);
 			return NULL;
 		}
 	}
@@ -285,7 +279,7 @@ static void zu_complete(struct zu_proc *u, const struct io_uring_cqe *cqe)
 	case OP_ACQUIRE:
 		u->acquiring--;
 		if (res < 0) {
-			zu_fail(u, res);
+			bench_first_error(&u->err, res);
 			break;
 		}
 		u->spare[(u->spare_head + u->nr_spare) % ARRAY_SIZE(u->spare)] =
@@ -294,7 +288,7 @@ static void zu_complete(struct zu_proc *u, const struct io_uring_cqe *cqe)
 		break;
 	case OP_COMMIT:
 		if (res != (int)arg)	/* arg: the length committed */
-			zu_fail(u, res < 0 ? res : -EIO);
+			bench_first_error(&u->err, res < 0 ? res : -EIO);
 		break;
 	case OP_TAKE:
 		u->taking--;
@@ -316,12 +310,12 @@ static void zu_complete(struct zu_proc *u, const struct io_uring_cqe *cqe)
 			if (res == 0)
 				u->eos = true;
 			else
-				zu_fail(u, res);
+				bench_first_error(&u->err, res);
 		}
 		break;
 	default:		/* OP_RELEASE */
 		if (res < 0)
-			zu_fail(u, res);
+			bench_first_error(&u->err, res);
 		break;
 	}
 }
@@ -344,12 +338,12 @@ static int zu_wait(struct zu_proc *u)
 	int ret;
 
 	if (!u->inflight && !io_uring_sq_ready(&u->ring)) {
-		zu_fail(u, -EDEADLK);	/* nothing can complete: a bug */
+		bench_first_error(&u->err, -EDEADLK);	/* nothing can complete: a bug */
 		return u->err;
 	}
 	ret = io_uring_submit_and_wait(&u->ring, 1);
 	if (ret < 0 && ret != -EINTR && ret != -ETIME)
-		zu_fail(u, ret);
+		bench_first_error(&u->err, ret);
 	zu_reap(u);
 	return u->err;
 }
@@ -465,7 +459,7 @@ static int zu_commit_many(struct bchan *c, void *const slots[], size_t len,
 		return u->err;
 	ret = io_uring_submit(&u->ring);
 	if (ret < 0 && ret != -EINTR)
-		zu_fail(u, ret);
+		bench_first_error(&u->err, ret);
 	zu_reap(u);
 	return u->err ? u->err : (int)n;
 }
@@ -524,7 +518,7 @@ static int zu_take_many(struct bchan *c, const void *slots[], size_t lens[],
 		if (got) {
 			/* Keep the batch in flight while the caller reads these. */
 			if (io_uring_sq_ready(&u->ring) && io_uring_submit(&u->ring) < 0)
-				zu_fail(u, -EIO);
+				bench_first_error(&u->err, -EIO);
 			return u->err ? u->err : (int)got;
 		}
 		if (u->eos && !u->taking && !u->nr_pending)
@@ -649,12 +643,6 @@ static int zv_available(char *why, size_t whylen)
 	return cspchan_bench_available(why, whylen, CSPCHAN_FEAT_URING_SLOTV);
 }
 
-static void zv_fail(struct zv_proc *u, int err)
-{
-	if (!u->err)
-		u->err = err < 0 && err > -4096 ? err : -EIO;
-}
-
 static void zv_complete(struct zv_proc *u, const struct io_uring_cqe *cqe)
 {
 	int res = cqe->res;
@@ -664,19 +652,19 @@ static void zv_complete(struct zv_proc *u, const struct io_uring_cqe *cqe)
 	case ZV_ACQ:
 		u->acquiring = false;
 		if (res < 1)
-			zv_fail(u, res ? res : -EIO);
+			bench_first_error(&u->err, res ? res : -EIO);
 		else
 			u->acq_head = 0, u->acq_n = (unsigned int)res;
 		break;
 	case ZV_COM:
 		if (res != (int)u->com_n)
-			zv_fail(u, res < 0 ? res : -EIO);
+			bench_first_error(&u->err, res < 0 ? res : -EIO);
 		u->com_n = 0;
 		break;
 	case ZV_TAKE:
 		u->taking = false;
 		if (res < 0)
-			zv_fail(u, res);
+			bench_first_error(&u->err, res);
 		else if (!res)
 			u->eos = true;
 		else
@@ -684,11 +672,11 @@ static void zv_complete(struct zv_proc *u, const struct io_uring_cqe *cqe)
 		break;
 	case ZV_REL:
 		if (res != (int)u->releasing)
-			zv_fail(u, res < 0 ? res : -EIO);
+			bench_first_error(&u->err, res < 0 ? res : -EIO);
 		u->releasing = 0;
 		break;
 	default:
-		zv_fail(u, -EIO);
+		bench_first_error(&u->err, -EIO);
 	}
 }
 
@@ -701,7 +689,7 @@ static int zv_submit_wait(struct zv_proc *u, const bool *busy_flag,
 
 	ret = io_uring_submit(&u->ring);
 	if (ret < 0 && ret != -EINTR)
-		zv_fail(u, ret);
+		bench_first_error(&u->err, ret);
 	while (!u->err && ((busy_flag && *busy_flag) ||
 			   (busy_count && *busy_count))) {
 		/* Poll the completion ring briefly before sleeping, as shm-ring does. */
@@ -714,7 +702,7 @@ static int zv_submit_wait(struct zv_proc *u, const bool *busy_flag,
 		if (ret == -EINTR)
 			continue;
 		if (ret < 0) {
-			zv_fail(u, ret);
+			bench_first_error(&u->err, ret);
 			break;
 		}
 		zv_complete(u, cqe);
@@ -732,7 +720,7 @@ static struct io_uring_sqe *zv_sqe(struct zv_proc *u, uint64_t ud)
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
 
 	if (!sqe) {
-		zv_fail(u, -EBUSY);
+		bench_first_error(&u->err, -EBUSY);
 		return NULL;
 	}
 	io_uring_sqe_set_data64(sqe, ud);
