@@ -394,6 +394,8 @@ void cal_ceilings(struct cal_ceilings *c);
 /* CSV and JSON fields (report.c): NaN is an empty field, or null. */
 void report_csv_str(FILE *f, const char *s);
 void report_csv_num(FILE *f, double v);
+void report_csv_quantiles(FILE *f, double median, double min, double max,
+			  double q1, double q3);
 void report_json_str(FILE *f, const char *s);
 void report_json_num(FILE *f, double v);
 void report_calibration(FILE *f);

@@ -530,15 +530,7 @@ void report_calibration_csv(FILE *f)
 		fprintf(f, "calibration,%s,calibration,%zu,1,0,,us/op,us,0,", r->id,
 			r->msg_size);
 		if (ok) {
-			report_csv_num(f, r->median);
-			fputc(',', f);
-			report_csv_num(f, r->min);
-			fputc(',', f);
-			report_csv_num(f, r->max);
-			fputc(',', f);
-			report_csv_num(f, r->q1);
-			fputc(',', f);
-			report_csv_num(f, r->q3);
+			report_csv_quantiles(f, r->median, r->min, r->max, r->q1, r->q3);
 			fprintf(f, ",%u,,,,ok,", r->n);
 		} else {
 			fprintf(f, ",,,,,0,,,,%s,", r->status == CAL_SKIPPED ? "skipped" : "failed");

@@ -380,6 +380,20 @@ void report_csv_num(FILE *f, double v)
 		fprintf(f, "%.6g", v);
 }
 
+/* Median, min, max, first and third quartile, comma-separated. */
+void report_csv_quantiles(FILE *f, double median, double min, double max,
+			  double q1, double q3)
+{
+	const double v[] = { median, min, max, q1, q3 };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		if (i)
+			fputc(',', f);
+		report_csv_num(f, v[i]);
+	}
+}
+
 static const char *status_name(enum row_status s)
 {
 	switch (s) {
@@ -418,15 +432,8 @@ void report_csv(FILE *f)
 			fprintf(f, ",%s,%s,%d,", m->name ? m->name : "", m->unit ? m->unit : "",
 				m->higher_better);
 			if (ok) {
-				report_csv_num(f, m->median);
-				fputc(',', f);
-				report_csv_num(f, m->min);
-				fputc(',', f);
-				report_csv_num(f, m->max);
-				fputc(',', f);
-				report_csv_num(f, m->q1);
-				fputc(',', f);
-				report_csv_num(f, m->q3);
+				report_csv_quantiles(f, m->median, m->min, m->max,
+						     m->q1, m->q3);
 				fprintf(f, ",%u,", m->n);
 				report_csv_num(f, m->vs_mqueue);
 				fputc(',', f);
