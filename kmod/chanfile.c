@@ -217,13 +217,20 @@ static const struct file_operations cspchan_handle_fops = {
 };
 
 /**
- * cspchan_install_handle() - give the caller a descriptor for a channel
- * @ch:		the channel; the handle takes its own reference
+ * cspchan_handle_prepare() - a descriptor and a file for a channel, not
+ *	yet visible to the caller
+ * @ch:		the channel; the file takes its own reference
  * @oflags:	O_RDONLY/O_WRONLY/O_RDWR, O_NONBLOCK, O_CLOEXEC (validated)
+ * @h:		filled in; publish it with cspchan_handle_install() or drop
+ *		it with cspchan_handle_abort()
  *
- * Return: the new descriptor, or -errno.
+ * Everything that can fail is done here, so that a create can publish
+ * its name only once the handle is certain.
+ *
+ * Return: 0 or -errno (-EMFILE, -ENFILE, -ENOMEM).
  */
-int cspchan_install_handle(struct cspchan *ch, unsigned int oflags)
+int cspchan_handle_prepare(struct cspchan *ch, unsigned int oflags,
+			   struct cspchan_new_handle *h)
 {
 	struct file *file;
 	int fd;
@@ -242,8 +249,49 @@ int cspchan_install_handle(struct cspchan *ch, unsigned int oflags)
 	}
 	file->f_mode |= FMODE_NOWAIT;
 	cspchan_handle_opened(ch, file->f_mode & FMODE_WRITE);
-	fd_install(fd, file);
-	return fd;
+	h->fd = fd;
+	h->file = file;
+	return 0;
+}
+
+/**
+ * cspchan_handle_install() - give the caller the prepared descriptor
+ * @h:	from cspchan_handle_prepare()
+ *
+ * Return: the descriptor.
+ */
+int cspchan_handle_install(struct cspchan_new_handle *h)
+{
+	fd_install(h->fd, h->file);
+	return h->fd;
+}
+
+/**
+ * cspchan_handle_abort() - drop a prepared handle nobody has seen
+ * @h:	from cspchan_handle_prepare()
+ */
+void cspchan_handle_abort(struct cspchan_new_handle *h)
+{
+	put_unused_fd(h->fd);
+	fput(h->file);
+}
+
+/**
+ * cspchan_install_handle() - give the caller a descriptor for a channel
+ * @ch:		the channel; the handle takes its own reference
+ * @oflags:	O_RDONLY/O_WRONLY/O_RDWR, O_NONBLOCK, O_CLOEXEC (validated)
+ *
+ * Return: the new descriptor, or -errno.
+ */
+int cspchan_install_handle(struct cspchan *ch, unsigned int oflags)
+{
+	struct cspchan_new_handle h;
+	int ret;
+
+	ret = cspchan_handle_prepare(ch, oflags, &h);
+	if (ret)
+		return ret;
+	return cspchan_handle_install(&h);
 }
 
 /**

@@ -4,6 +4,7 @@
  * figures, and the list of all channels.  Moving messages is transfer.c.
  */
 #include <linux/cred.h>
+#include <linux/mm.h>
 #include <linux/mount.h>
 #include <linux/pid.h>
 #include <linux/slab.h>
@@ -12,11 +13,22 @@
 #include "cspchan.h"
 #include "trace.h"
 
-/* Every channel, for /proc/cspchan; also guards cspchan_user_count. */
+/* Every channel, for /proc/cspchan; also guards cspchan_users. */
 static DEFINE_MUTEX(cspchan_all_lock);
 static LIST_HEAD(cspchan_all);
-/* Channels alive per creating uid, as xa_mk_value() counts. */
-static DEFINE_XARRAY(cspchan_user_count);
+
+/**
+ * struct cspchan_user - what one user's channels hold, against the limits
+ * @channels:	channels alive, charged to their creator's fsuid
+ * @bytes:	kernel memory they pin (cspchan_charge_bytes() each)
+ */
+struct cspchan_user {
+	unsigned int channels;
+	u64 bytes;
+};
+
+/* struct cspchan_user by uid (cspchan_all_lock). */
+static DEFINE_XARRAY(cspchan_users);
 static atomic64_t cspchan_next_id = ATOMIC64_INIT(0);
 
 /**
@@ -68,43 +80,75 @@ void cspchan_fill_info(struct cspchan *ch, struct cspchan_info *info,
 }
 
 /*
- * Per-user channel count.  Channels are charged to the creator's fsuid;
- * the limit is read when a channel is created, so lowering it does not
- * destroy anything.
+ * Per-user limits: channels alive and the bytes they pin, charged to the
+ * creator's fsuid before anything is allocated.  The limits are read when
+ * a channel is created, so lowering one destroys nothing.
  */
-static int cspchan_user_charge(kuid_t uid)
+static int cspchan_user_charge(kuid_t uid, u64 bytes)
 {
-	unsigned long key = __kuid_val(uid), count;
-	void *old;
+	unsigned long key = __kuid_val(uid);
+	struct cspchan_user *u;
 	int ret;
 
 	lockdep_assert_held(&cspchan_all_lock);
-	old = xa_load(&cspchan_user_count, key);
-	count = old ? xa_to_value(old) : 0;
-	if (count >= READ_ONCE(cspchan_max_channels_per_user))
+	u = xa_load(&cspchan_users, key);
+	if (!u) {
+		u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
+		if (!u)
+			return -ENOMEM;
+		ret = xa_err(xa_store(&cspchan_users, key, u, GFP_KERNEL));
+		if (ret) {
+			kfree(u);
+			return ret;
+		}
+	}
+	if (u->channels >= READ_ONCE(cspchan_max_channels_per_user) ||
+	    u->bytes + bytes > READ_ONCE(cspchan_max_user_bytes)) {
+		if (!u->channels) {
+			xa_erase(&cspchan_users, key);
+			kfree(u);
+		}
 		return -ENOSPC;
-	ret = xa_err(xa_store(&cspchan_user_count, key, xa_mk_value(count + 1),
-			      GFP_KERNEL));
-	return ret;
+	}
+	u->channels++;
+	u->bytes += bytes;
+	return 0;
 }
 
-static void cspchan_user_uncharge(kuid_t uid)
+static void cspchan_user_uncharge(kuid_t uid, u64 bytes)
 {
-	unsigned long key = __kuid_val(uid), count;
+	unsigned long key = __kuid_val(uid);
+	struct cspchan_user *u;
 
 	lockdep_assert_held(&cspchan_all_lock);
-	count = xa_to_value(xa_load(&cspchan_user_count, key));
-	if (count <= 1)
-		xa_erase(&cspchan_user_count, key);
-	else
-		xa_store(&cspchan_user_count, key, xa_mk_value(count - 1),
-			 GFP_KERNEL);
+	u = xa_load(&cspchan_users, key);
+	if (WARN_ON_ONCE(!u || !u->channels))
+		return;
+	u->bytes -= bytes;
+	if (--u->channels == 0) {
+		xa_erase(&cspchan_users, key);
+		kfree(u);
+	}
+}
+
+/*
+ * What a channel of this shape pins: its arena, whole pages, and the
+ * per-slot bookkeeping beside it.
+ */
+static u64 cspchan_charge_bytes(u32 nr_slots, u32 slot_size)
+{
+	u64 arena = PAGE_ALIGN((u64)nr_slots * slot_size);
+
+	return arena + (u64)nr_slots * (sizeof(struct cspchan_slot) +
+					2 * sizeof(u32)) +
+	       sizeof(struct cspchan);
 }
 
 static void cspchan_free(struct cspchan *ch)
 {
 	u32 i;
 
+	cspchan_uring_channel_exit(ch);
 	if (ch->slots)
 		for (i = 0; i < ch->nr_slots; i++)
 			put_pid(ch->slots[i].pid);
@@ -138,8 +182,8 @@ static int cspchan_check_attr(const struct cspchan_create_req *req,
  * cspchan_alloc() - create a channel (not yet named or reachable)
  * @req:	validated flags and mode; capacity and size are checked here
  *
- * All memory is charged to the caller's memory cgroup; the channel is
- * charged to the caller's per-user count.
+ * All memory is charged to the caller's memory cgroup; the channel and
+ * the bytes it pins are charged to the caller's per-user limits first.
  *
  * Return: the channel with one reference, or an ERR_PTR.
  */
@@ -148,6 +192,7 @@ struct cspchan *cspchan_alloc(const struct cspchan_create_req *req)
 	struct vfsmount *ns_mnt = cspchan_current_ns_mnt();
 	u32 nr_slots, slot_size, i;
 	struct cspchan *ch;
+	u64 charge;
 	int ret;
 
 	if (!ns_mnt)
@@ -156,14 +201,24 @@ struct cspchan *cspchan_alloc(const struct cspchan_create_req *req)
 	if (ret)
 		return ERR_PTR(ret);
 
+	charge = cspchan_charge_bytes(nr_slots, slot_size);
+	mutex_lock(&cspchan_all_lock);
+	ret = cspchan_user_charge(current_fsuid(), charge);
+	mutex_unlock(&cspchan_all_lock);
+	if (ret)
+		return ERR_PTR(ret);
+
 	ch = kzalloc(sizeof(*ch), GFP_KERNEL_ACCOUNT);
-	if (!ch)
-		return ERR_PTR(-ENOMEM);
+	if (!ch) {
+		ret = -ENOMEM;
+		goto err_uncharge;
+	}
 	kref_init(&ch->ref);
 	ch->capacity = req->capacity;
 	ch->msg_size = req->msg_size;
 	ch->nr_slots = nr_slots;
 	ch->slot_size = slot_size;
+	ch->charged = charge;
 	ch->flags = req->flags;
 	ch->uid = current_fsuid();
 	ch->gid = current_fsgid();
@@ -177,6 +232,7 @@ struct cspchan *cspchan_alloc(const struct cspchan_create_req *req)
 	INIT_LIST_HEAD(&ch->all_node);
 	init_waitqueue_head(&ch->rd_wait);
 	init_waitqueue_head(&ch->wr_wait);
+	cspchan_uring_channel_init(ch);
 
 	ret = -ENOMEM;
 	ch->slots = kvcalloc(nr_slots, sizeof(*ch->slots), GFP_KERNEL_ACCOUNT);
@@ -193,11 +249,6 @@ struct cspchan *cspchan_alloc(const struct cspchan_create_req *req)
 	ch->nr_free = nr_slots;
 
 	mutex_lock(&cspchan_all_lock);
-	ret = cspchan_user_charge(ch->uid);
-	if (ret) {
-		mutex_unlock(&cspchan_all_lock);
-		goto err_free;
-	}
 	ch->id = atomic64_inc_return(&cspchan_next_id);
 	ch->ns_mnt = mntget(ns_mnt);
 	list_add_tail(&ch->all_node, &cspchan_all);
@@ -207,6 +258,10 @@ struct cspchan *cspchan_alloc(const struct cspchan_create_req *req)
 
 err_free:
 	cspchan_free(ch);
+err_uncharge:
+	mutex_lock(&cspchan_all_lock);
+	cspchan_user_uncharge(current_fsuid(), charge);
+	mutex_unlock(&cspchan_all_lock);
 	return ERR_PTR(ret);
 }
 
@@ -222,7 +277,7 @@ static void cspchan_release(struct kref *ref)
 	trace_cspchan_destroy(ch);
 	mutex_lock(&cspchan_all_lock);
 	list_del(&ch->all_node);
-	cspchan_user_uncharge(ch->uid);
+	cspchan_user_uncharge(ch->uid, ch->charged);
 	mutex_unlock(&cspchan_all_lock);
 	cspchan_free(ch);
 }
@@ -255,5 +310,6 @@ void cspchan_for_each(bool (*visit)(struct cspchan *ch, void *arg), void *arg)
 void cspchan_exit_channels(void)
 {
 	WARN_ON(!list_empty(&cspchan_all));
-	xa_destroy(&cspchan_user_count);
+	WARN_ON(!xa_empty(&cspchan_users));
+	xa_destroy(&cspchan_users);
 }

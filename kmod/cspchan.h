@@ -22,9 +22,11 @@
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/sched/signal.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <uapi/linux/cspchan.h>
 
 struct file;
@@ -41,6 +43,7 @@ extern unsigned int cspchan_max_capacity;
 extern unsigned int cspchan_max_msg_size;
 extern unsigned long cspchan_max_channel_bytes;
 extern unsigned int cspchan_max_channels_per_user;
+extern unsigned long cspchan_max_user_bytes;
 extern unsigned int cspchan_unbuffered_slots;
 
 #define CSPCHAN_SLOT_ALIGN	64
@@ -158,6 +161,7 @@ struct cspchan_wakeups {
  * @msg_size:		largest message (immutable)
  * @slot_size:		bytes between slots in the arena (immutable)
  * @nr_slots:		slots in the arena (immutable)
+ * @charged:		bytes charged to the creator's per-user limit (immutable)
  * @flags:		CSPCHAN_AUTOCLOSE (immutable)
  * @uid:		creator's fsuid, owner for permission checks (immutable)
  * @gid:		creator's fsgid (immutable)
@@ -200,6 +204,8 @@ struct cspchan_wakeups {
  * @name_node:		entry in the name table (names.c lock)
  * @reap_node:		entry in a private list of names being dropped
  * @uring_parked:	io_uring commands parked on this channel (@lock)
+ * @uring_reaper:	completes parked commands nobody can reap any more;
+ *			scheduled while @uring_parked is not empty
  */
 struct cspchan {
 	struct kref ref;
@@ -208,6 +214,7 @@ struct cspchan {
 	u32 msg_size;
 	u32 slot_size;
 	u32 nr_slots;
+	u64 charged;
 	u32 flags;
 	kuid_t uid;
 	kgid_t gid;
@@ -246,6 +253,7 @@ struct cspchan {
 	struct hlist_node name_node;
 	struct list_head reap_node;
 	struct list_head uring_parked;
+	struct delayed_work uring_reaper;
 };
 
 /**
@@ -268,7 +276,35 @@ void cspchan_fill_info(struct cspchan *ch, struct cspchan_info *info,
 		       bool may_wait);
 void cspchan_for_each(bool (*visit)(struct cspchan *ch, void *arg), void *arg);
 
+/*
+ * Waits ignore io_uring task work (TIF_NOTIFY_SIGNAL), which is not a
+ * signal: with the kernel's PF_NO_NOTIFY_SIGNAL where it has one, else
+ * by cspchan_interrupted() setting it aside.
+ */
+#ifdef PF_NO_NOTIFY_SIGNAL
+static inline unsigned int cspchan_ignore_task_work(void)
+{
+	return no_notify_signal_save();
+}
+
+static inline void cspchan_restore_task_work(unsigned int saved)
+{
+	no_notify_signal_restore(saved);
+}
+#else
+static inline unsigned int cspchan_ignore_task_work(void)
+{
+	return 0;
+}
+
+static inline void cspchan_restore_task_work(unsigned int saved)
+{
+}
+#endif
+
 /* transfer.c */
+bool cspchan_interrupted(bool *notified);
+void cspchan_task_work_restore(bool notified);
 int cspchan_lock_io(struct cspchan *ch, unsigned int flags);
 void cspchan_unlock_and_wake(struct cspchan *ch, struct cspchan_wakeups *wk);
 void cspchan_waiter_init(struct cspchan_waiter *w, struct cspchan_sel *sel,
@@ -333,9 +369,11 @@ void cspchan_zc_reclaim(struct cspchan *ch, struct file *file);
 /* uring.c */
 struct io_uring_cmd;
 int cspchan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
+bool cspchan_uring_claim(struct cspchan *ch, struct cspchan_uring *u);
 void cspchan_uring_granted(struct cspchan *ch, struct cspchan_uring *u,
 			   int state, u32 slot, struct cspchan_wakeups *wk);
-void cspchan_uring_exit(void);
+void cspchan_uring_channel_init(struct cspchan *ch);
+void cspchan_uring_channel_exit(struct cspchan *ch);
 
 /* select.c */
 long cspchan_select(struct cspchan_select_req __user *ureq);
@@ -344,6 +382,20 @@ void cspchan_handle_closed(struct cspchan *ch, bool can_send);
 void cspchan_exit_channels(void);
 
 /* chanfile.c */
+/**
+ * struct cspchan_new_handle - a handle being created, not yet installed
+ * @fd:		the reserved descriptor
+ * @file:	the file, holding a channel reference
+ */
+struct cspchan_new_handle {
+	int fd;
+	struct file *file;
+};
+
+int cspchan_handle_prepare(struct cspchan *ch, unsigned int oflags,
+			   struct cspchan_new_handle *h);
+int cspchan_handle_install(struct cspchan_new_handle *h);
+void cspchan_handle_abort(struct cspchan_new_handle *h);
 int cspchan_install_handle(struct cspchan *ch, unsigned int oflags);
 unsigned int cspchan_timeout_flags(struct file *file, s64 timeout_ns,
 				   ktime_t *deadline, ktime_t **dl);
@@ -353,6 +405,7 @@ bool cspchan_is_handle(struct file *file);
 int cspchan_name_valid(const char *name);
 struct vfsmount *cspchan_current_ns_mnt(void);
 bool cspchan_ns_mnt_is_current(struct vfsmount *mnt);
+void cspchan_names_reap_dead(void);
 int cspchan_name_create(struct cspchan *ch, struct cspchan **existing,
 			bool excl);
 struct cspchan *cspchan_name_lookup(const char *name);

@@ -32,6 +32,10 @@ unsigned int cspchan_max_channels_per_user = 1024;
 module_param_named(max_channels_per_user, cspchan_max_channels_per_user, uint, 0644);
 MODULE_PARM_DESC(max_channels_per_user, "Channels one user may have alive (default 1024)");
 
+unsigned long cspchan_max_user_bytes = 256UL << 20;
+module_param_named(max_user_bytes, cspchan_max_user_bytes, ulong, 0644);
+MODULE_PARM_DESC(max_user_bytes, "Kernel memory all of one user's channels may pin, in bytes (default 256 MiB)");
+
 unsigned int cspchan_unbuffered_slots = 4;
 module_param_named(unbuffered_slots, cspchan_unbuffered_slots, uint, 0444);
 MODULE_PARM_DESC(unbuffered_slots, "Hand-off slots of an unbuffered channel (default 4)");
@@ -56,6 +60,7 @@ static long cspchan_ioctl_features(struct cspchan_features __user *uf)
 	f.max_msg_size = READ_ONCE(cspchan_max_msg_size);
 	f.max_channel_bytes = READ_ONCE(cspchan_max_channel_bytes);
 	f.max_channels_per_user = READ_ONCE(cspchan_max_channels_per_user);
+	f.max_user_bytes = READ_ONCE(cspchan_max_user_bytes);
 	f.unbuffered_slots = max(READ_ONCE(cspchan_unbuffered_slots), 1U);
 	return copy_to_user(uf, &f, sizeof(f)) ? -EFAULT : 0;
 }
@@ -64,6 +69,8 @@ static long cspchan_ioctl_create(struct cspchan_create_req __user *ureq)
 {
 	struct cspchan_create_req req;
 	struct cspchan *ch, *existing;
+	struct cspchan_new_handle h;
+	unsigned int oflags;
 	int ret;
 
 	if (copy_from_user(&req, ureq, sizeof(req)))
@@ -94,24 +101,40 @@ static long cspchan_ioctl_create(struct cspchan_create_req __user *ureq)
 		return ret;
 	}
 
+	cspchan_names_reap_dead();
 	ch = cspchan_alloc(&req);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
 
+	/*
+	 * The handle first, the name last: a create that fails (a full
+	 * descriptor table, say) leaves no name behind, and nobody can open
+	 * the name of a channel whose creation may still fail.
+	 */
+	oflags = O_RDWR | (req.oflags & ~O_EXCL);
+	ret = cspchan_handle_prepare(ch, oflags, &h);
+	if (ret)
+		goto out_put;
 	if (ch->name[0]) {
 		ret = cspchan_name_create(ch, &existing, req.oflags & O_EXCL);
 		if (ret)
-			goto out_put;
+			goto out_abort;
 		if (existing) {
 			/* Open the channel holding the name, unchanged. */
+			cspchan_handle_abort(&h);
 			cspchan_put(ch);
 			ch = existing;
 			ret = cspchan_permission(ch, O_RDWR);
-			if (ret)
-				goto out_put;
+			if (!ret)
+				ret = cspchan_install_handle(ch, oflags);
+			goto out_put;
 		}
 	}
-	ret = cspchan_install_handle(ch, O_RDWR | (req.oflags & ~O_EXCL));
+	ret = cspchan_handle_install(&h);
+	goto out_put;
+
+out_abort:
+	cspchan_handle_abort(&h);
 out_put:
 	cspchan_put(ch);
 	return ret;
@@ -221,7 +244,6 @@ err_procfs:
 static void __exit cspchan_exit(void)
 {
 	misc_deregister(&cspchan_miscdev);
-	cspchan_uring_exit();
 	cspchan_procfs_exit();
 	cspchan_names_exit();
 	cspchan_exit_channels();

@@ -8,8 +8,9 @@
  * namespace and is never reused while pinned, so its address identifies
  * the namespace; and when the namespace dies, put_ipc_ns() clears the
  * mount's superblock s_fs_info (mq_clear_sbinfo()), which tells us its
- * names are dead.  Dead names are reaped lazily, when a name is created
- * and at module exit.  See docs/names.md.
+ * names are dead.  Dead names are reaped lazily, before a channel is
+ * created (so that they stop counting against their user's limits) and
+ * at module exit.  See docs/names.md.
  */
 #include <linux/capability.h>
 #include <linux/ctype.h>
@@ -126,6 +127,23 @@ static void cspchan_put_list(struct list_head *dead)
 
 	list_for_each_entry_safe(ch, tmp, dead, reap_node)
 		cspchan_put(ch);
+}
+
+/**
+ * cspchan_names_reap_dead() - drop the names of dead IPC namespaces
+ *
+ * Called before a create is charged, so that channels kept only by the
+ * name table of a namespace that is gone no longer count against their
+ * user's limits.
+ */
+void cspchan_names_reap_dead(void)
+{
+	LIST_HEAD(dead);
+
+	mutex_lock(&cspchan_names_lock);
+	cspchan_names_reap(&dead);
+	mutex_unlock(&cspchan_names_lock);
+	cspchan_put_list(&dead);
 }
 
 /**

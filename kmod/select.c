@@ -131,7 +131,8 @@ static ssize_t cspchan_case_finish(struct cspchan_sel_case *c,
 static int cspchan_select_sleep(struct cspchan_sel *sel,
 				const ktime_t *deadline)
 {
-	bool expired = false;
+	unsigned int saved = cspchan_ignore_task_work();
+	bool expired = false, notified = false;
 	ktime_t expires;
 	int ret = 0;
 
@@ -139,7 +140,7 @@ static int cspchan_select_sleep(struct cspchan_sel *sel,
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (atomic_read(&sel->done))
 			break;
-		if (signal_pending(current)) {
+		if (cspchan_interrupted(&notified)) {
 			ret = deadline ? -EINTR : -ERESTARTSYS;
 			break;
 		}
@@ -156,6 +157,8 @@ static int cspchan_select_sleep(struct cspchan_sel *sel,
 		}
 	}
 	__set_current_state(TASK_RUNNING);
+	cspchan_task_work_restore(notified);
+	cspchan_restore_task_work(saved);
 	return ret;
 }
 

@@ -111,15 +111,19 @@ void cspchan_waiter_init(struct cspchan_waiter *w, struct cspchan_sel *sel,
 
 /*
  * May this waiter be given something?  A plain waiter always; a select's
- * waiter only if it wins the select's claim.
+ * waiter only if it wins the select's claim; an io_uring command only if
+ * its submitter can still reap it (else it is cancelled).
  */
-static bool cspchan_claim(struct cspchan_waiter *w)
+static bool cspchan_claim(struct cspchan *ch, struct cspchan_waiter *w)
 {
+	if (w->uring)
+		return cspchan_uring_claim(ch, w->uring);
 	return !w->sel || atomic_cmpxchg(&w->sel->done, 0, 1) == 0;
 }
 
 /* Unlink the first waiter that can be claimed; drop stale ones on the way. */
-static struct cspchan_waiter *cspchan_pop_waiter(struct list_head *queue,
+static struct cspchan_waiter *cspchan_pop_waiter(struct cspchan *ch,
+						 struct list_head *queue,
 						 u32 *nr)
 {
 	struct cspchan_waiter *w, *tmp;
@@ -127,7 +131,7 @@ static struct cspchan_waiter *cspchan_pop_waiter(struct list_head *queue,
 	list_for_each_entry_safe(w, tmp, queue, node) {
 		list_del_init(&w->node);
 		(*nr)--;
-		if (cspchan_claim(w))
+		if (cspchan_claim(ch, w))
 			return w;
 	}
 	return NULL;
@@ -149,6 +153,41 @@ static bool cspchan_has_live_waiter(struct list_head *queue,
 	return false;
 }
 
+/**
+ * cspchan_interrupted() - does a signal end this wait?
+ * @notified:	set when io_uring task work was pending and set aside
+ *
+ * io_uring task work makes signal_pending() true (TIF_NOTIFY_SIGNAL) with
+ * no signal.  It must not end a wait: a timed wait would fail with -EINTR
+ * and an untimed one, restarted, would rejoin its queue at the tail.  The
+ * work runs when the task returns to userspace.  Where the kernel lets a
+ * task ignore it (PF_NO_NOTIFY_SIGNAL, see cspchan_ignore_task_work()) it
+ * never shows here; elsewhere the flag is cleared for the wait and set
+ * again by cspchan_task_work_restore().
+ *
+ * Return: true for a real signal.
+ */
+bool cspchan_interrupted(bool *notified)
+{
+	if (!signal_pending(current))
+		return false;
+	if (task_sigpending(current))
+		return true;
+	clear_notify_signal();
+	*notified = true;
+	return false;
+}
+
+/**
+ * cspchan_task_work_restore() - the wait is over: let the task work run
+ * @notified:	what cspchan_interrupted() set aside
+ */
+void cspchan_task_work_restore(bool notified)
+{
+	if (notified)
+		set_thread_flag(TIF_NOTIFY_SIGNAL);
+}
+
 /*
  * Sleep until a waker changes w->state, a signal arrives or the deadline
  * passes.  A changed state wins over a signal or a timeout: what was
@@ -161,7 +200,8 @@ static int cspchan_wait(struct cspchan *ch, struct cspchan_waiter *w,
 	__must_hold(&ch->lock)
 {
 	u64 start = trace_cspchan_wake_enabled() ? ktime_get_ns() : 0;
-	bool expired = false;
+	unsigned int saved = cspchan_ignore_task_work();
+	bool expired = false, notified = false;
 	ktime_t expires;
 	int ret = 0;
 
@@ -171,7 +211,7 @@ static int cspchan_wait(struct cspchan *ch, struct cspchan_waiter *w,
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (READ_ONCE(w->state) != CSPCHAN_WAITING)
 			break;
-		if (signal_pending(current)) {
+		if (cspchan_interrupted(&notified)) {
 			/* A timed wait is not restarted with its full timeout. */
 			ret = deadline ? -EINTR : -ERESTARTSYS;
 			break;
@@ -191,6 +231,8 @@ static int cspchan_wait(struct cspchan *ch, struct cspchan_waiter *w,
 		mutex_lock(&ch->lock);
 	}
 	__set_current_state(TASK_RUNNING);
+	cspchan_task_work_restore(notified);
+	cspchan_restore_task_work(saved);
 	if (trace_cspchan_wake_enabled())
 		trace_cspchan_wake(ch, op, start ? ktime_get_ns() - start : 0,
 				   ret);
@@ -203,17 +245,30 @@ static int cspchan_wait(struct cspchan *ch, struct cspchan_waiter *w,
  * @flags:	CSPCHAN_IO_NONBLOCK for an attempt that must not wait for
  *		the channel's state (O_NONBLOCK, io_uring's IOCB_NOWAIT)
  *
- * A blocking operation can be interrupted while it waits for the lock; a
- * non-blocking attempt only by a fatal signal: on 6.1, pending io_uring
- * task work looks like a signal, and -EINTR would reach the application.
+ * A blocking operation can be interrupted by a signal while it waits for
+ * the lock, a non-blocking attempt only by a fatal one; io_uring task work
+ * interrupts neither (cspchan_interrupted()).
  *
  * Return: 0 with the lock held, or -ERESTARTSYS / -EINTR.
  */
 int cspchan_lock_io(struct cspchan *ch, unsigned int flags)
 {
+	unsigned int saved;
+	bool notified = false;
+	int ret = 0;
+
 	if (flags & CSPCHAN_IO_NONBLOCK)
 		return mutex_lock_killable(&ch->lock) ? -EINTR : 0;
-	return mutex_lock_interruptible(&ch->lock) ? -ERESTARTSYS : 0;
+	saved = cspchan_ignore_task_work();
+	while (mutex_lock_interruptible(&ch->lock)) {
+		if (cspchan_interrupted(&notified)) {
+			ret = -ERESTARTSYS;
+			break;
+		}
+	}
+	cspchan_task_work_restore(notified);
+	cspchan_restore_task_work(saved);
+	return ret;
 }
 
 /* Messages up to this size are copied under ch->lock, larger ones outside. */
@@ -281,7 +336,7 @@ void cspchan_release_slot(struct cspchan *ch, u32 slot,
 	s->offerer = NULL;
 	s->len = 0;
 
-	w = cspchan_pop_waiter(&ch->sendq, &ch->nr_sendq);
+	w = cspchan_pop_waiter(ch, &ch->sendq, &ch->nr_sendq);
 	if (w) {
 		w->slot = slot;
 		cspchan_wake(ch, wk, w, CSPCHAN_GRANTED);
@@ -292,17 +347,40 @@ void cspchan_release_slot(struct cspchan *ch, u32 slot,
 		cspchan_wake_pollers(ch, &ch->wr_wait, EPOLLOUT | EPOLLWRNORM);
 }
 
-static void cspchan_ring_push(struct cspchan *ch, u32 slot, bool front)
+static u32 cspchan_ring_at(const struct cspchan *ch, u32 i)
 {
-	u32 pos;
+	return ch->ring[(ch->head + i) % ch->nr_slots];
+}
 
-	if (front) {
-		ch->head = (ch->head + ch->nr_slots - 1) % ch->nr_slots;
-		pos = ch->head;
-	} else {
-		pos = (ch->head + ch->queued) % ch->nr_slots;
+static void cspchan_ring_push(struct cspchan *ch, u32 slot)
+{
+	ch->ring[(ch->head + ch->queued) % ch->nr_slots] = slot;
+	ch->queued++;
+}
+
+/*
+ * A message that was taken goes back ahead of what is queued, but behind
+ * messages put back before it that were sent before it: messages put back
+ * one at a time (the io_uring TAKEs of a task that died) keep their order.
+ * Offers are not sent yet, so they always come after.
+ */
+static void cspchan_ring_put_back(struct cspchan *ch, u32 slot)
+{
+	u64 seq = ch->slots[slot].seq;
+	u32 i, pos;
+
+	for (i = 0; i < ch->queued; i++) {
+		struct cspchan_slot *q = &ch->slots[cspchan_ring_at(ch, i)];
+
+		if (q->offerer || q->seq > seq)
+			break;
 	}
-	ch->ring[pos] = slot;
+	/* Move the first i entries one place toward the front. */
+	ch->head = (ch->head + ch->nr_slots - 1) % ch->nr_slots;
+	for (pos = 0; pos < i; pos++)
+		ch->ring[(ch->head + pos) % ch->nr_slots] =
+			cspchan_ring_at(ch, pos + 1);
+	ch->ring[(ch->head + i) % ch->nr_slots] = slot;
 	ch->queued++;
 }
 
@@ -318,7 +396,7 @@ static void cspchan_ring_remove(struct cspchan *ch, u32 slot)
 	u32 i, kept = 0;
 
 	for (i = 0; i < ch->queued; i++) {
-		u32 s = ch->ring[(ch->head + i) % ch->nr_slots];
+		u32 s = cspchan_ring_at(ch, i);
 
 		if (s != slot)
 			ch->ring[(ch->head + kept++) % ch->nr_slots] = s;
@@ -348,7 +426,7 @@ static bool cspchan_hand_off(struct cspchan *ch, u32 slot,
 {
 	struct cspchan_waiter *w;
 
-	w = cspchan_pop_waiter(&ch->recvq, &ch->nr_recvq);
+	w = cspchan_pop_waiter(ch, &ch->recvq, &ch->nr_recvq);
 	if (!w)
 		return false;
 	w->slot = slot;
@@ -362,7 +440,10 @@ static void cspchan_deliver(struct cspchan *ch, u32 slot, bool front,
 {
 	if (cspchan_hand_off(ch, slot, wk))
 		return;
-	cspchan_ring_push(ch, slot, front);
+	if (front)
+		cspchan_ring_put_back(ch, slot);
+	else
+		cspchan_ring_push(ch, slot);
 	ch->high_water = max(ch->high_water, cspchan_depth(ch));
 	cspchan_wake_pollers(ch, &ch->rd_wait, EPOLLIN | EPOLLRDNORM);
 }
@@ -437,7 +518,7 @@ void cspchan_post_offer(struct cspchan *ch, u32 slot, u32 len,
 	cspchan_stamp_sender(s, len, ktime_get_ns());
 	s->offerer = w;
 	ch->nr_offers++;
-	cspchan_ring_push(ch, slot, false);
+	cspchan_ring_push(ch, slot);
 	cspchan_wake_pollers(ch, &ch->rd_wait, EPOLLIN | EPOLLRDNORM);
 }
 
@@ -694,7 +775,7 @@ void cspchan_claim_selsender(struct cspchan *ch, struct cspchan_wakeups *wk)
 {
 	struct cspchan_waiter *w;
 
-	w = cspchan_pop_waiter(&ch->selsendq, &ch->nr_selsendq);
+	w = cspchan_pop_waiter(ch, &ch->selsendq, &ch->nr_selsendq);
 	if (w)
 		cspchan_wake(ch, wk, w, CSPCHAN_GRANTED);
 }
@@ -913,7 +994,7 @@ static void cspchan_shut_queue(struct cspchan *ch, struct list_head *queue,
 {
 	struct cspchan_waiter *w;
 
-	while ((w = cspchan_pop_waiter(queue, nr)))
+	while ((w = cspchan_pop_waiter(ch, queue, nr)))
 		cspchan_wake(ch, wk, w, CSPCHAN_SHUT);
 }
 
@@ -965,8 +1046,10 @@ static int __cspchan_shutdown(struct cspchan *ch)
  */
 int cspchan_shutdown(struct cspchan *ch)
 {
-	if (mutex_lock_interruptible(&ch->lock))
-		return -ERESTARTSYS;
+	int ret = cspchan_lock_io(ch, 0);
+
+	if (ret)
+		return ret;
 	return __cspchan_shutdown(ch);
 }
 

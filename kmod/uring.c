@@ -9,13 +9,29 @@
  * through io_uring_cmd_complete_in_task(), which runs the completion in
  * the submitter's context, where TAKE writes its struct cspchan_slot_info.
  *
+ * A command's answer is written into the submitter's memory (TAKE's
+ * struct cspchan_slot_info) only in the submitter's own live process: a
+ * completion that runs anywhere else (io_uring's fallback worker once the
+ * task is exiting, or a task that is dying) undoes what was granted —
+ * taken messages go back first, in their order; acquired slots are freed
+ * — and completes with -ECANCELED.  Nothing is granted to a command whose
+ * submitter is already gone.
+ *
+ * Every result is posted with io_uring_cmd_done() and ->uring_cmd returns
+ * -EIOCBQUEUED, as ublk does: 6.1 completes a command inline only for 0 or
+ * a negative value, and a positive one returned from an io-wq worker or
+ * the head of a link would never complete or would fail its link.
+ * -EAGAIN is returned only for IO_URING_F_NONBLOCK with the channel lock
+ * taken, so that io_uring issues the command again from io-wq, where it
+ * may sleep on the lock; the channel's own "would block" is an answer.
+ *
  * Linux 6.1 cannot cancel a uring command: a parked one pins the ring, the
  * handle and the module until the driver completes it.  So the driver
  * completes parked commands itself: with the channel's answer on shutdown
  * (-EPIPE or end of stream), and with -ECANCELED once nobody can reap
  * them any more (the submitter exits or execs, or the ring is closed),
- * noticed by a reaper that runs every CSPCHAN_URING_REAP_MS while any
- * command is parked.
+ * noticed by the channel's reaper, which runs every CSPCHAN_URING_REAP_MS
+ * while a command is parked on that channel.
  */
 #include <linux/io_uring.h>
 #include <linux/io_uring_types.h>
@@ -39,7 +55,9 @@
  * @cmd:	the io_uring command
  * @ch:		the channel
  * @file:	the handle the command was issued on
- * @task:	parked: the submitting task (a reference), to notice its exit
+ * @task:	parked: the submitting task (a reference)
+ * @mm:		the submitter's memory, where answers are written (compared,
+ *		never dereferenced)
  * @parked:	entry in cspchan.uring_parked
  * @op:		CSPCHAN_IOC_ACQUIRE, _COMMIT or _TAKE
  * @slot:	COMMIT: the offered slot
@@ -47,6 +65,8 @@
  * @info:	TAKE: user address for struct cspchan_slot_info
  * @taken:	TAKE: what was taken
  * @res:	the completion's result
+ * @busy:	the channel lock was taken and io_uring asked for a
+ *		non-blocking issue: it is to issue the command again
  */
 struct cspchan_uring {
 	struct cspchan_waiter w;
@@ -54,6 +74,7 @@ struct cspchan_uring {
 	struct cspchan *ch;
 	struct file *file;
 	struct task_struct *task;
+	struct mm_struct *mm;
 	struct list_head parked;
 	u32 op;
 	u32 slot;
@@ -61,12 +82,49 @@ struct cspchan_uring {
 	u64 info;
 	struct cspchan_slot_info taken;
 	long res;
+	bool busy;
 };
 
-static atomic_t cspchan_uring_nr_parked = ATOMIC_INIT(0);
-static void cspchan_uring_reap(struct work_struct *work);
-static DECLARE_DELAYED_WORK(cspchan_uring_reaper, cspchan_uring_reap);
 static long cspchan_uring_complete_burst(struct cspchan_uring *u, long res);
+
+/*
+ * Nobody will ever reap this command's completion, so complete it now:
+ * - the submitter is exiting (PF_EXITING; or its thread group is, which
+ *   is all an SQPOLL thread shows while it waits for its requests);
+ * - the ring is being torn down (its refs are dying): closed while the
+ *   task lives on, io_ring_exit_work() waits for every request;
+ * - the submitter cancels all its requests (tctx->in_idle), as execve()
+ *   does through io_uring_task_cancel().
+ * These read io_uring's own structures (include/linux/io_uring_types.h),
+ * because 6.1 has no uring_cmd cancellation to tell a driver.
+ */
+static bool cspchan_uring_owner_gone(struct cspchan_uring *u)
+{
+	struct io_kiocb *req = cmd_to_io_kiocb(u->cmd);
+	struct task_struct *task = req->task;
+
+	if ((task->flags & PF_EXITING) ||
+	    (READ_ONCE(task->signal->flags) & SIGNAL_GROUP_EXIT))
+		return true;
+	if (percpu_ref_is_dying(&req->ctx->refs))
+		return true;
+	return task->io_uring && atomic_read(&task->io_uring->in_idle);
+}
+
+/*
+ * May the answer be written into the submitter's memory from here?  In
+ * the submitter's process (its task, or an io-wq or SQPOLL thread that
+ * shares its memory), not while it dies, and never from a kernel thread
+ * such as io_uring's fallback worker, whatever memory that has borrowed.
+ */
+static bool cspchan_uring_may_answer(struct cspchan_uring *u)
+{
+	if (!current->mm || current->mm != u->mm)
+		return false;
+	if (current->flags & (PF_EXITING | PF_KTHREAD))
+		return false;
+	return !fatal_signal_pending(current) && !cspchan_uring_owner_gone(u);
+}
 
 /*
  * A TAKE's slot is held CSPCHAN_HELD_TAKING until its answer is written,
@@ -83,15 +141,22 @@ static long cspchan_uring_settle_take(struct cspchan_uring *u, long res)
 
 	if (res <= 0)
 		return res;
-	/*
-	 * The sender's pid as the submitter sees it: whoever granted the
-	 * TAKE may live in another pid namespace.  The slot is ours, so its
-	 * pid cannot change meanwhile.
-	 */
-	u->taken.pid = pid_nr_ns(ch->slots[slot].pid,
-				 task_active_pid_ns(current));
-	told = !copy_to_user(u64_to_user_ptr(u->info), &u->taken,
-			     sizeof(u->taken));
+	told = cspchan_uring_may_answer(u);
+	if (told) {
+		/*
+		 * The sender's pid as the submitter sees it: whoever granted
+		 * the TAKE may live in another pid namespace.  The slot is
+		 * ours, so its pid cannot change meanwhile.
+		 */
+		u->taken.pid = pid_nr_ns(ch->slots[slot].pid,
+					 task_active_pid_ns(current));
+		told = !copy_to_user(u64_to_user_ptr(u->info), &u->taken,
+				     sizeof(u->taken));
+		if (!told)
+			res = -EFAULT;
+	} else {
+		res = -ECANCELED;
+	}
 	mutex_lock(&ch->lock);
 	if (told) {
 		cspchan_hold(ch, slot, u->file, CSPCHAN_HELD_TAKEN);
@@ -99,16 +164,15 @@ static long cspchan_uring_settle_take(struct cspchan_uring *u, long res)
 		cspchan_hold(ch, slot, NULL, CSPCHAN_HELD_NONE);
 		ch->received--;
 		cspchan_put_back(ch, slot, &wk);
-		res = -EFAULT;
 	}
 	cspchan_unlock_and_wake(ch, &wk);
 	return res;
 }
 
 /*
- * A parked ACQUIREV's slot is the handle's from the grant on; if the
- * answer cannot be written, it goes back unless the handle already used
- * it (by guessing its index).
+ * A parked ACQUIRE's or ACQUIREV's slot is the handle's from the grant on;
+ * if the answer cannot be given (or written, for ACQUIREV), the slot goes
+ * back unless the handle already used it (by guessing its index).
  */
 static long cspchan_uring_settle_acquire(struct cspchan_uring *u, long res)
 {
@@ -116,16 +180,24 @@ static long cspchan_uring_settle_acquire(struct cspchan_uring *u, long res)
 	struct cspchan *ch = u->ch;
 	u32 slot = u->taken.slot;
 
-	if (res <= 0 || !copy_to_user(u64_to_user_ptr(u->info), &u->taken,
-				      sizeof(u->taken)))
+	if (res < 0)
 		return res;
+	if (!cspchan_uring_may_answer(u)) {
+		res = -ECANCELED;
+	} else {
+		if (u->op == CSPCHAN_IOC_ACQUIRE ||
+		    !copy_to_user(u64_to_user_ptr(u->info), &u->taken,
+				  sizeof(u->taken)))
+			return res;
+		res = -EFAULT;
+	}
 	mutex_lock(&ch->lock);
 	if (!cspchan_check_held(ch, u->file, slot, CSPCHAN_HELD_ACQUIRED)) {
 		cspchan_hold(ch, slot, NULL, CSPCHAN_HELD_NONE);
 		cspchan_release_slot(ch, slot, &wk);
 	}
 	cspchan_unlock_and_wake(ch, &wk);
-	return -EFAULT;
+	return res;
 }
 
 static void cspchan_uring_done(struct io_uring_cmd *cmd, unsigned int flags)
@@ -133,6 +205,9 @@ static void cspchan_uring_done(struct io_uring_cmd *cmd, unsigned int flags)
 	struct cspchan_uring *u = *(struct cspchan_uring **)cmd->pdu;
 
 	switch (u->op) {
+	case CSPCHAN_IOC_ACQUIRE:
+		u->res = cspchan_uring_settle_acquire(u, u->res);
+		break;
 	case CSPCHAN_IOC_TAKE:
 		u->res = cspchan_uring_settle_take(u, u->res);
 		break;
@@ -156,9 +231,28 @@ static void cspchan_uring_complete(struct cspchan *ch, struct cspchan_uring *u,
 {
 	lockdep_assert_held(&ch->lock);
 	list_del(&u->parked);
-	atomic_dec(&cspchan_uring_nr_parked);
 	u->res = res;
 	io_uring_cmd_complete_in_task(u->cmd, cspchan_uring_done);
+}
+
+/**
+ * cspchan_uring_claim() - may this parked command be granted something?
+ * @ch:	the channel, locked
+ * @u:	the command, just unlinked from sendq or recvq by a waker
+ *
+ * A command whose submitter is gone is completed with -ECANCELED instead,
+ * and what it would have been given (a message, a slot) goes to the next
+ * waiter.
+ *
+ * Return: true if it may be granted.
+ */
+bool cspchan_uring_claim(struct cspchan *ch, struct cspchan_uring *u)
+{
+	lockdep_assert_held(&ch->lock);
+	if (!cspchan_uring_owner_gone(u))
+		return true;
+	cspchan_uring_complete(ch, u, -ECANCELED);
+	return false;
 }
 
 /**
@@ -235,10 +329,10 @@ static struct cspchan_uring *cspchan_uring_park(struct cspchan *ch,
 	/* The submitter, even when an io-wq worker issues the command. */
 	u->task = get_task_struct(cmd_to_io_kiocb(u->cmd)->task);
 	*(struct cspchan_uring **)u->cmd->pdu = u;
-	list_add_tail(&u->parked, &ch->uring_parked);
-	if (atomic_inc_return(&cspchan_uring_nr_parked) == 1)
-		schedule_delayed_work(&cspchan_uring_reaper,
+	if (list_empty(&ch->uring_parked))
+		schedule_delayed_work(&ch->uring_reaper,
 				      msecs_to_jiffies(CSPCHAN_URING_REAP_MS));
+	list_add_tail(&u->parked, &ch->uring_parked);
 	return u;
 }
 
@@ -285,50 +379,38 @@ static void cspchan_uring_unpark(struct cspchan *ch, struct cspchan_uring *u)
 	cspchan_uring_complete(ch, u, -ECANCELED);
 }
 
-/*
- * Nobody will ever reap this command's completion, so complete it now:
- * - the submitter is exiting (PF_EXITING; or its thread group is, which
- *   is all an SQPOLL thread shows while it waits for its requests);
- * - the ring is being torn down (its refs are dying): closed while the
- *   task lives on, io_ring_exit_work() waits for every request;
- * - the submitter cancels all its requests (tctx->in_idle), as execve()
- *   does through io_uring_task_cancel().
- * These read io_uring's own structures (include/linux/io_uring_types.h),
- * because 6.1 has no uring_cmd cancellation to tell a driver.
- */
-static bool cspchan_uring_owner_gone(struct cspchan_uring *u)
+static void cspchan_uring_reap(struct work_struct *work)
 {
-	struct io_kiocb *req = cmd_to_io_kiocb(u->cmd);
-	struct task_struct *task = u->task;
-
-	if ((task->flags & PF_EXITING) ||
-	    (READ_ONCE(task->signal->flags) & SIGNAL_GROUP_EXIT))
-		return true;
-	if (percpu_ref_is_dying(&req->ctx->refs))
-		return true;
-	return task->io_uring && atomic_read(&task->io_uring->in_idle);
-}
-
-static bool cspchan_uring_reap_channel(struct cspchan *ch, void *arg)
-{
+	struct cspchan *ch = container_of(to_delayed_work(work), struct cspchan,
+					  uring_reaper);
 	struct cspchan_uring *u, *tmp;
 
-	/* Never wait for a channel here: the next tick will look again. */
-	if (!mutex_trylock(&ch->lock))
-		return true;
+	mutex_lock(&ch->lock);
 	list_for_each_entry_safe(u, tmp, &ch->uring_parked, parked)
 		if (cspchan_uring_owner_gone(u))
 			cspchan_uring_unpark(ch, u);
+	if (!list_empty(&ch->uring_parked))
+		schedule_delayed_work(&ch->uring_reaper,
+				      msecs_to_jiffies(CSPCHAN_URING_REAP_MS));
 	mutex_unlock(&ch->lock);
-	return true;
 }
 
-static void cspchan_uring_reap(struct work_struct *work)
+/**
+ * cspchan_uring_channel_init() - a new channel: its reaper, idle
+ * @ch:	the channel
+ */
+void cspchan_uring_channel_init(struct cspchan *ch)
 {
-	cspchan_for_each(cspchan_uring_reap_channel, NULL);
-	if (atomic_read(&cspchan_uring_nr_parked))
-		schedule_delayed_work(&cspchan_uring_reaper,
-				      msecs_to_jiffies(CSPCHAN_URING_REAP_MS));
+	INIT_DELAYED_WORK(&ch->uring_reaper, cspchan_uring_reap);
+}
+
+/**
+ * cspchan_uring_channel_exit() - the channel is freed: stop its reaper
+ * @ch:	the channel, with nothing parked (parked commands pin a handle)
+ */
+void cspchan_uring_channel_exit(struct cspchan *ch)
+{
+	cancel_delayed_work_sync(&ch->uring_reaper);
 }
 
 static void cspchan_uring_init(struct cspchan_uring *u,
@@ -338,6 +420,7 @@ static void cspchan_uring_init(struct cspchan_uring *u,
 
 	memset(u, 0, sizeof(*u));
 	cspchan_waiter_init(&u->w, NULL, 0);
+	u->mm = current->mm;
 	u->cmd = cmd;
 	u->file = cmd->file;
 	u->ch = cmd->file->private_data;
@@ -346,6 +429,23 @@ static void cspchan_uring_init(struct cspchan_uring *u,
 	u->slot = READ_ONCE(payload->slot);
 	u->len = READ_ONCE(payload->len);
 	u->info = READ_ONCE(payload->info);
+}
+
+/*
+ * The channel lock, without sleeping when io_uring asks for a non-blocking
+ * issue: -EAGAIN then makes it issue the command again from io-wq.
+ */
+static int cspchan_uring_lock(struct cspchan *ch, struct cspchan_uring *u,
+			      unsigned int issue_flags)
+{
+	if (!(issue_flags & IO_URING_F_NONBLOCK)) {
+		mutex_lock(&ch->lock);
+		return 0;
+	}
+	if (mutex_trylock(&ch->lock))
+		return 0;
+	u->busy = true;
+	return -EAGAIN;
 }
 
 static int cspchan_uring_acquire(struct cspchan *ch, struct cspchan_uring *u,
@@ -648,7 +748,8 @@ static long cspchan_uring_releasev(struct cspchan *ch, struct cspchan_uring *u,
 	return n ? n : ret;
 }
 
-static long cspchan_uring_vector(struct cspchan *ch, struct cspchan_uring *u)
+static long cspchan_uring_vector(struct cspchan *ch, struct cspchan_uring *u,
+				 unsigned int issue_flags)
 {
 	struct cspchan_slot_info __user *uvec = u64_to_user_ptr(u->info);
 	struct cspchan_slot_len in[CSPCHAN_SLOTV_MAX];
@@ -672,7 +773,9 @@ static long cspchan_uring_vector(struct cspchan *ch, struct cspchan_uring *u)
 	if (u->op == CSPCHAN_URING_COMMITV)
 		now = ktime_get_ns();
 
-	mutex_lock(&ch->lock);
+	ret = cspchan_uring_lock(ch, u, issue_flags);
+	if (ret)
+		return ret;
 	switch (u->op) {
 	case CSPCHAN_URING_ACQUIREV:
 		ret = cspchan_uring_acquirev(ch, u, uvec, &wk);
@@ -691,66 +794,115 @@ static long cspchan_uring_vector(struct cspchan *ch, struct cspchan_uring *u)
 	return ret;
 }
 
+/* RELEASE: give back a slot the handle holds. */
+static long cspchan_uring_release(struct cspchan *ch, struct cspchan_uring *u,
+				  struct cspchan_wakeups *wk)
+{
+	long ret;
+
+	ret = cspchan_check_held(ch, u->file, u->slot, CSPCHAN_HELD_NONE);
+	if (ret)
+		return ret;
+	u->slot = array_index_nospec(u->slot, ch->nr_slots);
+	cspchan_hold(ch, u->slot, NULL, CSPCHAN_HELD_NONE);
+	cspchan_release_slot(ch, u->slot, wk);
+	return 0;
+}
+
+/* The payload fields a single command does not use must be zero. */
+static bool cspchan_uring_unused_zero(const struct cspchan_uring *u)
+{
+	switch (u->op) {
+	case CSPCHAN_IOC_ACQUIRE:
+		return !u->slot && !u->len && !u->info;
+	case CSPCHAN_IOC_COMMIT:
+		return !u->info;
+	case CSPCHAN_IOC_TAKE:
+		return !u->slot && !u->len;
+	default:	/* RELEASE */
+		return !u->len && !u->info;
+	}
+}
+
+static long cspchan_uring_single(struct cspchan *ch, struct cspchan_uring *u,
+				 unsigned int issue_flags)
+{
+	struct cspchan_wakeups wk = { .nr = 0 };
+	long ret;
+
+	if (!cspchan_uring_unused_zero(u))
+		return -EINVAL;
+	if (u->op == CSPCHAN_IOC_TAKE &&
+	    !access_ok(u64_to_user_ptr(u->info), sizeof(u->taken)))
+		return -EFAULT;
+
+	ret = cspchan_uring_lock(ch, u, issue_flags);
+	if (ret)
+		return ret;
+	switch (u->op) {
+	case CSPCHAN_IOC_ACQUIRE:
+		ret = cspchan_uring_acquire(ch, u, &wk);
+		break;
+	case CSPCHAN_IOC_COMMIT:
+		ret = cspchan_uring_commit(ch, u, &wk);
+		break;
+	case CSPCHAN_IOC_TAKE:
+		ret = cspchan_uring_take(ch, u, &wk);
+		break;
+	default:
+		ret = cspchan_uring_release(ch, u, &wk);
+		break;
+	}
+	cspchan_unlock_and_wake(ch, &wk);
+
+	/* Parked: a copy on the heap now stands for the command. */
+	if (ret != -EIOCBQUEUED && u->op == CSPCHAN_IOC_TAKE)
+		ret = cspchan_uring_settle_take(u, ret);
+	return ret;
+}
+
 /**
  * cspchan_uring_cmd() - the handle's ->uring_cmd
  * @cmd:	the command; cmd->cmd points at struct cspchan_uring_cmd in
- *		the shared submission queue
+ *		the shared submission queue (or io_uring's copy of it)
  * @issue_flags:	IO_URING_F_*
  *
- * Return: the result, or -EIOCBQUEUED when parked.  Never -EAGAIN, which
- * would hand the command to an io-wq worker.
+ * Return: -EIOCBQUEUED: the command completed (io_uring_cmd_done()) or is
+ * parked; or -EAGAIN, only for IO_URING_F_NONBLOCK when the channel lock
+ * is taken.
  */
 int cspchan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 {
-	const struct cspchan_uring_cmd *payload = cmd->cmd;
 	struct cspchan *ch = cmd->file->private_data;
-	struct cspchan_wakeups wk = { .nr = 0 };
 	struct cspchan_uring u;
 	long ret;
 
-	switch (cmd->cmd_op) {
-	case CSPCHAN_IOC_RELEASE:
-		return cspchan_zc_release(cmd->file, READ_ONCE(payload->slot));
+	cspchan_uring_init(&u, cmd);
+	/* Nothing for a submitter that is already going away. */
+	if (cspchan_uring_owner_gone(&u)) {
+		io_uring_cmd_done(cmd, -ECANCELED, 0, issue_flags);
+		return -EIOCBQUEUED;
+	}
+	switch (u.op) {
 	case CSPCHAN_IOC_ACQUIRE:
 	case CSPCHAN_IOC_COMMIT:
 	case CSPCHAN_IOC_TAKE:
+	case CSPCHAN_IOC_RELEASE:
+		ret = cspchan_uring_single(ch, &u, issue_flags);
 		break;
 	case CSPCHAN_URING_ACQUIREV:
 	case CSPCHAN_URING_COMMITV:
 	case CSPCHAN_URING_TAKEV:
 	case CSPCHAN_URING_RELEASEV:
-		cspchan_uring_init(&u, cmd);
-		return cspchan_uring_vector(ch, &u);
+		ret = cspchan_uring_vector(ch, &u, issue_flags);
+		break;
 	default:
-		return -ENOTTY;
+		ret = -ENOTTY;
+		break;
 	}
-
-	cspchan_uring_init(&u, cmd);
-	if (u.op == CSPCHAN_IOC_TAKE &&
-	    !access_ok(u64_to_user_ptr(u.info), sizeof(u.taken)))
-		return -EFAULT;
-
-	mutex_lock(&ch->lock);
-	if (u.op == CSPCHAN_IOC_ACQUIRE)
-		ret = cspchan_uring_acquire(ch, &u, &wk);
-	else if (u.op == CSPCHAN_IOC_COMMIT)
-		ret = cspchan_uring_commit(ch, &u, &wk);
-	else
-		ret = cspchan_uring_take(ch, &u, &wk);
-	cspchan_unlock_and_wake(ch, &wk);
-
-	/* Parked: a copy on the heap now stands for the command. */
-	if (ret == -EIOCBQUEUED)
-		return ret;
-	if (u.op == CSPCHAN_IOC_TAKE)
-		ret = cspchan_uring_settle_take(&u, ret);
-	return ret;
-}
-
-/**
- * cspchan_uring_exit() - module exit: the reaper must not run any more
- */
-void cspchan_uring_exit(void)
-{
-	cancel_delayed_work_sync(&cspchan_uring_reaper);
+	if (u.busy)
+		return -EAGAIN;
+	if (ret != -EIOCBQUEUED)
+		io_uring_cmd_done(cmd, ret, 0, issue_flags);
+	return -EIOCBQUEUED;
 }

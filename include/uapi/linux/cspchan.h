@@ -50,7 +50,8 @@ struct cspchan_features {
 	__u32 max_select_cases;		/* out: cases one select accepts */
 	__u32 unbuffered_slots;		/* out: hand-off slots of a capacity-0 channel */
 	__u32 reserved0;		/* in: must be zero */
-	__u64 reserved[4];		/* in: must be zero */
+	__u64 max_user_bytes;		/* out: module parameter max_user_bytes */
+	__u64 reserved[3];		/* in: must be zero */
 };
 
 /* CSPCHAN_IOC_CREATE on the control device; returns the new handle. */
