@@ -63,7 +63,6 @@ void cspchan_fill_info(struct cspchan *ch, struct cspchan_info *info,
 	}
 	info->depth = READ_ONCE(ch->queued) - READ_ONCE(ch->nr_offers);
 	info->senders_waiting = READ_ONCE(ch->nr_sendq) +
-				READ_ONCE(ch->nr_selsendq) +
 				READ_ONCE(ch->nr_offers);
 	info->receivers_waiting = READ_ONCE(ch->nr_recvq);
 	info->sent = READ_ONCE(ch->sent);
@@ -227,7 +226,6 @@ struct cspchan *cspchan_alloc(const struct cspchan_create_req *req)
 	mutex_init(&ch->lock);
 	INIT_LIST_HEAD(&ch->sendq);
 	INIT_LIST_HEAD(&ch->recvq);
-	INIT_LIST_HEAD(&ch->selsendq);
 	INIT_LIST_HEAD(&ch->uring_parked);
 	INIT_LIST_HEAD(&ch->all_node);
 	init_waitqueue_head(&ch->rd_wait);

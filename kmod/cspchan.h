@@ -116,8 +116,9 @@ struct cspchan_sel {
 
 /**
  * struct cspchan_waiter - a task parked on a channel
- * @node:	entry in cspchan.sendq, .recvq or .selsendq; unlinked with
- *		list_del_init() so that a select can tell it was taken off
+ * @node:	entry in cspchan.sendq or .recvq (unused for an offerer);
+ *		unlinked with list_del_init() so that a select can tell it
+ *		was taken off
  * @task:	the parked task
  * @sel:	the select this waiter belongs to, or NULL
  * @uring:	the parked io_uring command this waiter stands for, or NULL
@@ -126,6 +127,9 @@ struct cspchan_sel {
  * @state:	enum cspchan_wait_state, written by the waker under the
  *		channel lock; once it leaves CSPCHAN_WAITING the waker never
  *		touches the waiter again
+ *
+ * A sender parked with its message in the ring (an offer, on an unbuffered
+ * channel) is the slot's @offerer instead of being on a queue.
  */
 struct cspchan_waiter {
 	struct list_head node;
@@ -149,7 +153,6 @@ struct cspchan_wakeups {
 
 /* Flags of cspchan_send_iter() and cspchan_recv_iter(). */
 #define CSPCHAN_IO_NONBLOCK	BIT(0)	/* -EAGAIN instead of waiting */
-#define CSPCHAN_IO_NOCLAIM	BIT(1)	/* do not commit a parked select sender */
 
 #define CSPCHAN_MAX_SELECT_CASES	64
 
@@ -175,16 +178,15 @@ struct cspchan_wakeups {
  * @slots:		per-slot metadata, @nr_slots entries
  * @ring:		queued slot indices in FIFO order, @nr_slots entries
  * @head:		index in @ring of the oldest queued message
- * @queued:		entries in @ring (messages, or offers when unbuffered)
+ * @queued:		entries in @ring (messages, and offers when unbuffered)
  * @free:		stack of free slot indices
  * @nr_free:		entries in @free
  * @sendq:		senders parked waiting for a free slot, in arrival order
  * @recvq:		receivers parked waiting for a message, in arrival order
- * @selsendq:		unbuffered: selects parked to send, without a message
  * @nr_sendq:		entries on @sendq
  * @nr_recvq:		entries on @recvq
- * @nr_selsendq:	entries on @selsendq
- * @nr_offers:		unbuffered: senders parked with their message in @ring
+ * @nr_offers:		unbuffered: senders (tasks, selects, io_uring COMMITs)
+ *			parked with their message in @ring
  * @shut:		shut down; read locklessly by ->poll
  * @polled:		someone polled a handle once: wakers check @rd_wait
  *			and @wr_wait from then on (set under @lock, never
@@ -232,10 +234,8 @@ struct cspchan {
 	u32 nr_free;
 	struct list_head sendq;
 	struct list_head recvq;
-	struct list_head selsendq;
 	u32 nr_sendq;
 	u32 nr_recvq;
-	u32 nr_selsendq;
 	u32 nr_offers;
 	bool shut;
 	bool polled;
@@ -315,7 +315,7 @@ void cspchan_release_slot(struct cspchan *ch, u32 slot,
 int cspchan_get_slot(struct cspchan *ch, unsigned int flags,
 		     const ktime_t *deadline, struct cspchan_wakeups *wk);
 void cspchan_withdraw_offer(struct cspchan *ch, u32 slot);
-void cspchan_claim_selsender(struct cspchan *ch, struct cspchan_wakeups *wk);
+bool cspchan_offer_claim(struct cspchan *ch, u32 slot);
 void cspchan_park_receiver(struct cspchan *ch, struct cspchan_waiter *w);
 void cspchan_post_offer(struct cspchan *ch, u32 slot, u32 len,
 			struct cspchan_waiter *w);
@@ -342,12 +342,19 @@ ssize_t cspchan_recv_slot(struct cspchan *ch, u32 slot, bool handed,
 ssize_t cspchan_recv_iter(struct cspchan *ch, struct iov_iter *to,
 			  unsigned int flags, const ktime_t *deadline,
 			  struct cspchan_msgmeta *meta);
-bool cspchan_case_ready(struct cspchan *ch, bool send,
+bool cspchan_case_ready(struct cspchan *ch, bool send, bool has_slot,
 			struct cspchan_sel *sel);
 void cspchan_park_select(struct cspchan *ch, struct cspchan_waiter *w,
 			 bool send);
 void cspchan_unpark_select(struct cspchan *ch, struct cspchan_waiter *w,
 			   bool send);
+int cspchan_offer_select(struct cspchan *ch, struct cspchan_waiter *w,
+			 int *slot, struct iov_iter *from);
+bool cspchan_unoffer_select(struct cspchan *ch, struct cspchan_waiter *w,
+			    u32 slot, struct cspchan_wakeups *wk);
+ssize_t cspchan_send_ready_slot(struct cspchan *ch, u32 slot,
+				struct iov_iter *from,
+				struct cspchan_wakeups *wk);
 int cspchan_shutdown(struct cspchan *ch);
 __poll_t cspchan_poll_mask(struct cspchan *ch, fmode_t mode);
 

@@ -3,22 +3,29 @@
  * cspchan: select — perform exactly one ready case among many channels.
  *
  * The protocol follows Go's runtime (selectgo), with one lock held at a
- * time instead of all of them:
+ * time instead of all of them.  It runs in rounds:
  *
  * 1. Try every case without blocking, in a random order; the first that
  *    proceeds is the one performed.  Over a fixed set of ready cases this
  *    chooses uniformly at random.
- * 2. Park one waiter per case, all sharing a struct cspchan_sel.  Under
- *    each channel's lock, before parking there, look again: if the case
- *    became ready, claim the select ourselves and perform it as an
- *    ordinary blocking operation.  A waker grants something to a select's
- *    waiter only after winning the claim (atomic_cmpxchg on sel->done), so
- *    at most one case is ever granted; a waker that loses drops the stale
- *    waiter and serves the next one.
+ * 2. Park one waiter per case, all sharing a struct cspchan_sel: receive
+ *    cases on recvq, buffered send cases on sendq (for a slot), and
+ *    unbuffered send cases as an offer — the message copied into a
+ *    hand-off slot, with the select as its offerer — or, when no hand-off
+ *    slot is free, on sendq for one.  Under each channel's lock, before
+ *    parking there, look again: if the case became ready, claim the
+ *    select ourselves and start a new round.  A waker grants something to
+ *    a select's waiter (or takes its offer) only after winning the claim
+ *    (atomic_cmpxchg on sel->done), so at most one case is ever granted;
+ *    a waker that loses drops the stale waiter or offer.
  * 3. Sleep until claimed, a signal, or the deadline; giving up is also a
  *    claim, so a waker cannot win after we have left.
- * 4. Unpark every waiter under its channel's lock (a granted one has
- *    already been unlinked by its waker), then complete the granted case.
+ * 4. Unpark every waiter and take back every offer under its channel's
+ *    lock, then complete the granted case.  An unbuffered send case that
+ *    was granted only a hand-off slot keeps it and goes round again.
+ *
+ * A case is never committed to a blocking operation: whatever cannot
+ * complete at once goes round again, parked on every case.
  *
  * See docs/select.md for the cases, the ordering and the guarantees.
  */
@@ -40,7 +47,11 @@
  * @ch:		its channel; NULL for descriptor -1 (never ready)
  * @iov:	the case's buffer, checked once
  * @w:		its waiter while parked
- * @parked:	@w was parked on @ch
+ * @slot:	an unbuffered send case's hand-off slot while it holds one,
+ *		else -1
+ * @parked:	@w was parked on @ch's sendq or recvq in this round
+ * @offered:	@w offers the message in @slot in this round
+ * @taken:	a receiver took the offer: the send case was performed
  */
 struct cspchan_sel_case {
 	struct cspchan_select_case uc;
@@ -48,7 +59,10 @@ struct cspchan_sel_case {
 	struct cspchan *ch;
 	struct iovec iov;
 	struct cspchan_waiter w;
+	int slot;
 	bool parked;
+	bool offered;
+	bool taken;
 };
 
 static bool cspchan_case_send(const struct cspchan_sel_case *c)
@@ -56,11 +70,18 @@ static bool cspchan_case_send(const struct cspchan_sel_case *c)
 	return c->uc.op == CSPCHAN_OP_SEND;
 }
 
+/* An unbuffered send case: it waits as an offer. */
+static bool cspchan_case_offers(const struct cspchan_sel_case *c)
+{
+	return cspchan_case_send(c) && !c->ch->capacity;
+}
+
 static int cspchan_case_prepare(struct cspchan_sel_case *c)
 {
 	bool send = cspchan_case_send(c);
 	void __user *buf = u64_to_user_ptr(c->uc.buf);
 
+	c->slot = -1;
 	if (c->uc.reserved0)
 		return -EINVAL;
 	if (c->uc.op != CSPCHAN_OP_SEND && c->uc.op != CSPCHAN_OP_RECV)
@@ -90,21 +111,103 @@ static void cspchan_case_iter(struct cspchan_sel_case *c, struct iov_iter *it)
 		      &c->iov, 1, c->iov.iov_len);
 }
 
-/* Perform a case as an ordinary send or receive. */
-static ssize_t cspchan_case_run(struct cspchan_sel_case *c, unsigned int flags,
-				const ktime_t *deadline)
+/* Give back a hand-off slot the case still holds (the select is over). */
+static void cspchan_case_drop_slot(struct cspchan_sel_case *c)
 {
-	struct iov_iter it;
+	struct cspchan_wakeups wk = { .nr = 0 };
 
-	cspchan_case_iter(c, &it);
-	if (cspchan_case_send(c))
-		return cspchan_send_iter(c->ch, &it, flags, deadline);
-	return cspchan_recv_iter(c->ch, &it, flags, deadline, NULL);
+	if (!c->ch || c->slot < 0)
+		return;
+	mutex_lock(&c->ch->lock);
+	cspchan_release_slot(c->ch, c->slot, &wk);
+	cspchan_unlock_and_wake(c->ch, &wk);
+	c->slot = -1;
 }
 
-/* Complete the case a waker granted to our parked waiter. */
-static ssize_t cspchan_case_finish(struct cspchan_sel_case *c,
-				   const ktime_t *deadline)
+/* Step 1 for one case: perform it if it can proceed at once, else -EAGAIN. */
+static ssize_t cspchan_case_try(struct cspchan_sel_case *c)
+{
+	struct cspchan_wakeups wk = { .nr = 0 };
+	struct iov_iter it;
+	ssize_t ret;
+
+	cspchan_case_iter(c, &it);
+	if (!cspchan_case_send(c))
+		return cspchan_recv_iter(c->ch, &it, CSPCHAN_IO_NONBLOCK, NULL,
+					 NULL);
+	if (c->slot < 0)
+		return cspchan_send_iter(c->ch, &it, CSPCHAN_IO_NONBLOCK, NULL);
+
+	/* An unbuffered send that already holds its hand-off slot. */
+	ret = cspchan_lock_io(c->ch, CSPCHAN_IO_NONBLOCK);
+	if (ret)
+		return ret;
+	if (c->ch->shut) {
+		cspchan_release_slot(c->ch, c->slot, &wk);
+		c->slot = -1;
+		ret = -EPIPE;
+	} else {
+		ret = cspchan_send_ready_slot(c->ch, c->slot, &it, &wk);
+		if (ret >= 0)
+			c->slot = -1;	/* handed over */
+	}
+	cspchan_unlock_and_wake(c->ch, &wk);
+	return ret;
+}
+
+/*
+ * Step 2 for one case, under its channel's lock: park it, or offer its
+ * message.  Returns 0, or -EFAULT when the message cannot be read.
+ */
+static int cspchan_case_park(struct cspchan_sel_case *c,
+			     struct cspchan_sel *sel, u32 index)
+{
+	struct iov_iter it;
+	int ret;
+
+	cspchan_waiter_init(&c->w, sel, index);
+	if (cspchan_case_offers(c)) {
+		cspchan_case_iter(c, &it);
+		ret = cspchan_offer_select(c->ch, &c->w, &c->slot, &it);
+		if (!ret) {
+			c->offered = true;
+			return 0;
+		}
+		if (ret != -EAGAIN)
+			return ret;
+		/* No hand-off slot is free: wait for one. */
+	}
+	cspchan_park_select(c->ch, &c->w, cspchan_case_send(c));
+	c->parked = true;
+	return 0;
+}
+
+/*
+ * Step 4 for one case, under its channel's lock: unpark it or take back
+ * its offer.  Returns true if the case was granted something.
+ */
+static bool cspchan_case_unpark(struct cspchan_sel_case *c,
+				struct cspchan_wakeups *wk)
+{
+	if (c->offered) {
+		c->offered = false;
+		c->taken = cspchan_unoffer_select(c->ch, &c->w, c->slot, wk);
+		c->slot = -1;	/* the receiver's, or freed */
+		return c->taken || c->w.state == CSPCHAN_SHUT;
+	}
+	if (!c->parked)
+		return false;
+	c->parked = false;
+	cspchan_unpark_select(c->ch, &c->w, cspchan_case_send(c));
+	return c->w.state != CSPCHAN_WAITING;
+}
+
+/*
+ * Complete the case a waker granted.  -EAGAIN: an unbuffered send case
+ * was granted only a hand-off slot; it keeps it and the select goes round
+ * again.
+ */
+static ssize_t cspchan_case_finish(struct cspchan_sel_case *c)
 {
 	struct cspchan_wakeups wk = { .nr = 0 };
 	struct cspchan *ch = c->ch;
@@ -113,15 +216,18 @@ static ssize_t cspchan_case_finish(struct cspchan_sel_case *c,
 
 	if (c->w.state == CSPCHAN_SHUT)
 		return cspchan_case_send(c) ? -EPIPE : 0;
-	/* A receiver committed us to an unbuffered send: send as usual. */
-	if (cspchan_case_send(c) && !ch->capacity)
-		return cspchan_case_run(c, 0, deadline);
+	if (c->taken)		/* a receiver took the offer */
+		return c->iov.iov_len;
+	if (cspchan_case_offers(c)) {
+		c->slot = c->w.slot;
+		return -EAGAIN;
+	}
 
 	/* We own the granted slot; nobody else can touch it. */
 	cspchan_case_iter(c, &it);
 	mutex_lock(&ch->lock);
 	if (cspchan_case_send(c))
-		ret = cspchan_send_into(ch, c->w.slot, &it, 0, deadline, &wk);
+		ret = cspchan_send_into(ch, c->w.slot, &it, 0, NULL, &wk);
 	else
 		ret = cspchan_recv_slot(ch, c->w.slot, true, &it, NULL, &wk);
 	cspchan_unlock_and_wake(ch, &wk);
@@ -172,21 +278,23 @@ static bool cspchan_not_performed(ssize_t ret)
 }
 
 /*
- * Steps 2 to 4.  Returns the chosen index with its result in *result, or
- * a negative errno when nothing was performed.
+ * Steps 2 to 4: one round.  Returns the index of the case performed, with
+ * its result in *result; -EAGAIN to go round again (a case became ready,
+ * or a hand-off slot was granted); or a negative errno with nothing
+ * performed.
  */
-static long cspchan_select_wait(struct cspchan_sel_case *cases,
-				const u32 *order, u32 nr,
-				const ktime_t *deadline, ssize_t *result)
+static long cspchan_select_round(struct cspchan_sel_case *cases,
+				 const u32 *order, u32 nr,
+				 const ktime_t *deadline, ssize_t *result)
 {
-	struct cspchan_sel_case *granted = NULL, *commit = NULL;
 	struct cspchan_sel sel = { .done = ATOMIC_INIT(0) };
+	struct cspchan_sel_case *granted = NULL;
+	struct cspchan_wakeups wk;
 	long ret = 0;
 	u32 k;
 
 	for (k = 0; k < nr; k++) {
 		struct cspchan_sel_case *c = &cases[order[k]];
-		bool send = cspchan_case_send(c);
 
 		if (!c->ch)
 			continue;
@@ -195,21 +303,21 @@ static long cspchan_select_wait(struct cspchan_sel_case *cases,
 			mutex_unlock(&c->ch->lock);
 			break;
 		}
-		if (cspchan_case_ready(c->ch, send, &sel)) {
-			if (atomic_cmpxchg(&sel.done, 0, 1) == 0)
-				commit = c;
-			mutex_unlock(&c->ch->lock);
-			break;
-		}
-		cspchan_waiter_init(&c->w, &sel, order[k]);
-		cspchan_park_select(c->ch, &c->w, send);
-		c->parked = true;
+		if (cspchan_case_ready(c->ch, cspchan_case_send(c),
+				       c->slot >= 0, &sel))
+			ret = -EAGAIN;	/* ready after all: go round */
+		else
+			ret = cspchan_case_park(c, &sel, order[k]);
+		/* Leaving is a claim too; if a waker won, take its grant. */
+		if (ret && atomic_cmpxchg(&sel.done, 0, 1) != 0)
+			ret = 0;
 		mutex_unlock(&c->ch->lock);
+		if (ret)
+			break;
 	}
 
 	if (!atomic_read(&sel.done)) {
 		ret = cspchan_select_sleep(&sel, deadline);
-		/* Giving up is a claim too; if a waker won, take its grant. */
 		if (ret && atomic_cmpxchg(&sel.done, 0, 1) != 0)
 			ret = 0;
 	}
@@ -217,24 +325,22 @@ static long cspchan_select_wait(struct cspchan_sel_case *cases,
 	for (k = 0; k < nr; k++) {
 		struct cspchan_sel_case *c = &cases[k];
 
-		if (!c->parked)
+		if (!c->parked && !c->offered)
 			continue;
+		wk.nr = 0;
 		mutex_lock(&c->ch->lock);
-		cspchan_unpark_select(c->ch, &c->w, cspchan_case_send(c));
-		if (c->w.state != CSPCHAN_WAITING)
+		if (cspchan_case_unpark(c, &wk))
 			granted = c;
-		mutex_unlock(&c->ch->lock);
+		cspchan_unlock_and_wake(c->ch, &wk);
 	}
 
 	if (granted) {
-		*result = cspchan_case_finish(granted, deadline);
+		*result = cspchan_case_finish(granted);
+		if (*result == -EAGAIN)
+			return -EAGAIN;
 		return granted->w.index;
 	}
-	if (commit) {
-		*result = cspchan_case_run(commit, 0, deadline);
-		return commit - cases;
-	}
-	return ret;
+	return ret ?: -EAGAIN;
 }
 
 /**
@@ -295,26 +401,30 @@ long cspchan_select(struct cspchan_select_req __user *ureq)
 		order[j] = i;
 	}
 
-	/* Step 1: the first case that proceeds without blocking. */
-	for (i = 0; i < req.nr; i++) {
-		struct cspchan_sel_case *c = &cases[order[i]];
+	for (;;) {
+		/* Step 1: the first case that proceeds without blocking. */
+		for (i = 0; i < req.nr; i++) {
+			struct cspchan_sel_case *c = &cases[order[i]];
 
-		if (!c->ch)
-			continue;
-		result = cspchan_case_run(c, CSPCHAN_IO_NONBLOCK |
-					  CSPCHAN_IO_NOCLAIM, NULL);
-		if (result != -EAGAIN) {
-			ret = order[i];
-			goto out_result;
+			if (!c->ch)
+				continue;
+			result = cspchan_case_try(c);
+			if (result != -EAGAIN) {
+				ret = order[i];
+				goto out_result;
+			}
 		}
-	}
-	ret = -EAGAIN;
-	if (!req.timeout_ns)
-		goto out_put;
+		ret = -EAGAIN;
+		if (!req.timeout_ns)
+			goto out_put;
 
-	ret = cspchan_select_wait(cases, order, req.nr, dl, &result);
-	if (ret < 0)
-		goto out_put;
+		ret = cspchan_select_round(cases, order, req.nr, dl, &result);
+		if (ret >= 0)
+			goto out_result;
+		if (ret != -EAGAIN)
+			goto out_put;
+		cond_resched();
+	}
 
 out_result:
 	if (cspchan_not_performed(result))
@@ -322,9 +432,12 @@ out_result:
 	else if (put_user(result, &ureq->result))
 		ret = -EFAULT;
 out_put:
-	for (i = 0; i < req.nr; i++)
-		if (cases[i].file)
-			fput(cases[i].file);
+	for (i = 0; i < req.nr; i++) {
+		if (!cases[i].file)
+			continue;
+		cspchan_case_drop_slot(&cases[i]);
+		fput(cases[i].file);
+	}
 out_free:
 	kfree(order);
 	kfree(cases);

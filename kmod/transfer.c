@@ -20,8 +20,10 @@
  * first claims the select with an atomic compare-and-exchange, as Go's
  * runtime does; a waker that loses the claim drops the stale waiter and
  * serves the next one.  A select parked to *send* on an unbuffered channel
- * has no message in the channel yet: it waits on ch->selsendq, and a
- * receiver claims it, which commits it to a plain blocking send there.
+ * waits as an offer whose offerer belongs to the select (its message is
+ * in a hand-off slot, as Go's sudog points at the value): a receiver
+ * claims the select before it takes the message, and drops the offer if
+ * the select already performed another case (cspchan_offer_claim()).
  *
  * Invariants, under ch->lock, counting only waiters that can be claimed:
  *
@@ -138,17 +140,23 @@ static struct cspchan_waiter *cspchan_pop_waiter(struct cspchan *ch,
 }
 
 /*
- * Is a waiter on this queue still claimable by someone other than @self
- * (a select's own waiters never pair with each other)?  A hint for select:
- * the claim decides.
+ * Could this waiter still be claimed by someone other than @self (a
+ * select's own cases never pair with each other)?  A hint: the claim
+ * decides.
  */
+static bool cspchan_waiter_live(const struct cspchan_waiter *w,
+				const struct cspchan_sel *self)
+{
+	return !w->sel || (w->sel != self && !atomic_read(&w->sel->done));
+}
+
 static bool cspchan_has_live_waiter(struct list_head *queue,
 				    struct cspchan_sel *self)
 {
 	struct cspchan_waiter *w;
 
 	list_for_each_entry(w, queue, node)
-		if (!w->sel || (w->sel != self && !atomic_read(&w->sel->done)))
+		if (cspchan_waiter_live(w, self))
 			return true;
 	return false;
 }
@@ -306,7 +314,7 @@ static bool cspchan_send_ready(const struct cspchan *ch)
 /* Can a receive proceed without parking?  Also what EPOLLIN reports. */
 static bool cspchan_recv_ready(const struct cspchan *ch)
 {
-	return READ_ONCE(ch->queued) || READ_ONCE(ch->nr_selsendq);
+	return READ_ONCE(ch->queued);
 }
 
 /*
@@ -703,6 +711,18 @@ ssize_t cspchan_send_iter(struct cspchan *ch, struct iov_iter *from,
 	return ret;
 }
 
+/* A receiver took an offer: its send is complete. */
+static void cspchan_offer_taken(struct cspchan *ch, struct cspchan_slot *s,
+				struct cspchan_wakeups *wk)
+{
+	ch->autoclose_armed = true;
+	cspchan_stamp(ch, s);
+	ch->nr_offers--;
+	cspchan_wake(ch, wk, s->offerer, CSPCHAN_GRANTED);
+	s->offerer = NULL;
+	trace_cspchan_send(ch, s->len, s->seq);
+}
+
 /**
  * cspchan_consume() - the receiver has the message in @slot
  * @ch:		the channel, locked
@@ -722,14 +742,8 @@ void cspchan_consume(struct cspchan *ch, u32 slot, bool handed,
 	lockdep_assert_held(&ch->lock);
 	if (!handed)
 		cspchan_ring_pop(ch);
-	if (s->offerer) {
-		ch->autoclose_armed = true;
-		cspchan_stamp(ch, s);
-		ch->nr_offers--;
-		cspchan_wake(ch, wk, s->offerer, CSPCHAN_GRANTED);
-		s->offerer = NULL;
-		trace_cspchan_send(ch, s->len, s->seq);
-	}
+	if (s->offerer)
+		cspchan_offer_taken(ch, s, wk);
 	trace_cspchan_recv(ch, s->len, s->seq);
 	if (meta) {
 		meta->seq = s->seq;
@@ -767,17 +781,35 @@ void cspchan_park_receiver(struct cspchan *ch, struct cspchan_waiter *w)
 		cspchan_wake_pollers(ch, &ch->wr_wait, EPOLLOUT | EPOLLWRNORM);
 }
 
-/*
- * Unbuffered, nothing offered: commit the first select parked to send
- * here, so that its message comes.
- */
-void cspchan_claim_selsender(struct cspchan *ch, struct cspchan_wakeups *wk)
+/* Drop the offer at the ring's head: its select performed another case. */
+static void cspchan_drop_stale_offer(struct cspchan *ch, u32 slot)
 {
-	struct cspchan_waiter *w;
+	cspchan_ring_pop(ch);
+	ch->nr_offers--;
+	ch->slots[slot].offerer = NULL;	/* the select frees the slot */
+}
 
-	w = cspchan_pop_waiter(ch, &ch->selsendq, &ch->nr_selsendq);
-	if (w)
-		cspchan_wake(ch, wk, w, CSPCHAN_GRANTED);
+/**
+ * cspchan_offer_claim() - may the message at the ring's head be taken?
+ * @ch:		the channel, locked
+ * @slot:	the ring's head
+ *
+ * A select's offer may be taken only by the receiver that claims the
+ * select; one that loses the claim drops the stale offer.  Called at the
+ * point of no return, just before the message is taken.
+ *
+ * Return: true if it may be taken; false when it was dropped (look for
+ * the next message).
+ */
+bool cspchan_offer_claim(struct cspchan *ch, u32 slot)
+{
+	struct cspchan_waiter *w = ch->slots[slot].offerer;
+
+	lockdep_assert_held(&ch->lock);
+	if (!w || !w->sel || atomic_cmpxchg(&w->sel->done, 0, 1) == 0)
+		return true;
+	cspchan_drop_stale_offer(ch, slot);
+	return false;
 }
 
 /**
@@ -801,14 +833,19 @@ int cspchan_next_msg(struct cspchan *ch, unsigned int flags,
 
 	lockdep_assert_held(&ch->lock);
 	*handed = false;
-	if (ch->queued) {
-		*slot = ch->ring[ch->head];
+	while (ch->queued) {
+		struct cspchan_waiter *o;
+
+		*slot = cspchan_ring_at(ch, 0);
+		o = ch->slots[*slot].offerer;
+		if (o && !cspchan_waiter_live(o, NULL)) {
+			cspchan_drop_stale_offer(ch, *slot);
+			continue;
+		}
 		return 1;
 	}
 	if (ch->shut)
 		return 0;
-	if (!(flags & CSPCHAN_IO_NOCLAIM))
-		cspchan_claim_selsender(ch, wk);
 	if (flags & CSPCHAN_IO_NONBLOCK)
 		return -EAGAIN;
 
@@ -827,6 +864,15 @@ int cspchan_next_msg(struct cspchan *ch, unsigned int flags,
 	return 1;
 }
 
+/* A receive failed: a queued message was never removed; a handed one goes back. */
+static ssize_t cspchan_recv_failed(struct cspchan *ch, u32 slot, bool handed,
+				   ssize_t err, struct cspchan_wakeups *wk)
+{
+	if (handed)
+		cspchan_put_back(ch, slot, wk);
+	return err;
+}
+
 /**
  * cspchan_recv_slot() - copy out the message in a slot and free it
  * @ch:		the channel, locked
@@ -837,7 +883,8 @@ int cspchan_next_msg(struct cspchan *ch, unsigned int flags,
  * @wk:		wake-ups to issue after unlocking
  *
  * Return: the message length, or -EMSGSIZE / -EFAULT with the message
- * first in the channel again.
+ * first in the channel again, or -ESTALE when @slot was a select's offer
+ * that had gone stale and was dropped (look for the next message).
  */
 ssize_t cspchan_recv_slot(struct cspchan *ch, u32 slot, bool handed,
 			  struct iov_iter *to, struct cspchan_msgmeta *meta,
@@ -848,17 +895,19 @@ ssize_t cspchan_recv_slot(struct cspchan *ch, u32 slot, bool handed,
 
 	lockdep_assert_held(&ch->lock);
 	if (s->len > iov_iter_count(to))
-		ret = -EMSGSIZE;
-	else if (!cspchan_slot_empty(ch, slot, s->len, to))
-		ret = -EFAULT;
-	else
-		ret = s->len;
-	if (ret < 0) {
-		/* A queued message was never removed; a handed one goes back. */
-		if (handed)
-			cspchan_put_back(ch, slot, wk);
-		return ret;
+		return cspchan_recv_failed(ch, slot, handed, -EMSGSIZE, wk);
+	if (!handed && !cspchan_offer_claim(ch, slot))
+		return -ESTALE;
+	if (!cspchan_slot_empty(ch, slot, s->len, to)) {
+		/*
+		 * A select's offer was claimed: its send is done, and the
+		 * message stays first in the channel as a queued one.
+		 */
+		if (!handed && s->offerer && s->offerer->sel)
+			cspchan_offer_taken(ch, s, wk);
+		return cspchan_recv_failed(ch, slot, handed, -EFAULT, wk);
 	}
+	ret = s->len;
 	cspchan_consume(ch, slot, handed, meta, wk);
 	cspchan_release_slot(ch, slot, wk);
 	return ret;
@@ -889,6 +938,7 @@ ssize_t cspchan_recv_iter(struct cspchan *ch, struct iov_iter *to,
 	ret = cspchan_lock_io(ch, flags);
 	if (ret)
 		return ret;
+again:
 	ret = cspchan_next_msg(ch, flags, deadline, &wk, &slot, &handed);
 	if (ret <= 0)
 		goto out;
@@ -901,6 +951,8 @@ ssize_t cspchan_recv_iter(struct cspchan *ch, struct iov_iter *to,
 	if (s->offerer || s->len > iov_iter_count(to) ||
 	    s->len <= CSPCHAN_LOCKED_COPY_MAX) {
 		ret = cspchan_recv_slot(ch, slot, handed, to, meta, &wk);
+		if (ret == -ESTALE)
+			goto again;
 		goto out;
 	}
 
@@ -927,30 +979,49 @@ out:
 	return ret;
 }
 
+/* Is a message queued that a receive case of @sel may take? */
+static bool cspchan_has_msg_for(struct cspchan *ch, struct cspchan_sel *sel)
+{
+	u32 i;
+
+	for (i = 0; i < ch->queued; i++) {
+		struct cspchan_waiter *o = ch->slots[cspchan_ring_at(ch, i)].offerer;
+
+		if (!o || cspchan_waiter_live(o, sel))
+			return true;
+	}
+	return false;
+}
+
 /**
  * cspchan_case_ready() - would this select case proceed without parking?
  * @ch:		the channel, locked
  * @send:	a send case (else a receive case)
+ * @has_slot:	an unbuffered send case that holds its hand-off slot
  * @sel:	the select asking; its own parked waiters do not count
  */
-bool cspchan_case_ready(struct cspchan *ch, bool send, struct cspchan_sel *sel)
+bool cspchan_case_ready(struct cspchan *ch, bool send, bool has_slot,
+			struct cspchan_sel *sel)
 {
 	lockdep_assert_held(&ch->lock);
 	if (ch->shut)
 		return true;
 	if (!send)
-		return ch->queued ||
-		       cspchan_has_live_waiter(&ch->selsendq, sel);
+		return cspchan_has_msg_for(ch, sel);
 	if (cspchan_buffered(ch))
 		return ch->nr_free;
-	return cspchan_has_live_waiter(&ch->recvq, sel);
+	return (has_slot || ch->nr_free) &&
+	       cspchan_has_live_waiter(&ch->recvq, sel);
 }
 
 /**
  * cspchan_park_select() - park a select's waiter for one case
  * @ch:		the channel, locked, and not ready for the case
  * @w:		the waiter, initialised with its select and case index
- * @send:	a send case (else a receive case)
+ * @send:	a send case (else a receive case): it waits for a slot
+ *
+ * An unbuffered send case that has its slot waits as an offer instead
+ * (cspchan_offer_select()).
  */
 void cspchan_park_select(struct cspchan *ch, struct cspchan_waiter *w,
 			 bool send)
@@ -958,13 +1029,9 @@ void cspchan_park_select(struct cspchan *ch, struct cspchan_waiter *w,
 	lockdep_assert_held(&ch->lock);
 	if (!send) {
 		cspchan_park_receiver(ch, w);
-	} else if (cspchan_buffered(ch)) {
+	} else {
 		list_add_tail(&w->node, &ch->sendq);
 		ch->nr_sendq++;
-	} else {
-		list_add_tail(&w->node, &ch->selsendq);
-		ch->nr_selsendq++;
-		cspchan_wake_pollers(ch, &ch->rd_wait, EPOLLIN | EPOLLRDNORM);
 	}
 }
 
@@ -983,10 +1050,94 @@ void cspchan_unpark_select(struct cspchan *ch, struct cspchan_waiter *w,
 	list_del_init(&w->node);
 	if (!send)
 		ch->nr_recvq--;
-	else if (cspchan_buffered(ch))
-		ch->nr_sendq--;
 	else
-		ch->nr_selsendq--;
+		ch->nr_sendq--;
+}
+
+/**
+ * cspchan_offer_select() - a select's unbuffered send case waits as an offer
+ * @ch:		the channel, locked, unbuffered, with no live receiver
+ * @w:		the case's waiter, initialised with its select
+ * @slot:	the case's slot, or -1 to take a free one (set on success)
+ * @from:	the message (length already checked)
+ *
+ * The message is copied into the slot now, so that any receiver (a
+ * non-blocking one, one driven by poll) can take it at once after
+ * claiming the select.
+ *
+ * Return: 0 when offered; -EAGAIN when no slot is free (park for one with
+ * cspchan_park_select()); -EFAULT with the slot (if taken here) freed.
+ */
+int cspchan_offer_select(struct cspchan *ch, struct cspchan_waiter *w,
+			 int *slot, struct iov_iter *from)
+{
+	struct cspchan_wakeups wk = { .nr = 0 };
+	size_t len = iov_iter_count(from);
+	bool fresh = *slot < 0;
+
+	lockdep_assert_held(&ch->lock);
+	if (fresh) {
+		if (!ch->nr_free)
+			return -EAGAIN;
+		*slot = ch->free[--ch->nr_free];
+	}
+	if (!cspchan_slot_fill(ch, *slot, len, from)) {
+		if (fresh) {	/* nobody waits for a slot: it was free */
+			cspchan_release_slot(ch, *slot, &wk);
+			*slot = -1;
+		}
+		WARN_ON_ONCE(wk.nr);
+		return -EFAULT;
+	}
+	cspchan_post_offer(ch, *slot, len, w);
+	return 0;
+}
+
+/**
+ * cspchan_unoffer_select() - a select takes back its offer
+ * @ch:		the channel, locked
+ * @w:		the case's waiter
+ * @slot:	the offer's slot
+ * @wk:		wake-ups to issue after unlocking
+ *
+ * Return: true if the offer was taken (the send is done, the slot is the
+ * receiver's); false when it was not, and the slot is freed.
+ */
+bool cspchan_unoffer_select(struct cspchan *ch, struct cspchan_waiter *w,
+			    u32 slot, struct cspchan_wakeups *wk)
+{
+	lockdep_assert_held(&ch->lock);
+	if (w->state == CSPCHAN_GRANTED)
+		return true;
+	/* Still offered; or dropped as stale, or withdrawn by shutdown. */
+	if (ch->slots[slot].offerer == w)
+		cspchan_withdraw_offer(ch, slot);
+	cspchan_release_slot(ch, slot, wk);
+	return false;
+}
+
+/**
+ * cspchan_send_ready_slot() - hand a select's message to a parked receiver
+ * @ch:		the channel, locked, unbuffered
+ * @slot:	a slot the caller holds
+ * @from:	the message (length already checked)
+ * @wk:		wake-ups to issue after unlocking
+ *
+ * Return: the length, handed over; -EAGAIN when no receiver is parked, or
+ * -EFAULT; on error the caller still holds @slot.
+ */
+ssize_t cspchan_send_ready_slot(struct cspchan *ch, u32 slot,
+				struct iov_iter *from,
+				struct cspchan_wakeups *wk)
+{
+	size_t len = iov_iter_count(from);
+
+	lockdep_assert_held(&ch->lock);
+	if (!cspchan_has_live_waiter(&ch->recvq, NULL))
+		return -EAGAIN;
+	if (!cspchan_slot_fill(ch, slot, len, from))
+		return -EFAULT;
+	return cspchan_post_slot(ch, slot, len, CSPCHAN_IO_NONBLOCK, NULL, wk);
 }
 
 static void cspchan_shut_queue(struct cspchan *ch, struct list_head *queue,
@@ -1013,7 +1164,6 @@ static int __cspchan_shutdown(struct cspchan *ch)
 	trace_cspchan_shutdown(ch);
 
 	cspchan_shut_queue(ch, &ch->sendq, &ch->nr_sendq, &wk);
-	cspchan_shut_queue(ch, &ch->selsendq, &ch->nr_selsendq, &wk);
 	cspchan_shut_queue(ch, &ch->recvq, &ch->nr_recvq, &wk);
 
 	/* Senders parked on an offer have not completed: withdraw them. */
@@ -1025,10 +1175,15 @@ static int __cspchan_shutdown(struct cspchan *ch)
 			i++;
 			continue;
 		}
-		/* The woken sender holds its slot again. */
+		/*
+		 * The woken sender holds its slot again.  A select's offer
+		 * wakes it only if its claim is won; otherwise the select
+		 * performed another case and frees the slot itself.
+		 */
 		w = s->offerer;
 		cspchan_withdraw_offer(ch, slot);
-		cspchan_wake(ch, &wk, w, CSPCHAN_SHUT);
+		if (!w->sel || atomic_cmpxchg(&w->sel->done, 0, 1) == 0)
+			cspchan_wake(ch, &wk, w, CSPCHAN_SHUT);
 		n--;
 	}
 

@@ -669,11 +669,9 @@ static long cspchan_uring_take_burst(struct cspchan *ch,
 
 	*err = 0;
 	for (n = from; n < u->len; n++) {
-		/* Only the first may commit a select parked to send. */
 		*err = cspchan_zc_take_locked(ch, u->file, CSPCHAN_HELD_TAKEN,
-					      CSPCHAN_IO_NONBLOCK |
-					      (n ? CSPCHAN_IO_NOCLAIM : 0),
-					      NULL, wk, &info);
+					      CSPCHAN_IO_NONBLOCK, NULL, wk,
+					      &info);
 		if (*err <= 0)
 			break;
 		got[n] = info.slot;

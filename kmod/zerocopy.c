@@ -146,9 +146,11 @@ long cspchan_zc_take_locked(struct cspchan *ch, struct file *file,
 	u32 slot;
 	int ret;
 
-	ret = cspchan_next_msg(ch, flags, deadline, wk, &slot, &handed);
-	if (ret <= 0)
-		return ret;
+	do {
+		ret = cspchan_next_msg(ch, flags, deadline, wk, &slot, &handed);
+		if (ret <= 0)
+			return ret;
+	} while (!handed && !cspchan_offer_claim(ch, slot));
 	cspchan_consume(ch, slot, handed, &meta, wk);
 	cspchan_hold(ch, slot, file, how);
 	memset(info, 0, sizeof(*info));

@@ -13,6 +13,8 @@
  */
 #include "common.h"
 
+#include <poll.h>
+
 /* What a case's result holds when the call did not write it. */
 #define UNTOUCHED	((ssize_t)-424242)
 
@@ -1089,6 +1091,133 @@ TEST(unbuffered_ready_with_parked_peer)
 	EXPECT_EQ(2U, chan_get(u, STAT_RECEIVED));
 	EXPECT_EQ(0U, chan_get(u, STAT_DEPTH));
 	close(u);
+}
+
+/*
+ * A select parked to send on an unbuffered channel offers its message: a
+ * non-blocking receive (timeout 0, an O_NONBLOCK read, or one driven by
+ * poll) takes it, as in Go, and the select returns that case.  Poll
+ * reports EPOLLIN only when such a read succeeds (SPEC 3.7).
+ * Regression: the non-blocking receive used to commit the select to a
+ * blocking send and fail with EAGAIN, and the select then hung.
+ */
+TEST(parked_select_send_taken_by_nonblocking_receive)
+{
+	struct cspchan_case cases[2];
+	struct pollfd pfd;
+	struct outcome *out;
+	char buf[16] = "";
+	int x, y, how;
+	pid_t pid;
+
+	REQUIRE_CSPCHAN();
+	out = outcome_new();
+	ASSERT_NE(NULL, out);
+	x = chan_new(0, 16);
+	y = chan_new(0, 16);
+	ASSERT_LE(0, x);
+	ASSERT_LE(0, y);
+
+	for (how = 0; how < 2; how++) {
+		memset(out, 0, sizeof(*out));
+		pid = fork_child();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			char rbuf[16] = "";
+
+			cases[0] = send_case(x, "ping");
+			cases[1] = recv_case(y, rbuf, sizeof(rbuf));
+			record_select(out, cases, 2, WAIT_MS);
+			_exit(0);
+		}
+		ASSERT_EQ(0, wait_stat(x, STAT_SENDERS_WAITING, 1));
+		ASSERT_EQ(0, wait_stat(y, STAT_RECEIVERS_WAITING, 1));
+
+		pfd.fd = x;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		ASSERT_EQ(1, poll(&pfd, 1, 0));
+		EXPECT_TRUE(pfd.revents & POLLIN);
+
+		memset(buf, 0, sizeof(buf));
+		if (how == 0) {
+			EXPECT_EQ(4, recv_str_timeout(x, buf, sizeof(buf), 0));
+		} else {
+			int fl = fcntl(x, F_GETFL);
+
+			ASSERT_EQ(0, fcntl(x, F_SETFL, fl | O_NONBLOCK));
+			EXPECT_EQ(4, sys_recv(x, buf, sizeof(buf) - 1));
+			ASSERT_EQ(0, fcntl(x, F_SETFL, fl));
+		}
+		EXPECT_STREQ("ping", buf);
+		ASSERT_EQ(0, child_wait(pid, WAIT_MS));
+		EXPECT_EQ(0, out->ret);
+		EXPECT_EQ(4, out->result[0]);
+		EXPECT_EQ(UNTOUCHED, out->result[1]);
+		/* Nothing is left offered or parked. */
+		EXPECT_EQ(0U, chan_get(x, STAT_SENDERS_WAITING));
+		EXPECT_EQ(0U, chan_get(y, STAT_RECEIVERS_WAITING));
+	}
+	EXPECT_EQ(2U, chan_get(x, STAT_SENT));
+	EXPECT_EQ(2U, chan_get(x, STAT_RECEIVED));
+	close(x);
+	close(y);
+}
+
+/*
+ * A receive that does not take a select's offer (its buffer is too short)
+ * leaves the select parked on every case: a message sent on another case
+ * completes it.  Regression: the receive committed the select to a
+ * blocking send on the first channel, and the select never returned.
+ */
+TEST(parked_select_not_stuck_after_refused_receive)
+{
+	struct cspchan_case cases[2];
+	struct outcome *out;
+	char small[2];
+	pid_t pid;
+	int x, y;
+
+	REQUIRE_CSPCHAN();
+	out = outcome_new();
+	ASSERT_NE(NULL, out);
+	x = chan_new(0, 16);
+	y = chan_new(0, 16);
+	ASSERT_LE(0, x);
+	ASSERT_LE(0, y);
+
+	pid = fork_child();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char rbuf[16] = "";
+
+		cases[0] = send_case(x, "ping");
+		cases[1] = recv_case(y, rbuf, sizeof(rbuf));
+		record_select(out, cases, 2, WAIT_MS);
+		_exit(0);
+	}
+	ASSERT_EQ(0, wait_stat(x, STAT_SENDERS_WAITING, 1));
+	ASSERT_EQ(0, wait_stat(y, STAT_RECEIVERS_WAITING, 1));
+
+	EXPECT_EQ(-EMSGSIZE, cspchan_recv_timeout(x, small, sizeof(small), 0));
+	EXPECT_EQ(-EMSGSIZE, cspchan_recv(x, small, sizeof(small)));
+	/* The select is still parked on both cases. */
+	msleep(SETTLE_MS);
+	EXPECT_EQ(0, __atomic_load_n(&out->done, __ATOMIC_SEQ_CST));
+	EXPECT_EQ(1U, chan_get(x, STAT_SENDERS_WAITING));
+
+	EXPECT_EQ(4, send_str(y, "pong"));
+	ASSERT_EQ(0, child_wait(pid, WAIT_MS));
+	EXPECT_EQ(1, out->ret);
+	EXPECT_EQ(4, out->result[1]);
+	EXPECT_STREQ("pong", out->msg[1]);
+	EXPECT_EQ(UNTOUCHED, out->result[0]);
+	/* Its offer on x was taken back: nothing was sent there. */
+	EXPECT_EQ(0U, chan_get(x, STAT_SENDERS_WAITING));
+	EXPECT_EQ(0U, chan_get(x, STAT_SENT));
+	EXPECT_EQ(-EAGAIN, cspchan_recv_timeout(x, small, sizeof(small), 0));
+	close(x);
+	close(y);
 }
 
 /*
