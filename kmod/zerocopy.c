@@ -240,13 +240,17 @@ long cspchan_zc_ioctl(struct file *file, unsigned int cmd,
 	case CSPCHAN_IOC_COMMIT:
 		return cspchan_zc_commit(file, &req, flags, dl);
 	case CSPCHAN_IOC_ACQUIRE:
-		ret = cspchan_zc_acquire(file, &req, flags, dl);
-		break;
 	case CSPCHAN_IOC_TAKE:
-		/* Check now that the answer can be written back. */
+		/*
+		 * Check now that the answer can be written back: a slot the
+		 * caller never learns of would stay held until it closes.
+		 */
 		if (copy_to_user(ureq, &req, sizeof(req)))
 			return -EFAULT;
-		ret = cspchan_zc_take(file, &req, flags, dl);
+		if (cmd == CSPCHAN_IOC_ACQUIRE)
+			ret = cspchan_zc_acquire(file, &req, flags, dl);
+		else
+			ret = cspchan_zc_take(file, &req, flags, dl);
 		break;
 	default:
 		return -ENOTTY;

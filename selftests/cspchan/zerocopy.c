@@ -802,6 +802,72 @@ TEST(acquire_and_take_bad_requests)
 	close(ch);
 }
 
+/*
+ * An ACQUIRE whose answer cannot be written (a read-only request) holds
+ * no slot: the caller would never learn which one.  Regression: the slot
+ * stayed held until the handle was closed.
+ */
+TEST(acquire_unwritable_answer_holds_nothing)
+{
+	struct cspchan_slot_req r, *ro;
+	int ch;
+
+	REQUIRE_CSPCHAN();
+	ch = chan_new(1, 16);
+	ASSERT_LE(0, ch);
+	ro = mmap(NULL, page_size(), PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	memset(ro, 0, page_size());
+	ASSERT_EQ(0, mprotect(ro, page_size(), PROT_READ));
+
+	EXPECT_EQ(-EFAULT, zc_ioctl(ch, CSPCHAN_IOC_ACQUIRE, ro));
+	/* The only slot is still free: a send gets it. */
+	EXPECT_LE(0, zc_acquire(ch, 0, &r));
+	EXPECT_EQ(0U, r.slot);
+	EXPECT_EQ(0, zc_release(ch, r.slot));
+	EXPECT_EQ(3, send_str(ch, "one"));
+	munmap(ro, page_size());
+	close(ch);
+}
+
+/*
+ * SPEC 5: an O_WRONLY handle cannot map the arena at all (EACCES: mmap
+ * needs read access to the file), whatever protection is asked for.
+ */
+TEST(map_send_only_handle_eacces)
+{
+	char name[CSPCHAN_NAME_MAX];
+	struct cspchan_arena arena;
+	int ch, wo;
+	void *p;
+
+	REQUIRE_CSPCHAN();
+	unique_name(name, "zc-wo");
+	ch = chan_named(name, 2, 16, 0600, 0);
+	ASSERT_LE(0, ch);
+	wo = cspchan_open(name, O_WRONLY);
+	ASSERT_LE(0, wo);
+
+	p = mmap(NULL, page_size(), PROT_READ | PROT_WRITE, MAP_SHARED, wo, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EACCES, errno);
+	p = mmap(NULL, page_size(), PROT_READ, MAP_SHARED, wo, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EACCES, errno);
+	memset(&arena, 0, sizeof(arena));
+	EXPECT_EQ(-EACCES, cspchan_arena_map(wo, &arena, 0));
+	EXPECT_EQ(-EACCES, cspchan_arena_map(wo, &arena, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(NULL, arena.base);
+	/* The same channel maps through a handle that can read. */
+	EXPECT_EQ(0, cspchan_arena_map(ch, &arena, 0));
+	EXPECT_NE(NULL, arena.base);
+	EXPECT_EQ(0, cspchan_arena_unmap(&arena));
+	close(wo);
+	cspchan_unlink(name);
+	close(ch);
+}
+
 TEST(access_modes)
 {
 	struct cspchan_slot_req req;
