@@ -9,6 +9,7 @@
 #                   builds that kernel once (about 27 minutes)
 #   make demo       the cross-process pipeline demo in the guest
 #   make bench      cspchan against pipes, sockets, mqueue, a shm ring
+#   make soak       the chaos soak in the guest (DURATION seconds, 3600)
 #   make install    library, headers, pkg-config file, man pages, tools
 #                   (DESTDIR, PREFIX); make modules_install for the module
 #
@@ -45,6 +46,7 @@ lib:
 selftests: lib
 	$(MAKE) -C selftests O=$(B)/selftests
 	$(MAKE) -C selftests/observability O=$(B)/selftests/observability
+	$(MAKE) -C selftests/stress O=$(B)/selftests/stress
 
 # cspchan-top's vmlinux.h comes from the guest kernel, which kmod fetches.
 tools: lib kmod
@@ -67,6 +69,12 @@ demo: deps
 bench: deps
 	@$(TOP)/bench/run
 
+# The chaos soak alone, longer: its checker's self-test, then DURATION s.
+DURATION ?= 3600
+soak: deps all
+	$(TOP)/tools/vm/run-guest -t $$(( $(DURATION) + 1200 )) -o $(B)/soak-vm -- \
+		sh -c 'selftests/stress/run.sh --self-test && selftests/stress/run.sh $(DURATION)'
+
 install: lib tools
 	$(MAKE) -C lib O=$(B)/lib install
 	$(MAKE) -C tools/cspchan O=$(B)/tools install
@@ -78,4 +86,4 @@ clean:
 	$(MAKE) -C kmod clean KDIR=$(KDIR)
 	rm -rf $(B)/lib $(B)/selftests $(B)/vm-out
 
-.PHONY: all deps kmod lib selftests tools examples check check-debug demo bench install modules_install clean
+.PHONY: all deps kmod lib selftests tools examples check check-debug demo bench soak install modules_install clean

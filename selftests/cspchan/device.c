@@ -273,6 +273,10 @@ TEST(features_match_module_parameters)
 	EXPECT_EQ(v, f.max_channel_bytes);
 	ASSERT_EQ(0, param_read("max_channels_per_user", &v));
 	EXPECT_EQ(v, f.max_channels_per_user);
+	ASSERT_EQ(0, param_read("max_user_bytes", &v));
+	EXPECT_EQ(v, f.max_user_bytes);
+	/* The default keeps one user from pinning much of the machine. */
+	EXPECT_GE(256UL << 20, f.max_user_bytes);
 
 	EXPECT_LT(0U, f.max_capacity);
 	EXPECT_LT(0U, f.max_msg_size);
@@ -283,6 +287,7 @@ TEST(features_match_module_parameters)
 
 static const char *const limit_params[] = {
 	"max_capacity", "max_msg_size", "max_channel_bytes", "max_channels_per_user",
+	"max_user_bytes",
 };
 
 FIXTURE(limits) {
@@ -401,6 +406,90 @@ TEST_F(limits, per_user_limit_enospc)
 	}
 	EXPECT_EQ(0, child_wait(pid, WAIT_MS));
 	cspchan_unlink(name);
+}
+
+/*
+ * The per-user byte limit counts what all of a uid's channels pin: their
+ * arenas (whole pages) plus a little bookkeeping.  Three channels of a
+ * 64 KiB arena fit in 200 KiB, a fourth does not (ENOSPC, nothing
+ * created, no name); releasing one makes room again.
+ */
+TEST_F(limits, per_user_bytes_enospc)
+{
+	char name[CSPCHAN_NAME_MAX];
+	pid_t pid;
+
+	ASSERT_EQ(0, param_write("max_user_bytes", 200UL << 10));
+	unique_name(name, "peruserbytes");
+
+	pid = fork_child();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int ch[3], before, i;
+
+		CHILD_ASSERT(become_unprivileged(NOBODY_GID) == 0);
+		for (i = 0; i < 3; i++) {
+			ch[i] = chan_new(16, 4096);	/* a 64 KiB arena */
+			CHILD_ASSERT(ch[i] >= 0);
+		}
+		before = proc_count();
+		CHILD_ASSERT(chan_new(16, 4096) == -ENOSPC);
+		CHILD_ASSERT(errno == ENOSPC);
+		CHILD_ASSERT(chan_named(name, 16, 4096, 0600, 0) == -ENOSPC);
+		CHILD_ASSERT(proc_count() == before);
+		CHILD_ASSERT(cspchan_open(name, O_RDWR) == -ENOENT);
+
+		close(ch[1]);
+		ch[1] = chan_named(name, 16, 4096, 0600, 0);
+		CHILD_ASSERT(ch[1] >= 0);
+		CHILD_ASSERT(chan_new(16, 4096) == -ENOSPC);
+		/* A named channel pins its memory while it exists. */
+		close(ch[1]);
+		CHILD_ASSERT(chan_new(16, 4096) == -ENOSPC);
+		CHILD_ASSERT(cspchan_unlink(name) == 0);
+		ch[1] = chan_new(16, 4096);
+		CHILD_ASSERT(ch[1] >= 0);
+		_exit(0);
+	}
+	EXPECT_EQ(0, child_wait(pid, WAIT_MS));
+	cspchan_unlink(name);
+}
+
+/*
+ * Named channels of an IPC namespace that is gone no longer count against
+ * their user's limits: they are reaped before a create is charged.
+ * Regression: they were reaped only when another name was created, after
+ * the limit check, so an anonymous create failed with ENOSPC.
+ */
+TEST_F(limits, dead_namespace_names_do_not_count)
+{
+	pid_t pid;
+
+	ASSERT_EQ(0, param_write("max_channels_per_user", 2));
+	pid = fork_child();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char name[CSPCHAN_NAME_MAX];
+
+		CHILD_ASSERT(unshare(CLONE_NEWIPC) == 0);
+		CHILD_ASSERT(become_unprivileged(NOBODY_GID) == 0);
+		CHILD_ASSERT(chan_named(unique_name(name, "deadns"), 1, 8, 0600, 0) >= 0);
+		CHILD_ASSERT(chan_named(unique_name(name, "deadns"), 1, 8, 0600, 0) >= 0);
+		CHILD_ASSERT(chan_new(1, 8) == -ENOSPC);
+		_exit(0);	/* the namespace dies with its only process */
+	}
+	ASSERT_EQ(0, child_wait(pid, WAIT_MS));
+
+	pid = fork_child();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		CHILD_ASSERT(become_unprivileged(NOBODY_GID) == 0);
+		CHILD_ASSERT(chan_new(1, 8) >= 0);
+		CHILD_ASSERT(chan_new(1, 8) >= 0);
+		CHILD_ASSERT(chan_new(1, 8) == -ENOSPC);
+		_exit(0);
+	}
+	EXPECT_EQ(0, child_wait(pid, WAIT_MS));
 }
 
 TEST_HARNESS_MAIN

@@ -6,6 +6,8 @@
  */
 #include "common.h"
 
+#include <sys/resource.h>
+
 static void fill_name(char *buf, size_t len, char c)
 {
 	memset(buf, c, len);
@@ -344,6 +346,52 @@ TEST(names_live_in_ipc_namespace)
 	EXPECT_EQ(0, cspchan_unlink(name));
 	close(ch2);
 	close(ch);
+}
+
+/*
+ * SPEC 2: a failed create leaves nothing behind.  With the descriptor
+ * table full, an O_EXCL create of a named channel fails with EMFILE and
+ * leaves no name (the same create succeeds once a descriptor is free) and
+ * no channel.  Regression: the name was published before the descriptor
+ * was allocated, and stayed.
+ */
+TEST(failed_create_leaves_no_name)
+{
+	char name[CSPCHAN_NAME_MAX];
+	pid_t pid;
+
+	REQUIRE_CSPCHAN();
+	unique_name(name, "emfile");
+	pid = fork_child();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct cspchan_features f;
+		struct rlimit rl = { 64, 64 };
+		int before, last = -1, fd, ch;
+
+		/* The library's control descriptor first, then fill the table. */
+		CHILD_ASSERT(cspchan_features(&f) == 0);
+		CHILD_ASSERT(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+		before = proc_count();
+		while ((fd = dup(0)) >= 0)
+			last = fd;
+		CHILD_ASSERT(errno == EMFILE && last >= 1);
+
+		CHILD_ASSERT(chan_named(name, 4, 16, 0600, 0) == -EMFILE);
+		CHILD_ASSERT(chan_new(4, 16) == -EMFILE);
+		/* Two free descriptors: one to count, one to create. */
+		close(last);
+		close(last - 1);
+		CHILD_ASSERT(proc_count() == before);
+		CHILD_ASSERT(cspchan_open(name, O_RDWR) == -ENOENT);
+		ch = chan_named(name, 4, 16, 0600, 0);
+		CHILD_ASSERT(ch >= 0);
+		CHILD_ASSERT(proc_count() == before + 1);
+		CHILD_ASSERT(cspchan_unlink(name) == 0);
+		_exit(0);
+	}
+	EXPECT_EQ(0, child_wait(pid, WAIT_MS));
+	cspchan_unlink(name);
 }
 
 TEST_HARNESS_MAIN
