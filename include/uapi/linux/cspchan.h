@@ -151,7 +151,8 @@ struct cspchan_select_req {
  * arena (struct cspchan_info.arena_size bytes; MAP_SHARED): read-write for
  * O_RDWR handles (a creator's, or one opened O_RDWR), read-only for
  * O_RDONLY ones; an O_WRONLY handle cannot be mapped at all (EACCES:
- * mmap(2) needs read access to the file).  Slot n starts at n * slot_size.  The kernel keeps every slot's owner and length; the
+ * mmap(2) needs read access to the file).  Slot n starts at
+ * n * slot_size.  The kernel keeps every slot's owner and length; the
  * arena holds only payloads.
  *
  * CSPCHAN_IOC_ACQUIRE: wait for a free slot (the back-pressure of send)
