@@ -147,7 +147,7 @@ static void cspchan_free(struct cspchan *ch)
 {
 	u32 i;
 
-	cspchan_uring_channel_exit(ch);
+	cspchan_reaper_exit(ch);
 	if (ch->slots)
 		for (i = 0; i < ch->nr_slots; i++)
 			put_pid(ch->slots[i].pid);
@@ -226,11 +226,11 @@ struct cspchan *cspchan_alloc(const struct cspchan_create_req *req)
 	mutex_init(&ch->lock);
 	INIT_LIST_HEAD(&ch->sendq);
 	INIT_LIST_HEAD(&ch->recvq);
-	INIT_LIST_HEAD(&ch->uring_parked);
+	INIT_LIST_HEAD(&ch->async_parked);
 	INIT_LIST_HEAD(&ch->all_node);
 	init_waitqueue_head(&ch->rd_wait);
 	init_waitqueue_head(&ch->wr_wait);
-	cspchan_uring_channel_init(ch);
+	cspchan_reaper_init(ch);
 
 	ret = -ENOMEM;
 	ch->slots = kvcalloc(nr_slots, sizeof(*ch->slots), GFP_KERNEL_ACCOUNT);

@@ -36,7 +36,6 @@ struct seq_file;
 struct task_struct;
 struct vfsmount;
 struct vm_area_struct;
-struct cspchan_uring;
 
 /* Module parameters (main.c). */
 extern unsigned int cspchan_max_capacity;
@@ -114,14 +113,44 @@ struct cspchan_sel {
 	atomic_t done;
 };
 
+struct cspchan;
+struct cspchan_waiter;
+struct cspchan_wakeups;
+
 /**
- * struct cspchan_waiter - a task parked on a channel
+ * struct cspchan_waiter_ops - a waiter that is not a sleeping task
+ * @claim:	may @w be given something?  Called under the channel lock
+ *		once @w is unlinked from its queue; false when @w was
+ *		cancelled instead (its submitter is gone), and the next
+ *		waiter is served
+ * @grant:	@w was served (state CSPCHAN_GRANTED, slot in @w->slot) or
+ *		the channel shut down (CSPCHAN_SHUT): complete it
+ * @gone:	can nobody reap @w's completion any more?  The channel's
+ *		reaper asks this of every waiter on cspchan.async_parked
+ * @cancel:	take @w off the channel and complete it with -ECANCELED
+ *
+ * As wait_queue_entry->func lets io_uring plug into a wait queue, these
+ * let the asynchronous transports (uring.c, aio.c) plug into a channel's
+ * queues without the core naming them.
+ */
+struct cspchan_waiter_ops {
+	bool (*claim)(struct cspchan *ch, struct cspchan_waiter *w);
+	void (*grant)(struct cspchan *ch, struct cspchan_waiter *w, int state,
+		      struct cspchan_wakeups *wk);
+	bool (*gone)(struct cspchan_waiter *w);
+	void (*cancel)(struct cspchan *ch, struct cspchan_waiter *w);
+};
+
+/**
+ * struct cspchan_waiter - a task or an asynchronous request parked on a
+ *	channel
  * @node:	entry in cspchan.sendq or .recvq (unused for an offerer);
  *		unlinked with list_del_init() so that a select can tell it
  *		was taken off
- * @task:	the parked task
+ * @task:	the parked task (NULL for an asynchronous request)
  * @sel:	the select this waiter belongs to, or NULL
- * @uring:	the parked io_uring command this waiter stands for, or NULL
+ * @ops:	how to complete an asynchronous request, or NULL for a task
+ * @parked:	an asynchronous request: entry in cspchan.async_parked
  * @index:	the select case it stands for
  * @slot:	the granted slot (valid when @state is CSPCHAN_GRANTED)
  * @state:	enum cspchan_wait_state, written by the waker under the
@@ -135,7 +164,8 @@ struct cspchan_waiter {
 	struct list_head node;
 	struct task_struct *task;
 	struct cspchan_sel *sel;
-	struct cspchan_uring *uring;
+	const struct cspchan_waiter_ops *ops;
+	struct list_head parked;
 	u32 index;
 	u32 slot;
 	int state;
@@ -205,9 +235,10 @@ struct cspchan_wakeups {
  * @all_node:		entry in the list of all channels (cspchan_all_lock)
  * @name_node:		entry in the name table (names.c lock)
  * @reap_node:		entry in a private list of names being dropped
- * @uring_parked:	io_uring commands parked on this channel (@lock)
- * @uring_reaper:	completes parked commands nobody can reap any more;
- *			scheduled while @uring_parked is not empty
+ * @async_parked:	asynchronous requests (io_uring commands and reads)
+ *			parked on this channel (@lock)
+ * @reaper:		cancels parked requests nobody can reap any more;
+ *			scheduled while @async_parked is not empty
  */
 struct cspchan {
 	struct kref ref;
@@ -252,8 +283,8 @@ struct cspchan {
 	struct list_head all_node;
 	struct hlist_node name_node;
 	struct list_head reap_node;
-	struct list_head uring_parked;
-	struct delayed_work uring_reaper;
+	struct list_head async_parked;
+	struct delayed_work reaper;
 };
 
 /**
@@ -309,6 +340,12 @@ int cspchan_lock_io(struct cspchan *ch, unsigned int flags);
 void cspchan_unlock_and_wake(struct cspchan *ch, struct cspchan_wakeups *wk);
 void cspchan_waiter_init(struct cspchan_waiter *w, struct cspchan_sel *sel,
 			 u32 index);
+void cspchan_async_init(struct cspchan_waiter *w,
+			const struct cspchan_waiter_ops *ops);
+void cspchan_park_async(struct cspchan *ch, struct cspchan_waiter *w);
+void cspchan_unpark_async(struct cspchan *ch, struct cspchan_waiter *w);
+void cspchan_reaper_init(struct cspchan *ch);
+void cspchan_reaper_exit(struct cspchan *ch);
 u32 cspchan_depth(const struct cspchan *ch);
 void cspchan_release_slot(struct cspchan *ch, u32 slot,
 			  struct cspchan_wakeups *wk);
@@ -376,11 +413,6 @@ void cspchan_zc_reclaim(struct cspchan *ch, struct file *file);
 /* uring.c */
 struct io_uring_cmd;
 int cspchan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
-bool cspchan_uring_claim(struct cspchan *ch, struct cspchan_uring *u);
-void cspchan_uring_granted(struct cspchan *ch, struct cspchan_uring *u,
-			   int state, u32 slot, struct cspchan_wakeups *wk);
-void cspchan_uring_channel_init(struct cspchan *ch);
-void cspchan_uring_channel_exit(struct cspchan *ch);
 
 /* select.c */
 long cspchan_select(struct cspchan_select_req __user *ureq);

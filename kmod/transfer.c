@@ -55,8 +55,8 @@ static void cspchan_wake(struct cspchan *ch, struct cspchan_wakeups *wk,
 {
 	struct task_struct *task = w->task;
 
-	if (w->uring) {		/* a parked io_uring command: complete it */
-		cspchan_uring_granted(ch, w->uring, state, w->slot, wk);
+	if (w->ops) {		/* an asynchronous request: complete it */
+		w->ops->grant(ch, w, state, wk);
 		return;
 	}
 
@@ -103,23 +103,104 @@ void cspchan_waiter_init(struct cspchan_waiter *w, struct cspchan_sel *sel,
 			 u32 index)
 {
 	INIT_LIST_HEAD(&w->node);
+	INIT_LIST_HEAD(&w->parked);
 	w->task = current;
 	w->sel = sel;
-	w->uring = NULL;
+	w->ops = NULL;
 	w->index = index;
 	w->slot = 0;
 	w->state = CSPCHAN_WAITING;
 }
 
+/**
+ * cspchan_async_init() - prepare a waiter for an asynchronous request
+ * @w:		the waiter
+ * @ops:	how the request is completed
+ */
+void cspchan_async_init(struct cspchan_waiter *w,
+			const struct cspchan_waiter_ops *ops)
+{
+	cspchan_waiter_init(w, NULL, 0);
+	w->task = NULL;
+	w->ops = ops;
+}
+
+/* How often the reaper looks for requests nobody can reap any more. */
+#define CSPCHAN_REAP_MS	100
+
+/**
+ * cspchan_park_async() - note a parked asynchronous request for the reaper
+ * @ch:	the channel, locked
+ * @w:	the request's waiter, queued (or offered) on @ch
+ *
+ * Linux 6.1 cannot cancel a uring command or an in-flight read: a parked
+ * one pins the ring, the handle and the module until the driver completes
+ * it.  So the channel's reaper completes, every CSPCHAN_REAP_MS while
+ * something is parked, the requests whose submitter is gone.
+ */
+void cspchan_park_async(struct cspchan *ch, struct cspchan_waiter *w)
+{
+	lockdep_assert_held(&ch->lock);
+	if (list_empty(&ch->async_parked))
+		schedule_delayed_work(&ch->reaper,
+				      msecs_to_jiffies(CSPCHAN_REAP_MS));
+	list_add_tail(&w->parked, &ch->async_parked);
+}
+
+/**
+ * cspchan_unpark_async() - the request is complete: the reaper forgets it
+ * @ch:	the channel, locked
+ * @w:	the request's waiter
+ */
+void cspchan_unpark_async(struct cspchan *ch, struct cspchan_waiter *w)
+{
+	lockdep_assert_held(&ch->lock);
+	list_del_init(&w->parked);
+}
+
+static void cspchan_reap(struct work_struct *work)
+{
+	struct cspchan *ch = container_of(to_delayed_work(work), struct cspchan,
+					  reaper);
+	struct cspchan_waiter *w, *tmp;
+
+	mutex_lock(&ch->lock);
+	list_for_each_entry_safe(w, tmp, &ch->async_parked, parked)
+		if (w->ops->gone(w))
+			w->ops->cancel(ch, w);
+	if (!list_empty(&ch->async_parked))
+		schedule_delayed_work(&ch->reaper,
+				      msecs_to_jiffies(CSPCHAN_REAP_MS));
+	mutex_unlock(&ch->lock);
+}
+
+/**
+ * cspchan_reaper_init() - a new channel: its reaper, idle
+ * @ch:	the channel
+ */
+void cspchan_reaper_init(struct cspchan *ch)
+{
+	INIT_DELAYED_WORK(&ch->reaper, cspchan_reap);
+}
+
+/**
+ * cspchan_reaper_exit() - the channel is freed: stop its reaper
+ * @ch:	the channel, with nothing parked (parked requests pin a handle)
+ */
+void cspchan_reaper_exit(struct cspchan *ch)
+{
+	cancel_delayed_work_sync(&ch->reaper);
+}
+
 /*
  * May this waiter be given something?  A plain waiter always; a select's
- * waiter only if it wins the select's claim; an io_uring command only if
- * its submitter can still reap it (else it is cancelled).
+ * waiter only if it wins the select's claim; an asynchronous request only
+ * if its submitter can still reap it (else it is cancelled).
  */
 static bool cspchan_claim(struct cspchan *ch, struct cspchan_waiter *w)
 {
-	if (w->uring)
-		return cspchan_uring_claim(ch, w->uring);
+	if (w->ops)
+		return w->ops->claim(ch, w);
 	return !w->sel || atomic_cmpxchg(&w->sel->done, 0, 1) == 0;
 }
 

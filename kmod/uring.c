@@ -30,8 +30,7 @@
  * completes parked commands itself: with the channel's answer on shutdown
  * (-EPIPE or end of stream), and with -ECANCELED once nobody can reap
  * them any more (the submitter exits or execs, or the ring is closed),
- * noticed by the channel's reaper, which runs every CSPCHAN_URING_REAP_MS
- * while a command is parked on that channel.
+ * noticed by the channel's reaper (cspchan_park_async()).
  */
 #include <linux/io_uring.h>
 #include <linux/io_uring_types.h>
@@ -46,8 +45,6 @@
 
 #include "cspchan.h"
 
-#define CSPCHAN_URING_REAP_MS	100
-
 /**
  * struct cspchan_uring - a command: on the issuer's stack, copied to the
  *	heap when it parks
@@ -58,7 +55,6 @@
  * @task:	parked: the submitting task (a reference)
  * @mm:		the submitter's memory, where answers are written (compared,
  *		never dereferenced)
- * @parked:	entry in cspchan.uring_parked
  * @op:		CSPCHAN_IOC_ACQUIRE, _COMMIT or _TAKE
  * @slot:	COMMIT: the offered slot
  * @len:	COMMIT: its length
@@ -75,7 +71,6 @@ struct cspchan_uring {
 	struct file *file;
 	struct task_struct *task;
 	struct mm_struct *mm;
-	struct list_head parked;
 	u32 op;
 	u32 slot;
 	u32 len;
@@ -230,24 +225,25 @@ static void cspchan_uring_complete(struct cspchan *ch, struct cspchan_uring *u,
 				   long res)
 {
 	lockdep_assert_held(&ch->lock);
-	list_del(&u->parked);
+	cspchan_unpark_async(ch, &u->w);
 	u->res = res;
 	io_uring_cmd_complete_in_task(u->cmd, cspchan_uring_done);
 }
 
-/**
- * cspchan_uring_claim() - may this parked command be granted something?
- * @ch:	the channel, locked
- * @u:	the command, just unlinked from sendq or recvq by a waker
- *
- * A command whose submitter is gone is completed with -ECANCELED instead,
- * and what it would have been given (a message, a slot) goes to the next
- * waiter.
- *
- * Return: true if it may be granted.
- */
-bool cspchan_uring_claim(struct cspchan *ch, struct cspchan_uring *u)
+static struct cspchan_uring *cspchan_waiter_uring(struct cspchan_waiter *w)
 {
+	return container_of(w, struct cspchan_uring, w);
+}
+
+/*
+ * ->claim: a command whose submitter is gone is completed with -ECANCELED
+ * instead, and what it would have been given (a message, a slot) goes to
+ * the next waiter.
+ */
+static bool cspchan_uring_claim(struct cspchan *ch, struct cspchan_waiter *w)
+{
+	struct cspchan_uring *u = cspchan_waiter_uring(w);
+
 	lockdep_assert_held(&ch->lock);
 	if (!cspchan_uring_owner_gone(u))
 		return true;
@@ -255,18 +251,18 @@ bool cspchan_uring_claim(struct cspchan *ch, struct cspchan_uring *u)
 	return false;
 }
 
-/**
- * cspchan_uring_granted() - a parked command's waiter was served
- * @ch:		the channel, locked
- * @u:		the command; already unlinked from its queue
- * @state:	CSPCHAN_GRANTED or CSPCHAN_SHUT
- * @slot:	the granted slot (ACQUIRE, TAKE)
- * @wk:		wake-ups to issue after unlocking
- */
-void cspchan_uring_granted(struct cspchan *ch, struct cspchan_uring *u,
-			   int state, u32 slot, struct cspchan_wakeups *wk)
+static bool cspchan_uring_gone(struct cspchan_waiter *w)
 {
+	return cspchan_uring_owner_gone(cspchan_waiter_uring(w));
+}
+
+/* ->grant: the command's waiter was served, or the channel shut down. */
+static void cspchan_uring_granted(struct cspchan *ch, struct cspchan_waiter *w,
+				  int state, struct cspchan_wakeups *wk)
+{
+	struct cspchan_uring *u = cspchan_waiter_uring(w);
 	bool granted = state == CSPCHAN_GRANTED;
+	u32 slot = w->slot;
 	long res;
 
 	switch (u->op) {
@@ -310,6 +306,33 @@ void cspchan_uring_granted(struct cspchan *ch, struct cspchan_uring *u,
 	cspchan_uring_complete(ch, u, res);
 }
 
+/* ->cancel: take a parked command back off its channel (its task is gone). */
+static void cspchan_uring_cancel(struct cspchan *ch, struct cspchan_waiter *w)
+{
+	struct cspchan_uring *u = cspchan_waiter_uring(w);
+
+	lockdep_assert_held(&ch->lock);
+	if (u->op == CSPCHAN_IOC_COMMIT) {
+		cspchan_withdraw_offer(ch, u->slot);
+		cspchan_hold(ch, u->slot, u->file, CSPCHAN_HELD_ACQUIRED);
+	} else {
+		list_del_init(&u->w.node);
+		if (u->op == CSPCHAN_IOC_ACQUIRE ||
+		    u->op == CSPCHAN_URING_ACQUIREV)
+			ch->nr_sendq--;
+		else
+			ch->nr_recvq--;
+	}
+	cspchan_uring_complete(ch, u, -ECANCELED);
+}
+
+static const struct cspchan_waiter_ops cspchan_uring_waiter_ops = {
+	.claim	= cspchan_uring_claim,
+	.grant	= cspchan_uring_granted,
+	.gone	= cspchan_uring_gone,
+	.cancel	= cspchan_uring_cancel,
+};
+
 /*
  * A command that must wait: move it from the issuer's stack to the heap
  * (most commands complete at once and never get here), and note it for
@@ -324,15 +347,11 @@ static struct cspchan_uring *cspchan_uring_park(struct cspchan *ch,
 	u = kmemdup(tmp, sizeof(*u), GFP_KERNEL_ACCOUNT);
 	if (!u)
 		return NULL;
-	INIT_LIST_HEAD(&u->w.node);
-	u->w.uring = u;
+	cspchan_async_init(&u->w, &cspchan_uring_waiter_ops);
 	/* The submitter, even when an io-wq worker issues the command. */
 	u->task = get_task_struct(cmd_to_io_kiocb(u->cmd)->task);
 	*(struct cspchan_uring **)u->cmd->pdu = u;
-	if (list_empty(&ch->uring_parked))
-		schedule_delayed_work(&ch->uring_reaper,
-				      msecs_to_jiffies(CSPCHAN_URING_REAP_MS));
-	list_add_tail(&u->parked, &ch->uring_parked);
+	cspchan_park_async(ch, &u->w);
 	return u;
 }
 
@@ -359,58 +378,6 @@ static long cspchan_uring_park_receiver(struct cspchan *ch,
 		return -ENOMEM;
 	cspchan_park_receiver(ch, &u->w);
 	return -EIOCBQUEUED;
-}
-
-/* Take a parked command back off its channel (its task is exiting). */
-static void cspchan_uring_unpark(struct cspchan *ch, struct cspchan_uring *u)
-{
-	lockdep_assert_held(&ch->lock);
-	if (u->op == CSPCHAN_IOC_COMMIT) {
-		cspchan_withdraw_offer(ch, u->slot);
-		cspchan_hold(ch, u->slot, u->file, CSPCHAN_HELD_ACQUIRED);
-	} else {
-		list_del_init(&u->w.node);
-		if (u->op == CSPCHAN_IOC_ACQUIRE ||
-		    u->op == CSPCHAN_URING_ACQUIREV)
-			ch->nr_sendq--;
-		else
-			ch->nr_recvq--;
-	}
-	cspchan_uring_complete(ch, u, -ECANCELED);
-}
-
-static void cspchan_uring_reap(struct work_struct *work)
-{
-	struct cspchan *ch = container_of(to_delayed_work(work), struct cspchan,
-					  uring_reaper);
-	struct cspchan_uring *u, *tmp;
-
-	mutex_lock(&ch->lock);
-	list_for_each_entry_safe(u, tmp, &ch->uring_parked, parked)
-		if (cspchan_uring_owner_gone(u))
-			cspchan_uring_unpark(ch, u);
-	if (!list_empty(&ch->uring_parked))
-		schedule_delayed_work(&ch->uring_reaper,
-				      msecs_to_jiffies(CSPCHAN_URING_REAP_MS));
-	mutex_unlock(&ch->lock);
-}
-
-/**
- * cspchan_uring_channel_init() - a new channel: its reaper, idle
- * @ch:	the channel
- */
-void cspchan_uring_channel_init(struct cspchan *ch)
-{
-	INIT_DELAYED_WORK(&ch->uring_reaper, cspchan_uring_reap);
-}
-
-/**
- * cspchan_uring_channel_exit() - the channel is freed: stop its reaper
- * @ch:	the channel, with nothing parked (parked commands pin a handle)
- */
-void cspchan_uring_channel_exit(struct cspchan *ch)
-{
-	cancel_delayed_work_sync(&ch->uring_reaper);
 }
 
 static void cspchan_uring_init(struct cspchan_uring *u,
