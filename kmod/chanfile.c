@@ -30,11 +30,30 @@ static unsigned int cspchan_iocb_flags(struct kiocb *iocb)
 	return 0;
 }
 
+/*
+ * A read from io_uring never waits here: when it finds nothing it parks
+ * in order (uring_rw.c) instead of failing with -EAGAIN into poll-driven
+ * retries, or sleeping in an io-wq worker.  It reads again if a message
+ * arrived meanwhile.
+ */
 static ssize_t cspchan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct cspchan *ch = iocb->ki_filp->private_data;
+	unsigned int flags = cspchan_iocb_flags(iocb);
+	bool parks = cspchan_uring_read_parks(iocb, to);
+	ssize_t ret;
 
-	return cspchan_recv_iter(ch, to, cspchan_iocb_flags(iocb), NULL, NULL);
+	if (parks)
+		flags |= CSPCHAN_IO_NONBLOCK;
+	for (;;) {
+		ret = cspchan_recv_iter(ch, to, flags, NULL, NULL);
+		if (ret != -EAGAIN || !parks)
+			return ret;
+		ret = cspchan_uring_read(ch, iocb, to);
+		if (ret != -EAGAIN)
+			return ret;
+		cond_resched();
+	}
 }
 
 static ssize_t cspchan_write_iter(struct kiocb *iocb, struct iov_iter *from)

@@ -7,6 +7,8 @@
  * select.c	the atomic multi-channel select
  * zerocopy.c	slots held in place: acquire, commit, take, release; mmap
  * uring.c	the slot operations as io_uring commands
+ * uring_rw.c	io_uring reads parked in order, not polled
+ * uring_owner.c	is an io_uring request's submitter still there?
  * arena.c	the accounted, mmappable slot arena
  * chanfile.c	the file behind a channel handle (read/write/poll/ioctl)
  * names.c	the name table, scoped by IPC namespace
@@ -130,7 +132,7 @@ struct cspchan_wakeups;
  * @cancel:	take @w off the channel and complete it with -ECANCELED
  *
  * As wait_queue_entry->func lets io_uring plug into a wait queue, these
- * let the asynchronous transports (uring.c, aio.c) plug into a channel's
+ * let the asynchronous transports (uring.c, uring_rw.c) plug into a channel's
  * queues without the core naming them.
  */
 struct cspchan_waiter_ops {
@@ -409,6 +411,18 @@ long cspchan_zc_ioctl(struct file *file, unsigned int cmd,
 		      struct cspchan_slot_req __user *ureq);
 int cspchan_zc_mmap(struct file *file, struct vm_area_struct *vma);
 void cspchan_zc_reclaim(struct cspchan *ch, struct file *file);
+
+/* uring_owner.c */
+struct io_kiocb;
+struct mm_struct;
+bool cspchan_io_req_gone(struct io_kiocb *req);
+bool cspchan_io_may_answer(struct io_kiocb *req, struct mm_struct *mm);
+
+/* uring_rw.c */
+struct kiocb;
+bool cspchan_uring_read_parks(struct kiocb *iocb, const struct iov_iter *to);
+ssize_t cspchan_uring_read(struct cspchan *ch, struct kiocb *iocb,
+			   struct iov_iter *to);
 
 /* uring.c */
 struct io_uring_cmd;

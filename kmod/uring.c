@@ -82,43 +82,14 @@ struct cspchan_uring {
 
 static long cspchan_uring_complete_burst(struct cspchan_uring *u, long res);
 
-/*
- * Nobody will ever reap this command's completion, so complete it now:
- * - the submitter is exiting (PF_EXITING; or its thread group is, which
- *   is all an SQPOLL thread shows while it waits for its requests);
- * - the ring is being torn down (its refs are dying): closed while the
- *   task lives on, io_ring_exit_work() waits for every request;
- * - the submitter cancels all its requests (tctx->in_idle), as execve()
- *   does through io_uring_task_cancel().
- * These read io_uring's own structures (include/linux/io_uring_types.h),
- * because 6.1 has no uring_cmd cancellation to tell a driver.
- */
 static bool cspchan_uring_owner_gone(struct cspchan_uring *u)
 {
-	struct io_kiocb *req = cmd_to_io_kiocb(u->cmd);
-	struct task_struct *task = req->task;
-
-	if ((task->flags & PF_EXITING) ||
-	    (READ_ONCE(task->signal->flags) & SIGNAL_GROUP_EXIT))
-		return true;
-	if (percpu_ref_is_dying(&req->ctx->refs))
-		return true;
-	return task->io_uring && atomic_read(&task->io_uring->in_idle);
+	return cspchan_io_req_gone(cmd_to_io_kiocb(u->cmd));
 }
 
-/*
- * May the answer be written into the submitter's memory from here?  In
- * the submitter's process (its task, or an io-wq or SQPOLL thread that
- * shares its memory), not while it dies, and never from a kernel thread
- * such as io_uring's fallback worker, whatever memory that has borrowed.
- */
 static bool cspchan_uring_may_answer(struct cspchan_uring *u)
 {
-	if (!current->mm || current->mm != u->mm)
-		return false;
-	if (current->flags & (PF_EXITING | PF_KTHREAD))
-		return false;
-	return !fatal_signal_pending(current) && !cspchan_uring_owner_gone(u);
+	return cspchan_io_may_answer(cmd_to_io_kiocb(u->cmd), u->mm);
 }
 
 /*

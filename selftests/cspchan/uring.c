@@ -397,6 +397,106 @@ TEST_F(ring, rw_reads_before_writes)
 	close(ch);
 }
 
+/* io-wq workers of this process whose kernel stack is in the module. */
+static int iowq_workers_in_module(void)
+{
+	char path[80], comm[32], line[256];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	d = opendir("/proc/self/task");
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		FILE *f;
+		bool iowq;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%.20s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		iowq = fgets(comm, sizeof(comm), f) && !strncmp(comm, "iou-wrk", 7);
+		fclose(f);
+		if (!iowq)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%.20s/stack", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (strstr(line, "[cspchan]")) {
+				n++;
+				break;
+			}
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+#define RWS_READS	16
+#define RWS_MSGS	400
+
+/*
+ * 16 reads stay in flight (each resubmitted as it completes) while
+ * messages come one at a time: each message completes the oldest read
+ * (SPEC 3.6: receivers are served in arrival order), no read completes
+ * with -EAGAIN, and no io-wq worker ever waits in the module (SPEC 6).
+ * Regression: every message woke every read's poll entry; the reads that
+ * kept losing exhausted io_uring's retries and were handed to io-wq
+ * workers, which then slept in the channel.
+ */
+TEST_F(ring, rw_many_reads_slow_sender_in_order)
+{
+	char rbuf[RWS_READS][RW_MSG], msg[RW_MSG];
+	struct io_uring_sqe *sqe;
+	struct cqe_rec rec;
+	uint64_t next_ud = 0;
+	int ch, i, in_module = 0;
+
+	ch = chan_new(4, RW_MSG);
+	ASSERT_LE(0, ch);
+	for (i = 0; i < RWS_READS; i++) {
+		sqe = io_uring_get_sqe(&self->ring);
+		ASSERT_NE(NULL, sqe);
+		io_uring_prep_read(sqe, ch, rbuf[i], RW_MSG, 0);
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	ASSERT_EQ(RWS_READS, io_uring_submit(&self->ring));
+	/* Parked reads are receivers waiting (SPEC 3.10). */
+	EXPECT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, RWS_READS));
+	EXPECT_TRUE(no_cqe(&self->ring, SETTLE_MS));
+
+	for (i = 0; i < RWS_MSGS; i++) {
+		int len = snprintf(msg, sizeof(msg), "slow-%d", i);
+		unsigned int b = next_ud % RWS_READS;
+
+		ASSERT_EQ(len, sys_send(ch, msg, len));
+		ASSERT_EQ(1, next_cqe(&self->ring, &rec, WAIT_MS));
+		/* The oldest read gets it. */
+		ASSERT_EQ(next_ud, rec.ud);
+		ASSERT_EQ(len, rec.res);
+		ASSERT_EQ(0, memcmp(rbuf[b], msg, len));
+		if (i % 16 == 0 && iowq_workers_in_module() > 0)
+			in_module++;
+		/* Its buffer takes the next read, at the tail. */
+		sqe = io_uring_get_sqe(&self->ring);
+		ASSERT_NE(NULL, sqe);
+		io_uring_prep_read(sqe, ch, rbuf[b], RW_MSG, 0);
+		io_uring_sqe_set_data64(sqe, next_ud + RWS_READS);
+		ASSERT_EQ(1, io_uring_submit(&self->ring));
+		next_ud++;
+	}
+	EXPECT_EQ(0, in_module);
+	EXPECT_EQ(0, iowq_workers_in_module());
+	EXPECT_EQ((uint64_t)RWS_MSGS, chan_get(ch, STAT_RECEIVED));
+	EXPECT_EQ(0U, chan_get(ch, STAT_DEPTH));
+	close(ch);	/* the reads still parked are cancelled with the ring */
+}
+
 /*
  * 32 writes on a channel of capacity 4: four complete, the others wait
  * for room (by poll, not in io-wq); 32 reads then drain everything, and
