@@ -12,6 +12,7 @@
  * a lookup under a global spinlock that every sender and receiver in the
  * system would then take once per message.
  */
+#include <linux/error-injection.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -58,6 +59,8 @@ err_free_pages:
 	kvfree(pages);
 	return -ENOMEM;
 }
+
+ALLOW_ERROR_INJECTION(cspchan_arena_alloc, ERRNO);
 
 /**
  * cspchan_arena_free() - release what cspchan_arena_alloc() allocated

@@ -11,6 +11,7 @@
  */
 #include <linux/anon_inodes.h>
 #include <linux/compat.h>
+#include <linux/error-injection.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/poll.h>
@@ -272,6 +273,8 @@ int cspchan_handle_prepare(struct cspchan *ch, unsigned int oflags,
 	h->file = file;
 	return 0;
 }
+
+ALLOW_ERROR_INJECTION(cspchan_handle_prepare, ERRNO);
 
 /**
  * cspchan_handle_install() - give the caller the prepared descriptor

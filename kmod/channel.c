@@ -4,6 +4,7 @@
  * figures, and the list of all channels.  Moving messages is transfer.c.
  */
 #include <linux/cred.h>
+#include <linux/error-injection.h>
 #include <linux/mm.h>
 #include <linux/mount.h>
 #include <linux/pid.h>
@@ -83,7 +84,7 @@ void cspchan_fill_info(struct cspchan *ch, struct cspchan_info *info,
  * creator's fsuid before anything is allocated.  The limits are read when
  * a channel is created, so lowering one destroys nothing.
  */
-static int cspchan_user_charge(kuid_t uid, u64 bytes)
+static noinline int cspchan_user_charge(kuid_t uid, u64 bytes)
 {
 	unsigned long key = __kuid_val(uid);
 	struct cspchan_user *u;
@@ -113,6 +114,8 @@ static int cspchan_user_charge(kuid_t uid, u64 bytes)
 	u->bytes += bytes;
 	return 0;
 }
+
+ALLOW_ERROR_INJECTION(cspchan_user_charge, ERRNO);
 
 static void cspchan_user_uncharge(kuid_t uid, u64 bytes)
 {

@@ -29,6 +29,7 @@
  *
  * See docs/select.md for the cases, the ordering and the guarantees.
  */
+#include <linux/error-injection.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
@@ -343,6 +344,22 @@ static long cspchan_select_round(struct cspchan_sel_case *cases,
 	return ret ?: -EAGAIN;
 }
 
+/* The kernel's copy of the cases and their random order. */
+static noinline int cspchan_select_alloc(u32 nr,
+					 struct cspchan_sel_case **cases,
+					 u32 **order)
+{
+	*cases = kcalloc(nr, sizeof(**cases), GFP_KERNEL);
+	*order = kcalloc(nr, sizeof(**order), GFP_KERNEL);
+	if (*cases && *order)
+		return 0;
+	kfree(*cases);
+	kfree(*order);
+	return -ENOMEM;
+}
+
+ALLOW_ERROR_INJECTION(cspchan_select_alloc, ERRNO);
+
 /**
  * cspchan_select() - CSPCHAN_IOC_SELECT
  * @ureq:	struct cspchan_select_req from userspace
@@ -372,11 +389,9 @@ long cspchan_select(struct cspchan_select_req __user *ureq)
 	if (put_user(0, &ureq->result))
 		return -EFAULT;
 
-	cases = kcalloc(req.nr, sizeof(*cases), GFP_KERNEL);
-	order = kcalloc(req.nr, sizeof(*order), GFP_KERNEL);
-	ret = -ENOMEM;
-	if (!cases || !order)
-		goto out_free;
+	ret = cspchan_select_alloc(req.nr, &cases, &order);
+	if (ret)
+		return ret;
 
 	ucases = u64_to_user_ptr(req.cases);
 	for (i = 0; i < req.nr; i++) {
@@ -438,7 +453,6 @@ out_put:
 		cspchan_case_drop_slot(&cases[i]);
 		fput(cases[i].file);
 	}
-out_free:
 	kfree(order);
 	kfree(cases);
 	return ret;

@@ -32,6 +32,7 @@
  * them any more (the submitter exits or execs, or the ring is closed),
  * noticed by the channel's reaper (cspchan_park_async()).
  */
+#include <linux/error-injection.h>
 #include <linux/io_uring.h>
 #include <linux/io_uring_types.h>
 #include <linux/nospec.h>
@@ -309,8 +310,8 @@ static const struct cspchan_waiter_ops cspchan_uring_waiter_ops = {
  * (most commands complete at once and never get here), and note it for
  * the reaper.  NULL: no memory, nothing done.
  */
-static struct cspchan_uring *cspchan_uring_park(struct cspchan *ch,
-						struct cspchan_uring *tmp)
+static noinline struct cspchan_uring *
+cspchan_uring_park(struct cspchan *ch, struct cspchan_uring *tmp)
 {
 	struct cspchan_uring *u;
 
@@ -325,6 +326,8 @@ static struct cspchan_uring *cspchan_uring_park(struct cspchan *ch,
 	cspchan_park_async(ch, &u->w);
 	return u;
 }
+
+ALLOW_ERROR_INJECTION(cspchan_uring_park, NULL);
 
 /* Park an ACQUIRE or ACQUIREV on sendq, for the next free slot. */
 static long cspchan_uring_park_sender(struct cspchan *ch,

@@ -20,6 +20,7 @@
  * cannot park (another kind of buffer, RWF_NOWAIT, no memory) keeps the
  * poll-driven retry.
  */
+#include <linux/error-injection.h>
 #include <linux/fs.h>
 #include <linux/io_uring_types.h>
 #include <linux/sched/signal.h>
@@ -260,3 +261,5 @@ ssize_t cspchan_uring_read(struct cspchan *ch, struct kiocb *iocb,
 	mutex_unlock(&ch->lock);
 	return -EIOCBQUEUED;
 }
+
+ALLOW_ERROR_INJECTION(cspchan_uring_read, ERRNO);
