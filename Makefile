@@ -5,11 +5,14 @@
 #   make            build the module, the library, the tools and the tests
 #   make check      install what is missing, build, run host checks and the
 #                   guest test suite; ends with "N passed, N failed"
-#   make check-debug  the core suite on a debug kernel (KASAN, lockdep);
-#                   builds that kernel once (about 27 minutes)
+#   make check-debug  the whole suite, a 10-minute soak and fuzz and a
+#                   kmemleak scan on a debug kernel (KASAN, lockdep,
+#                   DEBUG_OBJECTS, fail_function); builds it once (~30 min)
 #   make demo       the cross-process pipeline demo in the guest
 #   make bench      cspchan against pipes, sockets, mqueue, a shm ring
 #   make soak       the chaos soak in the guest (DURATION seconds, 3600)
+#   make fuzz       the fuzzer in the guest (ITER operations or DURATION s;
+#                   FUZZ_SEED replays a run)
 #   make install    library, headers, pkg-config file, man pages, tools
 #                   (DESTDIR, PREFIX); make modules_install for the module
 #
@@ -47,6 +50,8 @@ selftests: lib
 	$(MAKE) -C selftests O=$(B)/selftests
 	$(MAKE) -C selftests/observability O=$(B)/selftests/observability
 	$(MAKE) -C selftests/stress O=$(B)/selftests/stress
+	$(MAKE) -C selftests/fuzz O=$(B)/selftests/fuzz
+	$(MAKE) -C selftests/inject O=$(B)/selftests/inject
 
 # cspchan-top's vmlinux.h comes from the guest kernel, which kmod fetches.
 tools: lib kmod
@@ -75,6 +80,17 @@ soak: deps all
 	$(TOP)/tools/vm/run-guest -t $$(( $(DURATION) + 1200 )) -o $(B)/soak-vm -- \
 		sh -c 'selftests/stress/run.sh --self-test && selftests/stress/run.sh $(DURATION)'
 
+# The fuzzer alone, longer: ITER operations (or DURATION s); FUZZ_SEED=
+# replays a run, FUZZ_EXCLUDE= leaves families out (selftests/fuzz/README.md).
+FUZZ_TIMEOUT ?= 7200
+fuzz: deps all
+	$(TOP)/tools/vm/run-guest -t $$(( $(FUZZ_TIMEOUT) + 600 )) -o $(B)/fuzz-vm \
+		-e FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) $(if $(ITER),-e ITER=$(ITER)) \
+		$(if $(filter command line,$(origin DURATION)),-e DURATION=$(DURATION)) \
+		$(if $(FUZZ_SEED),-e FUZZ_SEED=$(FUZZ_SEED)) \
+		$(if $(FUZZ_EXCLUDE),-e FUZZ_EXCLUDE=$(FUZZ_EXCLUDE)) \
+		-- selftests/fuzz/run.sh build/selftests/fuzz/fuzz
+
 install: lib tools
 	$(MAKE) -C lib O=$(B)/lib install
 	$(MAKE) -C tools/cspchan O=$(B)/tools install
@@ -86,4 +102,4 @@ clean:
 	$(MAKE) -C kmod clean KDIR=$(KDIR)
 	rm -rf $(B)/lib $(B)/selftests $(B)/vm-out
 
-.PHONY: all deps kmod lib selftests tools examples check check-debug demo bench soak install modules_install clean
+.PHONY: all deps kmod lib selftests tools examples check check-debug demo bench soak fuzz install modules_install clean

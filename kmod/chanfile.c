@@ -88,28 +88,6 @@ static __poll_t cspchan_handle_poll(struct file *file, poll_table *pt)
 	return cspchan_poll_mask(ch, file->f_mode);
 }
 
-/**
- * cspchan_timeout_flags() - a handle's O_NONBLOCK and a request's timeout
- * @file:	the handle
- * @timeout_ns:	<0 waits forever, 0 never waits, >0 sets *@deadline
- * @deadline:	storage for the deadline
- * @dl:		set to @deadline, or NULL for no deadline
- *
- * Return: CSPCHAN_IO_NONBLOCK or 0, for cspchan_send_iter() and friends.
- */
-unsigned int cspchan_timeout_flags(struct file *file, s64 timeout_ns,
-				   ktime_t *deadline, ktime_t **dl)
-{
-	*dl = NULL;
-	if ((file->f_flags & O_NONBLOCK) || !timeout_ns)
-		return CSPCHAN_IO_NONBLOCK;
-	if (timeout_ns > 0) {
-		*deadline = ktime_add_safe(ktime_get(), ns_to_ktime(timeout_ns));
-		*dl = deadline;
-	}
-	return 0;
-}
-
 /* A CSPCHAN_IOC_SEND or _RECV request, checked, with its buffer. */
 struct cspchan_xfer_req {
 	struct cspchan_xfer x;

@@ -183,15 +183,17 @@ static int cspchan_check_attr(const struct cspchan_create_req *req,
 /**
  * cspchan_alloc() - create a channel (not yet named or reachable)
  * @req:	validated flags and mode; capacity and size are checked here
+ * @ns_mnt:	the caller's IPC namespace (cspchan_current_ns_mnt()), or
+ *		NULL on a kernel without POSIX message queues
  *
  * All memory is charged to the caller's memory cgroup; the channel and
  * the bytes it pins are charged to the caller's per-user limits first.
  *
  * Return: the channel with one reference, or an ERR_PTR.
  */
-struct cspchan *cspchan_alloc(const struct cspchan_create_req *req)
+struct cspchan *cspchan_alloc(const struct cspchan_create_req *req,
+			      struct vfsmount *ns_mnt)
 {
-	struct vfsmount *ns_mnt = cspchan_current_ns_mnt();
 	u32 nr_slots, slot_size, i;
 	struct cspchan *ch;
 	u64 charge;

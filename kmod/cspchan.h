@@ -302,7 +302,8 @@ struct cspchan_msgmeta {
 };
 
 /* channel.c */
-struct cspchan *cspchan_alloc(const struct cspchan_create_req *req);
+struct cspchan *cspchan_alloc(const struct cspchan_create_req *req,
+			      struct vfsmount *ns_mnt);
 void cspchan_get(struct cspchan *ch);
 void cspchan_put(struct cspchan *ch);
 void cspchan_fill_info(struct cspchan *ch, struct cspchan_info *info,
@@ -337,6 +338,8 @@ static inline void cspchan_restore_task_work(unsigned int saved)
 
 /* transfer.c */
 bool cspchan_interrupted(bool *notified);
+unsigned int cspchan_timeout_flags(struct file *file, s64 timeout_ns,
+				   ktime_t *deadline, ktime_t **dl);
 void cspchan_task_work_restore(bool notified);
 int cspchan_lock_io(struct cspchan *ch, unsigned int flags);
 void cspchan_unlock_and_wake(struct cspchan *ch, struct cspchan_wakeups *wk);
@@ -450,8 +453,6 @@ int cspchan_handle_prepare(struct cspchan *ch, unsigned int oflags,
 int cspchan_handle_install(struct cspchan_new_handle *h);
 void cspchan_handle_abort(struct cspchan_new_handle *h);
 int cspchan_install_handle(struct cspchan *ch, unsigned int oflags);
-unsigned int cspchan_timeout_flags(struct file *file, s64 timeout_ns,
-				   ktime_t *deadline, ktime_t **dl);
 bool cspchan_is_handle(struct file *file);
 
 /* names.c */

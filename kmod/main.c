@@ -102,7 +102,7 @@ static long cspchan_ioctl_create(struct cspchan_create_req __user *ureq)
 	}
 
 	cspchan_names_reap_dead();
-	ch = cspchan_alloc(&req);
+	ch = cspchan_alloc(&req, cspchan_current_ns_mnt());
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
 

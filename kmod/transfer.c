@@ -37,6 +37,7 @@
  * under it, like fs/pipe.c does, so that a fault leaves the channel as it
  * was.  Wake-ups of parked tasks are issued after the lock is dropped.
  */
+#include <linux/fs.h>
 #include <linux/hrtimer.h>
 #include <linux/ktime.h>
 #include <linux/pid.h>
@@ -358,6 +359,28 @@ int cspchan_lock_io(struct cspchan *ch, unsigned int flags)
 	cspchan_task_work_restore(notified);
 	cspchan_restore_task_work(saved);
 	return ret;
+}
+
+/**
+ * cspchan_timeout_flags() - a handle's O_NONBLOCK and a request's timeout
+ * @file:	the handle
+ * @timeout_ns:	<0 waits forever, 0 never waits, >0 sets *@deadline
+ * @deadline:	storage for the deadline
+ * @dl:		set to @deadline, or NULL for no deadline
+ *
+ * Return: CSPCHAN_IO_NONBLOCK or 0, for cspchan_send_iter() and friends.
+ */
+unsigned int cspchan_timeout_flags(struct file *file, s64 timeout_ns,
+				   ktime_t *deadline, ktime_t **dl)
+{
+	*dl = NULL;
+	if ((file->f_flags & O_NONBLOCK) || !timeout_ns)
+		return CSPCHAN_IO_NONBLOCK;
+	if (timeout_ns > 0) {
+		*deadline = ktime_add_safe(ktime_get(), ns_to_ktime(timeout_ns));
+		*dl = deadline;
+	}
+	return 0;
 }
 
 /* Messages up to this size are copied under ch->lock, larger ones outside. */
