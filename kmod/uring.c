@@ -21,9 +21,8 @@
  * -EIOCBQUEUED, as ublk does: 6.1 completes a command inline only for 0 or
  * a negative value, and a positive one returned from an io-wq worker or
  * the head of a link would never complete or would fail its link.
- * -EAGAIN is returned only for IO_URING_F_NONBLOCK with the channel lock
- * taken, so that io_uring issues the command again from io-wq, where it
- * may sleep on the lock; the channel's own "would block" is an answer.
+ * -EAGAIN is never returned (io_uring would issue the command again from
+ * io-wq, out of order): the channel's own "would block" is an answer.
  *
  * Linux 6.1 cannot cancel a uring command: a parked one pins the ring, the
  * handle and the module until the driver completes it.  So the driver
@@ -62,8 +61,6 @@
  * @info:	TAKE: user address for struct cspchan_slot_info
  * @taken:	TAKE: what was taken
  * @res:	the completion's result
- * @busy:	the channel lock was taken and io_uring asked for a
- *		non-blocking issue: it is to issue the command again
  */
 struct cspchan_uring {
 	struct cspchan_waiter w;
@@ -78,7 +75,6 @@ struct cspchan_uring {
 	u64 info;
 	struct cspchan_slot_info taken;
 	long res;
-	bool busy;
 };
 
 static long cspchan_uring_complete_burst(struct cspchan_uring *u, long res);
@@ -373,20 +369,16 @@ static void cspchan_uring_init(struct cspchan_uring *u,
 }
 
 /*
- * The channel lock, without sleeping when io_uring asks for a non-blocking
- * issue: -EAGAIN then makes it issue the command again from io-wq.
+ * The channel lock, even for IO_URING_F_NONBLOCK: -EAGAIN would make
+ * io_uring issue the command again later from io-wq, while the commands
+ * after it in the same submission are issued now, so a batch of COMMITs
+ * or TAKEs would reach the channel out of order.  The lock is held for
+ * short sections, and a mutex spins while its owner runs; the 6.1 pipe
+ * takes its mutex for IOCB_NOWAIT writes the same way.
  */
-static int cspchan_uring_lock(struct cspchan *ch, struct cspchan_uring *u,
-			      unsigned int issue_flags)
+static void cspchan_uring_lock(struct cspchan *ch)
 {
-	if (!(issue_flags & IO_URING_F_NONBLOCK)) {
-		mutex_lock(&ch->lock);
-		return 0;
-	}
-	if (mutex_trylock(&ch->lock))
-		return 0;
-	u->busy = true;
-	return -EAGAIN;
+	mutex_lock(&ch->lock);
 }
 
 static int cspchan_uring_acquire(struct cspchan *ch, struct cspchan_uring *u,
@@ -687,8 +679,7 @@ static long cspchan_uring_releasev(struct cspchan *ch, struct cspchan_uring *u,
 	return n ? n : ret;
 }
 
-static long cspchan_uring_vector(struct cspchan *ch, struct cspchan_uring *u,
-				 unsigned int issue_flags)
+static long cspchan_uring_vector(struct cspchan *ch, struct cspchan_uring *u)
 {
 	struct cspchan_slot_info __user *uvec = u64_to_user_ptr(u->info);
 	struct cspchan_slot_len in[CSPCHAN_SLOTV_MAX];
@@ -712,9 +703,7 @@ static long cspchan_uring_vector(struct cspchan *ch, struct cspchan_uring *u,
 	if (u->op == CSPCHAN_URING_COMMITV)
 		now = ktime_get_ns();
 
-	ret = cspchan_uring_lock(ch, u, issue_flags);
-	if (ret)
-		return ret;
+	cspchan_uring_lock(ch);
 	switch (u->op) {
 	case CSPCHAN_URING_ACQUIREV:
 		ret = cspchan_uring_acquirev(ch, u, uvec, &wk);
@@ -763,8 +752,7 @@ static bool cspchan_uring_unused_zero(const struct cspchan_uring *u)
 	}
 }
 
-static long cspchan_uring_single(struct cspchan *ch, struct cspchan_uring *u,
-				 unsigned int issue_flags)
+static long cspchan_uring_single(struct cspchan *ch, struct cspchan_uring *u)
 {
 	struct cspchan_wakeups wk = { .nr = 0 };
 	long ret;
@@ -775,9 +763,7 @@ static long cspchan_uring_single(struct cspchan *ch, struct cspchan_uring *u,
 	    !access_ok(u64_to_user_ptr(u->info), sizeof(u->taken)))
 		return -EFAULT;
 
-	ret = cspchan_uring_lock(ch, u, issue_flags);
-	if (ret)
-		return ret;
+	cspchan_uring_lock(ch);
 	switch (u->op) {
 	case CSPCHAN_IOC_ACQUIRE:
 		ret = cspchan_uring_acquire(ch, u, &wk);
@@ -807,8 +793,7 @@ static long cspchan_uring_single(struct cspchan *ch, struct cspchan_uring *u,
  * @issue_flags:	IO_URING_F_*
  *
  * Return: -EIOCBQUEUED: the command completed (io_uring_cmd_done()) or is
- * parked; or -EAGAIN, only for IO_URING_F_NONBLOCK when the channel lock
- * is taken.
+ * parked.
  */
 int cspchan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 {
@@ -827,20 +812,18 @@ int cspchan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	case CSPCHAN_IOC_COMMIT:
 	case CSPCHAN_IOC_TAKE:
 	case CSPCHAN_IOC_RELEASE:
-		ret = cspchan_uring_single(ch, &u, issue_flags);
+		ret = cspchan_uring_single(ch, &u);
 		break;
 	case CSPCHAN_URING_ACQUIREV:
 	case CSPCHAN_URING_COMMITV:
 	case CSPCHAN_URING_TAKEV:
 	case CSPCHAN_URING_RELEASEV:
-		ret = cspchan_uring_vector(ch, &u, issue_flags);
+		ret = cspchan_uring_vector(ch, &u);
 		break;
 	default:
 		ret = -ENOTTY;
 		break;
 	}
-	if (u.busy)
-		return -EAGAIN;
 	if (ret != -EIOCBQUEUED)
 		io_uring_cmd_done(cmd, ret, 0, issue_flags);
 	return -EIOCBQUEUED;

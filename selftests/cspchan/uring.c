@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * SPEC 6, io_uring, with liburing and the raw ABI: IORING_OP_READ/WRITE
- * on a channel served by poll-driven retry (no io-wq worker), the slot
+ * on a channel (reads parked in order, no io-wq worker), the slot
  * operations as IORING_OP_URING_CMD (parked until they can complete, and
  * completed by the channel's events: commit, release, a taker, shutdown),
  * their errors (SPEC 8), and SPEC 3.11 for commands left parked by a
@@ -13,218 +13,9 @@
  * completions are reaped by peeking at the completion ring, without
  * io_uring_enter.
  */
-#include "common.h"
+#include "uring_common.h"
 
-#include <dirent.h>
 #include <sys/epoll.h>
-#include <stddef.h>
-#include <liburing.h>
-
-/* ---- ring helpers ----------------------------------------------------------- */
-
-struct cqe_rec {
-	uint64_t ud;
-	int res;
-};
-
-static int uring_init(struct io_uring *ring, unsigned int entries, bool sqpoll)
-{
-	struct io_uring_params p;
-
-	memset(&p, 0, sizeof(p));
-	if (sqpoll) {
-		p.flags = IORING_SETUP_SQPOLL;
-		p.sq_thread_idle = 2000;	/* ms */
-	}
-	return io_uring_queue_init_params(entries, ring, &p);
-}
-
-static bool ring_sqpoll(const struct io_uring *ring)
-{
-	return ring->flags & IORING_SETUP_SQPOLL;
-}
-
-/*
- * An IORING_OP_URING_CMD for the channel: @op is CSPCHAN_IOC_ACQUIRE,
- * _COMMIT, _TAKE or _RELEASE; the 16-byte struct cspchan_uring_cmd goes
- * into the SQE's command area (a plain 64-byte SQE has room for it).
- */
-static void prep_chan_cmd(struct io_uring_sqe *sqe, int fd, uint32_t op, uint32_t slot,
-			  uint32_t len, const void *info, uint64_t ud)
-{
-	struct cspchan_uring_cmd c = {
-		.slot = slot,
-		.len = len,
-		.info = (uint64_t)(uintptr_t)info,
-	};
-
-	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
-	sqe->cmd_op = op;
-	memcpy((char *)sqe + offsetof(struct io_uring_sqe, cmd), &c, sizeof(c));
-	io_uring_sqe_set_data64(sqe, ud);
-}
-
-/* Queue one command; false if the submission queue is full. */
-static bool queue_cmd(struct io_uring *ring, int fd, uint32_t op, uint32_t slot,
-		      uint32_t len, const void *info, uint64_t ud)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-
-	if (!sqe)
-		return false;
-	prep_chan_cmd(sqe, fd, op, slot, len, info, ud);
-	return true;
-}
-
-/*
- * The next completion within @timeout_ms (at least 1): 1 with *@rec
- * filled, 0 if none came, or -errno.
- */
-static int next_cqe(struct io_uring *ring, struct cqe_rec *rec, int timeout_ms)
-{
-	struct io_uring_cqe *cqe;
-	int ret;
-
-	if (ring_sqpoll(ring)) {
-		uint64_t start = now_ns();
-
-		for (;;) {
-			ret = io_uring_peek_cqe(ring, &cqe);
-			if (ret == 0)
-				break;
-			if (ret != -EAGAIN)
-				return ret;
-			if (ms_since(start) >= (uint64_t)timeout_ms)
-				return 0;
-			msleep(1);
-		}
-	} else {
-		struct __kernel_timespec ts = {
-			.tv_sec = timeout_ms / 1000,
-			.tv_nsec = (long long)(timeout_ms % 1000) * 1000000LL,
-		};
-
-		ret = io_uring_wait_cqe_timeout(ring, &cqe, &ts);
-		if (ret == -ETIME)
-			return 0;
-		if (ret)
-			return ret;
-	}
-	rec->ud = cqe->user_data;
-	rec->res = cqe->res;
-	io_uring_cqe_seen(ring, cqe);
-	return 1;
-}
-
-/* Collect @n completions, each within WAIT_MS of the last; returns how many came. */
-static int collect(struct io_uring *ring, struct cqe_rec *recs, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++) {
-		if (next_cqe(ring, &recs[i], WAIT_MS) != 1) {
-			fprintf(stderr, "# collect: only %d of %d completions\n", i, n);
-			break;
-		}
-	}
-	return i;
-}
-
-/* Nothing completes within @ms (at least 1). */
-static bool no_cqe(struct io_uring *ring, int ms)
-{
-	struct cqe_rec rec;
-	int ret = next_cqe(ring, &rec, ms);
-
-	if (ret == 1)
-		fprintf(stderr, "# unexpected completion: user_data %" PRIu64 " res %d\n",
-			rec.ud, rec.res);
-	return ret == 0;
-}
-
-/* Threads of this process named iou-wrk-* (io-wq workers). */
-static int iowq_workers(void)
-{
-	struct dirent *de;
-	char path[64], comm[32];
-	int n = 0;
-	DIR *d;
-
-	d = opendir("/proc/self/task");
-	if (!d)
-		return -1;
-	while ((de = readdir(d))) {
-		FILE *f;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%.20s/comm", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(comm, sizeof(comm), f) && strncmp(comm, "iou-wrk", 7) == 0)
-			n++;
-		fclose(f);
-	}
-	closedir(d);
-	return n;
-}
-
-/* /sys/module/cspchan/refcnt, or -1. */
-static int module_refcnt(void)
-{
-	FILE *f = fopen("/sys/module/cspchan/refcnt", "r");
-	int v = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%d", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
-static int wait_refcnt(int want, int timeout_ms)
-{
-	uint64_t start = now_ns();
-	int v;
-
-	for (;;) {
-		v = module_refcnt();
-		if (v == want)
-			return 0;
-		if (ms_since(start) >= (uint64_t)timeout_ms)
-			break;
-		msleep(1);
-	}
-	fprintf(stderr, "# module refcnt is %d, expected %d within %d ms\n", v, want, timeout_ms);
-	return -1;
-}
-
-/*
- * Reap @pid within @timeout_ms; its decoded status, or -1 if it did not
- * terminate (it is then left alone: waiting for a process whose exit
- * hangs would hang the test).
- */
-static int reap_within(pid_t pid, int timeout_ms)
-{
-	uint64_t start = now_ns();
-	int status;
-	pid_t r;
-
-	for (;;) {
-		r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			return decode_status(status);
-		if (r < 0)
-			return -1;
-		if (ms_since(start) >= (uint64_t)timeout_ms)
-			break;
-		msleep(1);
-	}
-	fprintf(stderr, "# child %d not reaped within %d ms\n", (int)pid, timeout_ms);
-	return -1;
-}
 
 /* The byte at @k of message @seed. */
 static inline uint8_t pattern(unsigned int seed, size_t k)
@@ -397,46 +188,6 @@ TEST_F(ring, rw_reads_before_writes)
 	close(ch);
 }
 
-/* io-wq workers of this process whose kernel stack is in the module. */
-static int iowq_workers_in_module(void)
-{
-	char path[80], comm[32], line[256];
-	struct dirent *de;
-	int n = 0;
-	DIR *d;
-
-	d = opendir("/proc/self/task");
-	if (!d)
-		return -1;
-	while ((de = readdir(d))) {
-		FILE *f;
-		bool iowq;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%.20s/comm", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		iowq = fgets(comm, sizeof(comm), f) && !strncmp(comm, "iou-wrk", 7);
-		fclose(f);
-		if (!iowq)
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%.20s/stack", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f))
-			if (strstr(line, "[cspchan]")) {
-				n++;
-				break;
-			}
-		fclose(f);
-	}
-	closedir(d);
-	return n;
-}
-
 #define RWS_READS	16
 #define RWS_MSGS	400
 
@@ -480,7 +231,7 @@ TEST_F(ring, rw_many_reads_slow_sender_in_order)
 		ASSERT_EQ(next_ud, rec.ud);
 		ASSERT_EQ(len, rec.res);
 		ASSERT_EQ(0, memcmp(rbuf[b], msg, len));
-		if (i % 16 == 0 && iowq_workers_in_module() > 0)
+		if (i % 16 == 0 && iowq_threads(true) > 0)
 			in_module++;
 		/* Its buffer takes the next read, at the tail. */
 		sqe = io_uring_get_sqe(&self->ring);
@@ -491,7 +242,7 @@ TEST_F(ring, rw_many_reads_slow_sender_in_order)
 		next_ud++;
 	}
 	EXPECT_EQ(0, in_module);
-	EXPECT_EQ(0, iowq_workers_in_module());
+	EXPECT_EQ(0, iowq_threads(true));
 	EXPECT_EQ((uint64_t)RWS_MSGS, chan_get(ch, STAT_RECEIVED));
 	EXPECT_EQ(0U, chan_get(ch, STAT_DEPTH));
 	close(ch);	/* the reads still parked are cancelled with the ring */

@@ -20,106 +20,11 @@
  * Children report through shared memory and the parent asserts, so that
  * a failure says which command or message went wrong.
  */
-#include "common.h"
+#include "uring_common.h"
 
 #include <poll.h>
-#include <stddef.h>
-#include <liburing.h>
 
-/* ---- ring helpers ----------------------------------------------------------- */
-
-struct cqe_rec {
-	uint64_t ud;
-	int res;
-};
-
-static int ring_init(struct io_uring *ring, unsigned int entries, bool sqpoll)
-{
-	struct io_uring_params p;
-
-	memset(&p, 0, sizeof(p));
-	if (sqpoll) {
-		p.flags = IORING_SETUP_SQPOLL;
-		p.sq_thread_idle = 2000;	/* ms */
-	}
-	return io_uring_queue_init_params(entries, ring, &p);
-}
-
-static bool ring_sqpoll(const struct io_uring *ring)
-{
-	return ring->flags & IORING_SETUP_SQPOLL;
-}
-
-/*
- * Queue an IORING_OP_URING_CMD for the channel (liburing 2.3 has no
- * io_uring_prep_uring_cmd) with @sqe_flags; false if the queue is full.
- */
-static bool queue_cmd_flags(struct io_uring *ring, int fd, uint32_t op, uint32_t slot,
-			    uint32_t len, const void *info, uint64_t ud,
-			    unsigned int sqe_flags)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-	struct cspchan_uring_cmd c = {
-		.slot = slot,
-		.len = len,
-		.info = (uint64_t)(uintptr_t)info,
-	};
-
-	if (!sqe)
-		return false;
-	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
-	sqe->cmd_op = op;
-	memcpy((char *)sqe + offsetof(struct io_uring_sqe, cmd), &c, sizeof(c));
-	io_uring_sqe_set_data64(sqe, ud);
-	io_uring_sqe_set_flags(sqe, sqe_flags);
-	return true;
-}
-
-static bool queue_cmd(struct io_uring *ring, int fd, uint32_t op, uint32_t slot,
-		      uint32_t len, const void *info, uint64_t ud)
-{
-	return queue_cmd_flags(ring, fd, op, slot, len, info, ud, 0);
-}
-
-/*
- * The next completion within @timeout_ms (at least 1): 1 with *@rec
- * filled, 0 if none came, or -errno.  An SQPOLL ring is only peeked at.
- */
-static int next_cqe(struct io_uring *ring, struct cqe_rec *rec, int timeout_ms)
-{
-	struct io_uring_cqe *cqe;
-	int ret;
-
-	if (ring_sqpoll(ring)) {
-		uint64_t start = now_ns();
-
-		for (;;) {
-			ret = io_uring_peek_cqe(ring, &cqe);
-			if (ret == 0)
-				break;
-			if (ret != -EAGAIN)
-				return ret;
-			if (ms_since(start) >= (uint64_t)timeout_ms)
-				return 0;
-			msleep(1);
-		}
-	} else {
-		struct __kernel_timespec ts = {
-			.tv_sec = timeout_ms / 1000,
-			.tv_nsec = (long long)(timeout_ms % 1000) * 1000000LL,
-		};
-
-		ret = io_uring_wait_cqe_timeout(ring, &cqe, &ts);
-		if (ret == -ETIME)
-			return 0;
-		if (ret)
-			return ret;
-	}
-	rec->ud = cqe->user_data;
-	rec->res = cqe->res;
-	io_uring_cqe_seen(ring, cqe);
-	return 1;
-}
+/* ---- helpers ------------------------------------------------------------- */
 
 /*
  * A completion already posted in the completion ring, read without
@@ -153,62 +58,6 @@ static int run_cmd(struct io_uring *ring, int fd, uint32_t op, uint32_t slot,
 	return rec.res;
 }
 
-/* /sys/module/cspchan/refcnt, or -1. */
-static int module_refcnt(void)
-{
-	FILE *f = fopen("/sys/module/cspchan/refcnt", "r");
-	int v = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%d", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
-static int wait_refcnt(int want, int timeout_ms)
-{
-	uint64_t start = now_ns();
-	int v;
-
-	for (;;) {
-		v = module_refcnt();
-		if (v == want)
-			return 0;
-		if (ms_since(start) >= (uint64_t)timeout_ms)
-			break;
-		msleep(1);
-	}
-	fprintf(stderr, "# module refcnt is %d, expected %d within %d ms\n", v, want, timeout_ms);
-	return -1;
-}
-
-/*
- * Reap @pid within @timeout_ms: its decoded status, or -1 if it did not
- * terminate.  A process whose exit hangs in the kernel is left alone
- * (killing it again would not help, waiting would hang the test).
- */
-static int reap_within(pid_t pid, int timeout_ms)
-{
-	uint64_t start = now_ns();
-	int status;
-	pid_t r;
-
-	for (;;) {
-		r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			return decode_status(status);
-		if (r < 0)
-			return -1;
-		if (ms_since(start) >= (uint64_t)timeout_ms)
-			break;
-		msleep(1);
-	}
-	fprintf(stderr, "# child %d not reaped within %d ms\n", (int)pid, timeout_ms);
-	return -1;
-}
-
 /* ---- defect 3: io_uring task work is not a signal --------------------------- */
 
 #define TW_TAKE_UD	1
@@ -238,7 +87,7 @@ take_then_receive(int a, int b, int timeout_ms, struct tw_report *rep)
 	ssize_t n;
 
 	memset(&rep->info, 0xee, sizeof(rep->info));
-	CHILD_ASSERT(ring_init(&ring, 4, false) == 0);
+	CHILD_ASSERT(uring_init(&ring, 4, false) == 0);
 	CHILD_ASSERT(queue_cmd(&ring, a, CSPCHAN_IOC_TAKE, 0, 0, &rep->info, TW_TAKE_UD));
 	CHILD_ASSERT(io_uring_submit(&ring) == 1);
 	CHILD_ASSERT(wait_stat(a, STAT_RECEIVERS_WAITING, 1) == 0);
@@ -530,6 +379,36 @@ static int read_indexes(int ch, int *order, int n, int timeout_ms)
  * and 8 received, and the parent's canary is untouched.  Sixteen rounds,
  * to land in every window.
  */
+/*
+ * Wait until @pid has begun to exit (PF_EXITING in /proc/PID/stat's flags,
+ * or it is a zombie already): a message handed to its TAKE before that is
+ * one it received while alive, and rightly dies with it.  Returns 0, or -1
+ * after @timeout_ms.
+ */
+static int wait_exiting(pid_t pid, int timeout_ms)
+{
+	uint64_t start = now_ns();
+	char path[64], buf[512], state;
+	unsigned long flags;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	while (ms_since(start) < (uint64_t)timeout_ms) {
+		FILE *f = fopen(path, "r");
+		char *p = NULL;
+
+		if (f) {
+			p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+			fclose(f);
+		}
+		/* ") state ppid pgrp session tty_nr tpgid flags" */
+		if (p && sscanf(p, ") %c %*d %*d %*d %*d %*d %lu", &state, &flags) == 2 &&
+		    (state == 'Z' || state == 'X' || (flags & 0x4)))
+			return 0;
+		sched_yield();
+	}
+	return -1;
+}
+
 TEST_F(dead_taker, messages_not_lost_or_reordered)
 {
 	char name[CSPCHAN_NAME_MAX], msg[DT_MSG];
@@ -553,7 +432,7 @@ TEST_F(dead_taker, messages_not_lost_or_reordered)
 
 			h = cspchan_open(name, O_RDWR);
 			CHILD_ASSERT(h >= 0);
-			CHILD_ASSERT(ring_init(&ring, 16, variant->sqpoll) == 0);
+			CHILD_ASSERT(uring_init(&ring, 16, variant->sqpoll) == 0);
 			for (i = 0; i < DT_TAKES; i++)
 				CHILD_ASSERT(queue_cmd(&ring, h, CSPCHAN_IOC_TAKE, 0, 0,
 						       &self->info[i], i));
@@ -575,6 +454,8 @@ TEST_F(dead_taker, messages_not_lost_or_reordered)
 		if (variant->kill) {
 			ASSERT_EQ(0, kill(pid, SIGKILL));
 		}
+		/* The sends follow the start of the exit, as the do. */
+		ASSERT_EQ(0, wait_exiting(pid, WAIT_MS)) TH_LOG("round %d", round);
 		if (round & 1) {
 			status = reap_within(pid, WAIT_MS);
 			EXPECT_EQ(variant->kill ? 256 + SIGKILL : 0, status)
@@ -722,7 +603,7 @@ every_command(bool sqpoll, unsigned int sqe_flags, struct every_report *rep)
 	u = chan_new(0, 16);
 	CHILD_ASSERT(u >= 0);
 	CHILD_ASSERT(send_str(ch, "hello") == 5);
-	CHILD_ASSERT(ring_init(&ring, 8, sqpoll) == 0);
+	CHILD_ASSERT(uring_init(&ring, 8, sqpoll) == 0);
 	memset(rep->takev, 0xee, sizeof(rep->takev));
 
 	ret = run_step(&ring, sqe_flags, ch, CSPCHAN_IOC_ACQUIRE, 0, 0, NULL, &st[ST_ACQUIRE]);
@@ -892,7 +773,7 @@ FIXTURE_SETUP(fields)
 {
 	REQUIRE_CSPCHAN();
 	self->ready = false;
-	ASSERT_EQ(0, ring_init(&self->ring, 8, false));
+	ASSERT_EQ(0, uring_init(&self->ring, 8, false));
 	self->ready = true;
 	self->ch = chan_new(4, 16);
 	ASSERT_LE(0, self->ch);
@@ -1034,7 +915,7 @@ TEST_F(sqpoll_kill, after_async_take_process_reaped_module_unpinned)
 
 		h = cspchan_open(self->name, O_RDWR);
 		CHILD_ASSERT(h >= 0);
-		CHILD_ASSERT(ring_init(&ring, 16, true) == 0);
+		CHILD_ASSERT(uring_init(&ring, 16, true) == 0);
 		/* Its completion (or its loss) is every_cmd's business. */
 		CHILD_ASSERT(queue_cmd_flags(&ring, h, CSPCHAN_IOC_TAKE, 0, 0,
 					     &si[SK_TAKES], 100, IOSQE_ASYNC));
