@@ -241,6 +241,9 @@ struct cspchan_wakeups {
  *			parked on this channel (@lock)
  * @reaper:		cancels parked requests nobody can reap any more;
  *			scheduled while @async_parked is not empty
+ * @rw_granted:		io_uring reads handed a message whose copy (in their
+ *			submitter's task) has not run yet, in the order they
+ *			were handed it (@lock)
  */
 struct cspchan {
 	struct kref ref;
@@ -287,6 +290,7 @@ struct cspchan {
 	struct list_head reap_node;
 	struct list_head async_parked;
 	struct delayed_work reaper;
+	struct list_head rw_granted;
 };
 
 /**

@@ -21,6 +21,7 @@
  * poll-driven retry.
  */
 #include <linux/error-injection.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/io_uring_types.h>
 #include <linux/sched/signal.h>
@@ -44,6 +45,11 @@
  * @iov:	the reader's buffer
  * @nr_segs:	entries of @iov
  * @count:	bytes in @iov
+ * @file:	while handed a message: the handle (a reference), which
+ *		keeps the channel and the module until @work has run
+ * @copied:	the copy was done (by its own task work or by an earlier one
+ *		of the same task's): @work only drops what is left
+ * @res:	the copy's result
  */
 struct cspchan_uring_rw {
 	struct cspchan_waiter w;
@@ -55,6 +61,9 @@ struct cspchan_uring_rw {
 	struct iovec iov[CSPCHAN_RW_SEGS];
 	unsigned long nr_segs;
 	size_t count;
+	struct file *file;
+	bool copied;
+	long res;
 };
 
 /* The io_uring request a kiocb belongs to: struct io_rw starts with it. */
@@ -68,13 +77,18 @@ static struct cspchan_uring_rw *cspchan_waiter_rw(struct cspchan_waiter *w)
 	return container_of(w, struct cspchan_uring_rw, w);
 }
 
+static void cspchan_rw_free(struct cspchan_uring_rw *r)
+{
+	put_task_struct(r->task);
+	kfree(r);
+}
+
 /* Complete the read and forget it. */
 static void cspchan_rw_done(struct cspchan_uring_rw *r, long res)
 {
 	struct kiocb *iocb = r->iocb;
 
-	put_task_struct(r->task);
-	kfree(r);
+	cspchan_rw_free(r);
 	iocb->ki_complete(iocb, res);
 }
 
@@ -87,40 +101,88 @@ static void cspchan_rw_finish(struct cspchan *ch, struct cspchan_uring_rw *r,
 	cspchan_rw_done(r, res);
 }
 
-/* The task work: copy the handed message out in the submitter's task. */
+/* Copy the message handed to @r into its buffer: its length, or -errno. */
+static long cspchan_rw_copy_one(struct cspchan_uring_rw *r)
+{
+	struct cspchan *ch = r->ch;
+	u32 slot = r->w.slot;
+	u32 len = ch->slots[slot].len;	/* the slot is ours: stable */
+	struct iov_iter it;
+
+	if (!cspchan_io_may_answer(cspchan_rw_req(r->iocb), r->mm))
+		return -ECANCELED;
+	if (len > r->count)
+		return -EMSGSIZE;
+	iov_iter_init(&it, ITER_DEST, r->iov, r->nr_segs, r->count);
+	if (cspchan_arena_copy_out(&ch->arena, (size_t)slot * ch->slot_size,
+				   len, &it) != len)
+		return -EFAULT;
+	return len;
+}
+
+/* What is left of a handed read once it was completed. */
+static void cspchan_rw_release(struct cspchan_uring_rw *r)
+{
+	struct file *file = r->file;
+
+	cspchan_rw_free(r);
+	fput(file);	/* deferred: this code has returned when it runs */
+}
+
+/*
+ * The task work: copy out, in the submitter's task, the messages handed
+ * to its reads on this channel.  Task work runs newest first, so the
+ * first to run takes every read of its task in the order they were handed
+ * their messages and completes them all; the later ones only drop what is
+ * left (all of them run in this task, one after another, so
+ * @copied needs no lock).
+ */
 static void cspchan_rw_copy_out(struct callback_head *work)
 {
 	struct cspchan_uring_rw *r = container_of(work, struct cspchan_uring_rw,
 						  work);
 	struct cspchan_wakeups wk = { .nr = 0 };
+	struct cspchan_uring_rw *e, *tmp;
 	struct cspchan *ch = r->ch;
-	u32 slot = r->w.slot;
-	u32 len = ch->slots[slot].len;	/* the slot is ours: stable */
-	struct iov_iter it;
-	long res;
+	LIST_HEAD(batch);
 
-	if (!cspchan_io_may_answer(cspchan_rw_req(r->iocb), r->mm)) {
-		res = -ECANCELED;
-	} else if (len > r->count) {
-		res = -EMSGSIZE;
-	} else {
-		iov_iter_init(&it, ITER_DEST, r->iov, r->nr_segs, r->count);
-		res = len;
-		if (cspchan_arena_copy_out(&ch->arena,
-					   (size_t)slot * ch->slot_size, len,
-					   &it) != len)
-			res = -EFAULT;
+	if (r->copied) {
+		cspchan_rw_release(r);
+		return;
 	}
+	mutex_lock(&ch->lock);
+	list_for_each_entry_safe(e, tmp, &ch->rw_granted, w.parked) {
+		if (e->task != r->task)
+			continue;
+		list_move_tail(&e->w.parked, &batch);
+		e->copied = true;
+	}
+	mutex_unlock(&ch->lock);
+
+	list_for_each_entry(e, &batch, w.parked)
+		e->res = cspchan_rw_copy_one(e);
 
 	mutex_lock(&ch->lock);
-	if (res < 0) {		/* nobody has it: it goes back first */
-		ch->received--;
-		cspchan_put_back(ch, slot, &wk);
-	} else {
-		cspchan_release_slot(ch, slot, &wk);
+	list_for_each_entry(e, &batch, w.parked) {
+		if (e->res < 0) {	/* nobody has it: it goes back first */
+			ch->received--;
+			cspchan_put_back(ch, e->w.slot, &wk);
+		} else {
+			cspchan_release_slot(ch, e->w.slot, &wk);
+		}
 	}
 	cspchan_unlock_and_wake(ch, &wk);
-	cspchan_rw_done(r, res);
+
+	/*
+	 * Each read got its message in order; the completions are posted in
+	 * order too when they reach io_uring newest first, because 6.1's
+	 * io_uring runs its own task work newest first as well.
+	 */
+	list_for_each_entry_safe_reverse(e, tmp, &batch, w.parked) {
+		list_del_init(&e->w.parked);
+		e->iocb->ki_complete(e->iocb, e->res);
+	}
+	cspchan_rw_release(r);
 }
 
 /* ->claim: a read whose submitter is gone is cancelled instead. */
@@ -147,11 +209,15 @@ static void cspchan_rw_grant(struct cspchan *ch, struct cspchan_waiter *w,
 	cspchan_consume(ch, w->slot, true, NULL, wk);
 	cspchan_unpark_async(ch, w);
 	init_task_work(&r->work, cspchan_rw_copy_out);
+	r->file = get_file(r->iocb->ki_filp);
+	list_add_tail(&w->parked, &ch->rw_granted);
 	if (!task_work_add(r->task, &r->work, TWA_SIGNAL))
 		return;
 	/* The submitter is past running task work: it is exiting. */
+	list_del_init(&w->parked);
 	ch->received--;
 	cspchan_put_back(ch, w->slot, wk);
+	fput(r->file);
 	cspchan_rw_done(r, -ECANCELED);
 }
 

@@ -238,7 +238,8 @@ TEST_F(ring, rw_many_reads_slow_sender_in_order)
 		ASSERT_NE(NULL, sqe);
 		io_uring_prep_read(sqe, ch, rbuf[b], RW_MSG, 0);
 		io_uring_sqe_set_data64(sqe, next_ud + RWS_READS);
-		ASSERT_EQ(1, io_uring_submit(&self->ring));
+		/* SQPOLL counts the entries its thread has not consumed yet. */
+		ASSERT_LE(1, io_uring_submit(&self->ring));
 		next_ud++;
 	}
 	EXPECT_EQ(0, in_module);
