@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * probe: one operation of cspchan whose allocation fault injection can
- * make fail; prints its result and exits 0 when it failed with ENOMEM
- * and left nothing behind, 1 otherwise.  Used by test_inject.sh.
+ * make fail; prints its result and exits 0 when it failed with ENOMEM,
+ * 1 otherwise (a TAKE or READ that parks reports ETIME).  Used by
+ * test_inject.sh, which checks that nothing was left behind.
  *
  *   probe create | select | take | read
  */
@@ -42,8 +43,9 @@ static int ring_one(int ch, int is_take)
 	else
 		io_uring_prep_read(sqe, ch, buf, sizeof(buf), 0);
 	io_uring_submit(&ring);
-	if (io_uring_wait_cqe(&ring, &cqe))
-		return -EIO;
+	/* No completion within a second: it parked, as it should. */
+	if (io_uring_wait_cqe_timeout(&ring, &cqe, &(struct __kernel_timespec){ .tv_sec = 1 }))
+		return -ETIME;
 	res = cqe->res;
 	io_uring_cqe_seen(&ring, cqe);
 	io_uring_queue_exit(&ring);
