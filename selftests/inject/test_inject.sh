@@ -50,7 +50,8 @@ while read -r fn retval op; do
 		report 1 "$fn can be injected"
 		continue
 	fi
-	echo "$retval" >$ff/"$fn"/retval
+	# retval is parsed as an unsigned number: -ENOMEM as two's complement.
+	printf '%#x\n' "$retval" >$ff/"$fn"/retval
 	out=$("$probe" "$op" 2>&1)
 	rc=$?
 	echo >$ff/inject
