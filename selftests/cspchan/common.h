@@ -300,12 +300,24 @@ static inline int decode_status(int status)
 	return 512;
 }
 
+/* True while @pid has not terminated (it is not reaped). */
+static inline bool child_running(pid_t pid)
+{
+	siginfo_t info;
+
+	memset(&info, 0, sizeof(info));
+	if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return false;
+	return info.si_pid == 0;
+}
+
 /*
- * Reap @pid, waiting at most @timeout_ms.  Returns its exit status (0..255),
- * 256 + the signal that killed it, or -1 if it was still running (it is
- * then killed and reaped) or could not be waited for.
+ * Reap @pid, waiting at most @timeout_ms: its exit status (0..255), 256 +
+ * the signal that killed it, or -1 if it was still running or could not
+ * be waited for.  A process still running is left alone (one whose exit
+ * hangs in the kernel would not die of another kill either).
  */
-static inline int child_wait(pid_t pid, int timeout_ms)
+static inline int child_reap(pid_t pid, int timeout_ms)
 {
 	uint64_t start = now_ns();
 	int status;
@@ -320,9 +332,21 @@ static inline int child_wait(pid_t pid, int timeout_ms)
 		if (r < 0)
 			return -1;
 		if (ms_since(start) >= (uint64_t)timeout_ms)
-			break;
+			return -1;
 		msleep(1);
 	}
+}
+
+/*
+ * child_reap(), but a child still running after @timeout_ms is killed and
+ * reaped (and -1 returned).
+ */
+static inline int child_wait(pid_t pid, int timeout_ms)
+{
+	int ret = child_reap(pid, timeout_ms), status;
+
+	if (ret != -1 || pid <= 0 || !child_running(pid))
+		return ret;
 	fprintf(stderr, "# child %d still running after %d ms: killed\n", (int)pid, timeout_ms);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
@@ -340,17 +364,6 @@ static inline int child_kill(pid_t pid)
 	if (waitpid(pid, &status, 0) != pid)
 		return -1;
 	return decode_status(status);
-}
-
-/* True while @pid has not terminated (it is not reaped). */
-static inline bool child_running(pid_t pid)
-{
-	siginfo_t info;
-
-	memset(&info, 0, sizeof(info));
-	if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
-		return false;
-	return info.si_pid == 0;
 }
 
 /*

@@ -220,29 +220,14 @@ static inline int wait_refcnt(int want, int timeout_ms)
 	return -1;
 }
 
-/*
- * Reap @pid within @timeout_ms: its decoded status, or -1 if it did not
- * terminate.  A process whose exit hangs in the kernel is left alone
- * (killing it again would not help, waiting would hang the test).
- */
+/* child_reap(), saying so when the child was not reaped. */
 static inline int reap_within(pid_t pid, int timeout_ms)
 {
-	uint64_t start = now_ns();
-	int status;
-	pid_t r;
+	int ret = child_reap(pid, timeout_ms);
 
-	for (;;) {
-		r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			return decode_status(status);
-		if (r < 0)
-			return -1;
-		if (ms_since(start) >= (uint64_t)timeout_ms)
-			break;
-		msleep(1);
-	}
-	fprintf(stderr, "# child %d not reaped within %d ms\n", (int)pid, timeout_ms);
-	return -1;
+	if (ret == -1)
+		fprintf(stderr, "# child %d not reaped within %d ms\n", (int)pid, timeout_ms);
+	return ret;
 }
 
 #endif /* CSPCHAN_SELFTEST_URING_COMMON_H */
