@@ -112,7 +112,7 @@ static int cspchan_xfer_prepare(struct file *file,
 		return -EINVAL;
 	if (!(file->f_mode & need))
 		return -EBADF;
-	ret = import_single_range(dir, u64_to_user_ptr(x->buf), x->len,
+	ret = cspchan_import_ubuf(dir, u64_to_user_ptr(x->buf), x->len,
 				  &r->iov, &r->iter);
 	if (ret)
 		return ret;
@@ -211,7 +211,6 @@ static const struct file_operations cspchan_handle_fops = {
 	.unlocked_ioctl	= cspchan_handle_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.release	= cspchan_handle_release,
-	.llseek		= no_llseek,
 };
 
 /**

@@ -31,6 +31,8 @@
 #include <linux/workqueue.h>
 #include <uapi/linux/cspchan.h>
 
+#include "compat.h"
+
 struct file;
 struct iov_iter;
 struct pid;
@@ -313,32 +315,6 @@ void cspchan_put(struct cspchan *ch);
 void cspchan_fill_info(struct cspchan *ch, struct cspchan_info *info,
 		       bool may_wait);
 void cspchan_for_each(bool (*visit)(struct cspchan *ch, void *arg), void *arg);
-
-/*
- * Waits ignore io_uring task work (TIF_NOTIFY_SIGNAL), which is not a
- * signal: with the kernel's PF_NO_NOTIFY_SIGNAL where it has one, else
- * by cspchan_interrupted() setting it aside.
- */
-#ifdef PF_NO_NOTIFY_SIGNAL
-static inline unsigned int cspchan_ignore_task_work(void)
-{
-	return no_notify_signal_save();
-}
-
-static inline void cspchan_restore_task_work(unsigned int saved)
-{
-	no_notify_signal_restore(saved);
-}
-#else
-static inline unsigned int cspchan_ignore_task_work(void)
-{
-	return 0;
-}
-
-static inline void cspchan_restore_task_work(unsigned int saved)
-{
-}
-#endif
 
 /* transfer.c */
 bool cspchan_interrupted(bool *notified);

@@ -211,7 +211,6 @@ static const struct file_operations cspchan_ctl_fops = {
 	.open		= nonseekable_open,
 	.unlocked_ioctl	= cspchan_ctl_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.llseek		= no_llseek,
 };
 
 static struct miscdevice cspchan_miscdev = {

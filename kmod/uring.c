@@ -32,8 +32,6 @@
  * noticed by the channel's reaper (cspchan_park_async()).
  */
 #include <linux/error-injection.h>
-#include <linux/io_uring.h>
-#include <linux/io_uring_types.h>
 #include <linux/nospec.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
@@ -61,6 +59,8 @@
  * @info:	TAKE: user address for struct cspchan_slot_info
  * @taken:	TAKE: what was taken
  * @res:	the completion's result
+ * @completing:	its completion is queued: io_uring's cancel leaves it be
+ *		(the channel lock)
  */
 struct cspchan_uring {
 	struct cspchan_waiter w;
@@ -75,6 +75,7 @@ struct cspchan_uring {
 	u64 info;
 	struct cspchan_slot_info taken;
 	long res;
+	bool completing;
 };
 
 static long cspchan_uring_complete_burst(struct cspchan_uring *u, long res);
@@ -184,18 +185,22 @@ static void cspchan_uring_done(struct io_uring_cmd *cmd, unsigned int flags)
 		u->res = cspchan_uring_complete_burst(u, u->res);
 		break;
 	}
-	io_uring_cmd_done(cmd, u->res, 0, flags);
+	cspchan_uring_cmd_done(cmd, u->res, flags);
 	put_task_struct(u->task);
 	kfree(u);
 }
+
+CSPCHAN_URING_TW(cspchan_uring_done_tw, cspchan_uring_done);
 
 static void cspchan_uring_complete(struct cspchan *ch, struct cspchan_uring *u,
 				   long res)
 {
 	lockdep_assert_held(&ch->lock);
-	cspchan_unpark_async(ch, &u->w);
+	if (!CSPCHAN_HAVE_URING_CANCEL)
+		cspchan_unpark_async(ch, &u->w);
+	u->completing = true;
 	u->res = res;
-	io_uring_cmd_complete_in_task(u->cmd, cspchan_uring_done);
+	io_uring_cmd_complete_in_task(u->cmd, cspchan_uring_done_tw);
 }
 
 static struct cspchan_uring *cspchan_waiter_uring(struct cspchan_waiter *w)
@@ -317,9 +322,11 @@ cspchan_uring_park(struct cspchan *ch, struct cspchan_uring *tmp)
 		return NULL;
 	cspchan_async_init(&u->w, &cspchan_uring_waiter_ops);
 	/* The submitter, even when an io-wq worker issues the command. */
-	u->task = get_task_struct(cmd_to_io_kiocb(u->cmd)->task);
+	u->task = get_task_struct(cspchan_io_req_task(cmd_to_io_kiocb(u->cmd)));
 	*(struct cspchan_uring **)u->cmd->pdu = u;
-	cspchan_park_async(ch, &u->w);
+	/* Cancelled by io_uring itself where it can (cspchan_uring_cmd()). */
+	if (!CSPCHAN_HAVE_URING_CANCEL)
+		cspchan_park_async(ch, &u->w);
 	return u;
 }
 
@@ -353,7 +360,7 @@ static long cspchan_uring_park_receiver(struct cspchan *ch,
 static void cspchan_uring_init(struct cspchan_uring *u,
 			       struct io_uring_cmd *cmd)
 {
-	const struct cspchan_uring_cmd *payload = cmd->cmd;
+	const struct cspchan_uring_cmd *payload = cspchan_uring_payload(cmd);
 
 	memset(u, 0, sizeof(*u));
 	cspchan_waiter_init(&u->w, NULL, 0);
@@ -786,6 +793,33 @@ static long cspchan_uring_single(struct cspchan *ch, struct cspchan_uring *u)
 	return ret;
 }
 
+/* The commands that may park: io_uring can cancel them (6.7+). */
+static bool cspchan_uring_may_park(u32 op)
+{
+	return op == CSPCHAN_IOC_ACQUIRE || op == CSPCHAN_IOC_COMMIT ||
+	       op == CSPCHAN_IOC_TAKE || op == CSPCHAN_URING_ACQUIREV ||
+	       op == CSPCHAN_URING_TAKEV;
+}
+
+/*
+ * IO_URING_F_CANCEL (6.7+): io_uring gives up a parked command, because
+ * its submitter exits or execs or its ring is closed.  A command whose
+ * completion is already queued is left to it.  io_uring holds its ring
+ * lock here, which the completion's io_uring_cmd_done() needs as well, so
+ * the command cannot be freed meanwhile.
+ */
+static void cspchan_uring_cancel_cmd(struct io_uring_cmd *cmd)
+{
+	struct cspchan *ch = cmd->file->private_data;
+	struct cspchan_uring *u;
+
+	mutex_lock(&ch->lock);
+	u = *(struct cspchan_uring **)cmd->pdu;
+	if (u && !u->completing)
+		cspchan_uring_cancel(ch, &u->w);
+	mutex_unlock(&ch->lock);
+}
+
 /**
  * cspchan_uring_cmd() - the handle's ->uring_cmd
  * @cmd:	the command; cmd->cmd points at struct cspchan_uring_cmd in
@@ -801,12 +835,20 @@ int cspchan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	struct cspchan_uring u;
 	long ret;
 
+	if (issue_flags & CSPCHAN_URING_F_CANCEL) {
+		cspchan_uring_cancel_cmd(cmd);
+		return 0;
+	}
 	cspchan_uring_init(&u, cmd);
 	/* Nothing for a submitter that is already going away. */
 	if (cspchan_uring_owner_gone(&u)) {
-		io_uring_cmd_done(cmd, -ECANCELED, 0, issue_flags);
+		cspchan_uring_cmd_done(cmd, -ECANCELED, issue_flags);
 		return -EIOCBQUEUED;
 	}
+	/* Before the channel lock: io_uring's cancel takes it after its own. */
+	*(struct cspchan_uring **)cmd->pdu = NULL;
+	if (CSPCHAN_HAVE_URING_CANCEL && cspchan_uring_may_park(u.op))
+		cspchan_uring_mark_cancelable(cmd, issue_flags);
 	switch (u.op) {
 	case CSPCHAN_IOC_ACQUIRE:
 	case CSPCHAN_IOC_COMMIT:
@@ -825,6 +867,6 @@ int cspchan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 		break;
 	}
 	if (ret != -EIOCBQUEUED)
-		io_uring_cmd_done(cmd, ret, 0, issue_flags);
+		cspchan_uring_cmd_done(cmd, ret, issue_flags);
 	return -EIOCBQUEUED;
 }

@@ -29,14 +29,14 @@
  */
 bool cspchan_io_req_gone(struct io_kiocb *req)
 {
-	struct task_struct *task = req->task;
+	struct task_struct *task = cspchan_io_req_task(req);
 
 	if ((task->flags & PF_EXITING) ||
 	    (READ_ONCE(task->signal->flags) & SIGNAL_GROUP_EXIT))
 		return true;
 	if (percpu_ref_is_dying(&req->ctx->refs))
 		return true;
-	return task->io_uring && atomic_read(&task->io_uring->in_idle);
+	return cspchan_io_task_cancelling(task);
 }
 
 /**

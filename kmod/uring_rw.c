@@ -253,23 +253,20 @@ static const struct cspchan_waiter_ops cspchan_rw_ops = {
  */
 bool cspchan_uring_read_parks(struct kiocb *iocb, const struct iov_iter *to)
 {
-#ifdef IOCB_AIO_RW
-	if (is_sync_kiocb(iocb) || (iocb->ki_flags & IOCB_AIO_RW))
+	if (!cspchan_iocb_is_uring(iocb))
 		return false;
 	if (cspchan_rw_req(iocb)->flags & REQ_F_NOWAIT)
 		return false;
 	if (iter_is_ubuf(to))
 		return true;
 	return iter_is_iovec(to) && to->nr_segs <= CSPCHAN_RW_SEGS;
-#else
-	return false;	/* io_uring's kiocbs cannot be told from AIO's */
-#endif
 }
 
 static void cspchan_rw_save_buffer(struct cspchan_uring_rw *r,
 				   const struct iov_iter *to)
 {
 	size_t skip = to->iov_offset;
+	const struct iovec *iov = cspchan_iter_iov(to);
 	unsigned long i;
 
 	r->count = iov_iter_count(to);
@@ -280,8 +277,8 @@ static void cspchan_rw_save_buffer(struct cspchan_uring_rw *r,
 		return;
 	}
 	for (i = 0; i < to->nr_segs; i++) {
-		r->iov[i].iov_base = to->iov[i].iov_base + skip;
-		r->iov[i].iov_len = to->iov[i].iov_len - skip;
+		r->iov[i].iov_base = iov[i].iov_base + skip;
+		r->iov[i].iov_len = iov[i].iov_len - skip;
 		skip = 0;
 	}
 	r->nr_segs = to->nr_segs;
@@ -321,7 +318,7 @@ ssize_t cspchan_uring_read(struct cspchan *ch, struct kiocb *iocb,
 		return -EAGAIN;
 	}
 	/* The submitter, even when an io-wq worker issues the read. */
-	r->task = get_task_struct(cspchan_rw_req(iocb)->task);
+	r->task = get_task_struct(cspchan_io_req_task(cspchan_rw_req(iocb)));
 	cspchan_park_receiver(ch, &r->w);
 	cspchan_park_async(ch, &r->w);
 	mutex_unlock(&ch->lock);

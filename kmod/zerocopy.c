@@ -282,7 +282,7 @@ int cspchan_zc_mmap(struct file *file, struct vm_area_struct *vma)
 	if (!(file->f_mode & FMODE_WRITE)) {
 		if (vma->vm_flags & VM_WRITE)
 			return -EACCES;
-		vma->vm_flags &= ~VM_MAYWRITE;
+		cspchan_vm_flags_clear(vma, VM_MAYWRITE);
 	}
 	/* Fails with -EINVAL if the mapping is larger than the arena. */
 	return remap_vmalloc_range(vma, ch->arena.vaddr, 0);

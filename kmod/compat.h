@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cspchan: every difference between the kernels the module builds for.
+ *
+ * The module is tested on Debian's 6.1, 6.12 and 7.2 kernels.  Each
+ * difference is selected here by LINUX_VERSION_CODE (or, where Debian
+ * carries a change of its own, by the symbol it adds), and nowhere else:
+ * the other files use the helpers below, and plain C conditions on the
+ * CSPCHAN_HAVE_* constants, never #if on a version.
+ *
+ *   6.3	vm_flags_clear(); io_uring_task.in_idle became .in_cancel
+ *   6.4	iter_iov()
+ *   6.5	struct io_uring_cmd carries the whole SQE (->sqe)
+ *   6.7	uring_cmd cancellation (io_uring_cmd_mark_cancelable(),
+ *		IO_URING_F_CANCEL) and <linux/io_uring/cmd.h>
+ *   6.8	import_single_range() removed: import_ubuf()
+ *   6.13	an io_uring request names its task through ->tctx
+ *   6.18	io_uring_cmd_done() lost its res2 argument
+ *   6.19	uring_cmd task work is an io_req_tw_func_t
+ */
+#ifndef _CSPCHAN_COMPAT_H
+#define _CSPCHAN_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/uio.h>
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#include <linux/io_uring/cmd.h>
+#else
+#include <linux/io_uring.h>
+#endif
+#include <linux/io_uring_types.h>
+
+/* --- memory maps ----------------------------------------------------------- */
+
+static inline void cspchan_vm_flags_clear(struct vm_area_struct *vma,
+					  vm_flags_t flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
+
+/* --- iov_iter -------------------------------------------------------------- */
+
+/* One user buffer as an iov_iter (@iov: storage older kernels need). */
+static inline int cspchan_import_ubuf(int dir, void __user *buf, size_t len,
+				      struct iovec *iov, struct iov_iter *iter)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+	return import_ubuf(dir, buf, len, iter);
+#else
+	return import_single_range(dir, buf, len, iov, iter);
+#endif
+}
+
+static inline const struct iovec *cspchan_iter_iov(const struct iov_iter *it)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+	return iter_iov(it);
+#else
+	return it->iov;
+#endif
+}
+
+/* --- io_uring task work in waits -------------------------------------------- */
+
+/*
+ * Waits ignore io_uring task work (TIF_NOTIFY_SIGNAL), which is not a
+ * signal: with PF_NO_NOTIFY_SIGNAL where the kernel has it (Debian's 6.1
+ * carries it), else by cspchan_interrupted() setting it aside.
+ */
+#ifdef PF_NO_NOTIFY_SIGNAL
+#define CSPCHAN_HAVE_NO_NOTIFY_SIGNAL	1
+
+static inline unsigned int cspchan_ignore_task_work(void)
+{
+	return no_notify_signal_save();
+}
+
+static inline void cspchan_restore_task_work(unsigned int saved)
+{
+	no_notify_signal_restore(saved);
+}
+#else
+#define CSPCHAN_HAVE_NO_NOTIFY_SIGNAL	0
+
+static inline unsigned int cspchan_ignore_task_work(void)
+{
+	return 0;
+}
+
+static inline void cspchan_restore_task_work(unsigned int saved)
+{
+}
+#endif
+
+/* --- io_uring requests ------------------------------------------------------ */
+
+/* The task that submitted @req (an io-wq or SQPOLL thread acts for it). */
+static inline struct task_struct *cspchan_io_req_task(struct io_kiocb *req)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+	return req->tctx->task;
+#else
+	return req->task;
+#endif
+}
+
+/* Is @task cancelling all its io_uring requests (exit, execve)? */
+static inline bool cspchan_io_task_cancelling(struct task_struct *task)
+{
+	if (!task->io_uring)
+		return false;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	return atomic_read(&task->io_uring->in_cancel);
+#else
+	return atomic_read(&task->io_uring->in_idle);
+#endif
+}
+
+/* Does @iocb come from io_uring (not from Linux AIO, not synchronous)? */
+static inline bool cspchan_iocb_is_uring(struct kiocb *iocb)
+{
+#ifdef IOCB_AIO_RW
+	return !is_sync_kiocb(iocb) && !(iocb->ki_flags & IOCB_AIO_RW);
+#else
+	return false;	/* io_uring's kiocbs cannot be told from AIO's */
+#endif
+}
+
+/* --- uring_cmd --------------------------------------------------------------- */
+
+/* The command's payload: the SQE's cmd area (or io_uring's copy of it). */
+static inline const void *cspchan_uring_payload(const struct io_uring_cmd *cmd)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+	return cmd->sqe->cmd;
+#else
+	return cmd->cmd;
+#endif
+}
+
+static inline void cspchan_uring_cmd_done(struct io_uring_cmd *cmd, long ret,
+					  unsigned int issue_flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 18, 0)
+	io_uring_cmd_done(cmd, ret, issue_flags);
+#else
+	io_uring_cmd_done(cmd, ret, 0, issue_flags);
+#endif
+}
+
+/*
+ * CSPCHAN_URING_TW(name, fn) defines name(), io_uring's task work callback
+ * for a command, which calls fn(cmd, issue_flags).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
+#define CSPCHAN_URING_TW(name, fn)					\
+static void name(struct io_tw_req tw_req, io_tw_token_t tw)		\
+{									\
+	fn(io_uring_cmd_from_tw(tw_req), IO_URING_CMD_TASK_WORK_ISSUE_FLAGS); \
+}
+#else
+#define CSPCHAN_URING_TW(name, fn)					\
+static void name(struct io_uring_cmd *cmd, unsigned int issue_flags)	\
+{									\
+	fn(cmd, issue_flags);						\
+}
+#endif
+
+/*
+ * io_uring cancels a parked command itself (it calls ->uring_cmd with
+ * IO_URING_F_CANCEL when the submitter exits or execs, or the ring is
+ * closed) from 6.7 on; before, the driver must notice (reaper.c).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#define CSPCHAN_HAVE_URING_CANCEL	1
+#define CSPCHAN_URING_F_CANCEL		IO_URING_F_CANCEL
+
+static inline void cspchan_uring_mark_cancelable(struct io_uring_cmd *cmd,
+						 unsigned int issue_flags)
+{
+	io_uring_cmd_mark_cancelable(cmd, issue_flags);
+}
+#else
+#define CSPCHAN_HAVE_URING_CANCEL	0
+#define CSPCHAN_URING_F_CANCEL		0
+
+static inline void cspchan_uring_mark_cancelable(struct io_uring_cmd *cmd,
+						 unsigned int issue_flags)
+{
+}
+#endif
+
+#endif /* _CSPCHAN_COMPAT_H */
