@@ -19,6 +19,7 @@
 #include <linux/uio.h>
 #include <linux/vmalloc.h>
 
+#include "arena.h"
 #include "cspchan.h"
 
 /**

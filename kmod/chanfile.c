@@ -18,9 +18,17 @@
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 
+#include "chanfile.h"
+#include "channel.h"
+#include "compat.h"
 #include "cspchan.h"
-
-static const struct file_operations cspchan_handle_fops;
+#include "select.h"
+#include "slots.h"
+#include "transfer.h"
+#include "uring.h"
+#include "uring_rw.h"
+#include "wait.h"
+#include "zerocopy.h"
 
 /* 6.1 does not turn O_NONBLOCK into IOCB_NOWAIT: honour both. */
 static unsigned int cspchan_iocb_flags(struct kiocb *iocb)
@@ -62,6 +70,28 @@ static ssize_t cspchan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	struct cspchan *ch = iocb->ki_filp->private_data;
 
 	return cspchan_send_iter(ch, from, cspchan_iocb_flags(iocb), NULL);
+}
+
+/*
+ * cspchan_poll_mask() - readiness, as ->poll reports it
+ * @ch:		the channel
+ * @mode:	the handle's FMODE_READ/FMODE_WRITE
+ *
+ * Lockless: the caller registered on the wait queues first, so a change
+ * after these reads wakes it.
+ */
+static __poll_t cspchan_poll_mask(struct cspchan *ch, fmode_t mode)
+{
+	bool shut = READ_ONCE(ch->shut);
+	__poll_t mask = 0;
+
+	if ((mode & FMODE_READ) && (cspchan_recv_ready(ch) || shut))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if ((mode & FMODE_WRITE) && (cspchan_send_ready(ch) || shut))
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	if (shut)
+		mask |= EPOLLHUP;
+	return mask;
 }
 
 static __poll_t cspchan_handle_poll(struct file *file, poll_table *pt)
@@ -201,7 +231,7 @@ static int cspchan_handle_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static const struct file_operations cspchan_handle_fops = {
+const struct file_operations cspchan_handle_fops = {
 	.owner		= THIS_MODULE,
 	.read_iter	= cspchan_read_iter,
 	.write_iter	= cspchan_write_iter,
@@ -291,13 +321,4 @@ int cspchan_install_handle(struct cspchan *ch, unsigned int oflags)
 	if (ret)
 		return ret;
 	return cspchan_handle_install(&h);
-}
-
-/**
- * cspchan_is_handle() - is this file a channel handle?
- * @file:	any file
- */
-bool cspchan_is_handle(struct file *file)
-{
-	return file->f_op == &cspchan_handle_fops;
 }

@@ -11,8 +11,15 @@
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
+#include "arena.h"
+#include "channel.h"
 #include "cspchan.h"
+#include "main.h"
+#include "names.h"
+#include "reaper.h"
+#include "slots.h"
 #include "trace.h"
+#include "wait.h"
 
 /* Every channel, for /proc/cspchan; also guards cspchan_users. */
 static DEFINE_MUTEX(cspchan_all_lock);
@@ -316,4 +323,113 @@ void cspchan_exit_channels(void)
 	WARN_ON(!list_empty(&cspchan_all));
 	WARN_ON(!xa_empty(&cspchan_users));
 	xa_destroy(&cspchan_users);
+}
+
+/* --- shutdown and auto-close --- */
+
+static void cspchan_shut_queue(struct cspchan *ch, struct list_head *queue,
+			       u32 *nr, struct cspchan_wakeups *wk)
+{
+	struct cspchan_waiter *w;
+
+	while ((w = cspchan_pop_waiter(ch, queue, nr)))
+		cspchan_wake_waiter(ch, wk, w, CSPCHAN_SHUT);
+}
+
+static int __cspchan_shutdown(struct cspchan *ch)
+{
+	struct cspchan_wakeups wk = { .nr = 0 };
+	struct cspchan_waiter *w;
+	u32 i, n;
+
+	lockdep_assert_held(&ch->lock);
+	if (ch->shut) {
+		mutex_unlock(&ch->lock);
+		return -EPIPE;
+	}
+	WRITE_ONCE(ch->shut, true);
+	trace_cspchan_shutdown(ch);
+
+	cspchan_shut_queue(ch, &ch->sendq, &ch->nr_sendq, &wk);
+	cspchan_shut_queue(ch, &ch->recvq, &ch->nr_recvq, &wk);
+
+	/* Senders parked on an offer have not completed: withdraw them. */
+	for (i = 0, n = ch->queued; i < n && ch->nr_offers; ) {
+		u32 slot = ch->ring[(ch->head + i) % ch->nr_slots];
+		struct cspchan_slot *s = &ch->slots[slot];
+
+		if (!s->offerer) {
+			i++;
+			continue;
+		}
+		/*
+		 * The woken sender holds its slot again.  A select's offer
+		 * wakes it only if its claim is won; otherwise the select
+		 * performed another case and frees the slot itself.
+		 */
+		w = s->offerer;
+		cspchan_withdraw_offer(ch, slot);
+		if (!w->sel || cspchan_sel_claim(w->sel))
+			cspchan_wake_waiter(ch, &wk, w, CSPCHAN_SHUT);
+		n--;
+	}
+
+	wake_up_interruptible_all(&ch->rd_wait);
+	wake_up_interruptible_all(&ch->wr_wait);
+	cspchan_unlock_and_wake(ch, &wk);
+	return 0;
+}
+
+/**
+ * cspchan_shutdown() - close the channel for everybody (Go's close)
+ * @ch:	the channel
+ *
+ * Return: 0, -EPIPE if it was already shut down, or -ERESTARTSYS.
+ */
+int cspchan_shutdown(struct cspchan *ch)
+{
+	int ret = cspchan_lock_io(ch, 0);
+
+	if (ret)
+		return ret;
+	return __cspchan_shutdown(ch);
+}
+
+/**
+ * cspchan_handle_opened() - account a new handle
+ * @ch:		the channel
+ * @can_send:	the handle may send
+ */
+void cspchan_handle_opened(struct cspchan *ch, bool can_send)
+{
+	if (!can_send)
+		return;
+	mutex_lock(&ch->lock);
+	/* A second sender exists: auto-close now watches the senders. */
+	if (ch->send_handles++)
+		ch->autoclose_armed = true;
+	mutex_unlock(&ch->lock);
+}
+
+/**
+ * cspchan_handle_closed() - account a released handle; auto-close
+ * @ch:		the channel
+ * @can_send:	the handle could send
+ *
+ * Auto-close is armed once the channel has had a message sent or two
+ * send-capable handles at once, so that the handle of a process that only
+ * creates the channel (cspchan create --autoclose) does not shut it down
+ * when it exits.  See docs/design.md.
+ */
+void cspchan_handle_closed(struct cspchan *ch, bool can_send)
+{
+	if (!can_send)
+		return;
+	mutex_lock(&ch->lock);
+	if (--ch->send_handles == 0 && (ch->flags & CSPCHAN_AUTOCLOSE) &&
+	    ch->autoclose_armed && !ch->shut) {
+		__cspchan_shutdown(ch);
+		return;
+	}
+	mutex_unlock(&ch->lock);
 }

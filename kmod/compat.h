@@ -27,7 +27,11 @@
 #include <linux/sched/signal.h>
 #include <linux/uio.h>
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+/* Built for a kernel of version @major.@minor or later? */
+#define CSPCHAN_SINCE(major, minor) \
+	(KERNEL_VERSION(major, minor, 0) <= LINUX_VERSION_CODE)
+
+#if CSPCHAN_SINCE(6, 7)
 #include <linux/io_uring/cmd.h>
 #else
 #include <linux/io_uring.h>
@@ -39,7 +43,7 @@
 static inline void cspchan_vm_flags_clear(struct vm_area_struct *vma,
 					  vm_flags_t flags)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#if CSPCHAN_SINCE(6, 3)
 	vm_flags_clear(vma, flags);
 #else
 	vma->vm_flags &= ~flags;
@@ -52,7 +56,7 @@ static inline void cspchan_vm_flags_clear(struct vm_area_struct *vma,
 static inline int cspchan_import_ubuf(int dir, void __user *buf, size_t len,
 				      struct iovec *iov, struct iov_iter *iter)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#if CSPCHAN_SINCE(6, 8)
 	return import_ubuf(dir, buf, len, iter);
 #else
 	return import_single_range(dir, buf, len, iov, iter);
@@ -61,7 +65,7 @@ static inline int cspchan_import_ubuf(int dir, void __user *buf, size_t len,
 
 static inline const struct iovec *cspchan_iter_iov(const struct iov_iter *it)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#if CSPCHAN_SINCE(6, 4)
 	return iter_iov(it);
 #else
 	return it->iov;
@@ -105,7 +109,7 @@ static inline void cspchan_restore_task_work(unsigned int saved)
 /* The task that submitted @req (an io-wq or SQPOLL thread acts for it). */
 static inline struct task_struct *cspchan_io_req_task(struct io_kiocb *req)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#if CSPCHAN_SINCE(6, 13)
 	return req->tctx->task;
 #else
 	return req->task;
@@ -117,7 +121,7 @@ static inline bool cspchan_io_task_cancelling(struct task_struct *task)
 {
 	if (!task->io_uring)
 		return false;
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#if CSPCHAN_SINCE(6, 3)
 	return atomic_read(&task->io_uring->in_cancel);
 #else
 	return atomic_read(&task->io_uring->in_idle);
@@ -139,7 +143,7 @@ static inline bool cspchan_iocb_is_uring(struct kiocb *iocb)
 /* The command's payload: the SQE's cmd area (or io_uring's copy of it). */
 static inline const void *cspchan_uring_payload(const struct io_uring_cmd *cmd)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#if CSPCHAN_SINCE(6, 5)
 	return cmd->sqe->cmd;
 #else
 	return cmd->cmd;
@@ -149,7 +153,7 @@ static inline const void *cspchan_uring_payload(const struct io_uring_cmd *cmd)
 static inline void cspchan_uring_cmd_done(struct io_uring_cmd *cmd, long ret,
 					  unsigned int issue_flags)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 18, 0)
+#if CSPCHAN_SINCE(6, 18)
 	io_uring_cmd_done(cmd, ret, issue_flags);
 #else
 	io_uring_cmd_done(cmd, ret, 0, issue_flags);
@@ -160,7 +164,7 @@ static inline void cspchan_uring_cmd_done(struct io_uring_cmd *cmd, long ret,
  * CSPCHAN_URING_TW(name, fn) defines name(), io_uring's task work callback
  * for a command, which calls fn(cmd, issue_flags).
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
+#if CSPCHAN_SINCE(6, 19)
 #define CSPCHAN_URING_TW(name, fn)					\
 static void name(struct io_tw_req tw_req, io_tw_token_t tw)		\
 {									\
@@ -179,7 +183,7 @@ static void name(struct io_uring_cmd *cmd, unsigned int issue_flags)	\
  * IO_URING_F_CANCEL when the submitter exits or execs, or the ring is
  * closed) from 6.7 on; before, the driver must notice (reaper.c).
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#if CSPCHAN_SINCE(6, 7)
 #define CSPCHAN_HAVE_URING_CANCEL	1
 #define CSPCHAN_URING_F_CANCEL		IO_URING_F_CANCEL
 

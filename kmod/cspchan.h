@@ -1,19 +1,37 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * cspchan: internal interfaces between the files of the module.
+ * cspchan: the object model — the structures every file shares, their
+ * states and their lock rules.  Each .c file exports its functions in a
+ * header of its own name; this one declares no functions.
  *
- * channel.c	the channel object: creation, limits, references, figures
- * transfer.c	moving messages: slots, parked tasks, send, receive, shutdown
- * select.c	the atomic multi-channel select
- * zerocopy.c	slots held in place: acquire, commit, take, release; mmap
- * uring.c	the slot operations as io_uring commands
- * uring_rw.c	io_uring reads parked in order, not polled
- * uring_owner.c	is an io_uring request's submitter still there?
- * arena.c	the accounted, mmappable slot arena
- * chanfile.c	the file behind a channel handle (read/write/poll/ioctl)
- * names.c	the name table, scoped by IPC namespace
- * main.c	the control device /dev/cspchan and module parameters
- * procfs.c	the system-wide text view /proc/cspchan
+ * The files, from the bottom up (none calls a file above it):
+ *
+ *   arena.c	the accounted, mmappable slot arena
+ *   wait.c	waiters: parking, the select claim, sleeping, waking
+ *   slots.c	slot states, the free stack, the FIFO, offers and
+ *		hand-off, consume and put-back; slot index checks
+ *   reaper.c	parked asynchronous requests nobody can reap any more
+ *   transfer.c	the copy path: send and receive through user buffers
+ *   zerocopy.c	slots held in place: acquire, commit, take, release; mmap
+ *   uring_owner.c	is an io_uring request's submitter still there?
+ *   uring.c	the slot operations as io_uring commands
+ *   uring_rw.c	io_uring reads parked in order, not polled
+ *   channel.c	the channel object: creation, limits, references,
+ *		figures, shutdown and auto-close
+ *   names.c	the name table, scoped by IPC namespace
+ *   select.c	the atomic multi-channel select
+ *   chanfile.c	the file behind a channel handle (read/write/poll/ioctl)
+ *   procfs.c	the system-wide text view /proc/cspchan
+ *   main.c	the control device /dev/cspchan and module parameters
+ *   compat.h	every difference between kernel versions
+ *
+ * Locks: the channel's state is guarded by cspchan.lock (a mutex: user
+ * memory is copied under it, as fs/pipe.c does).  Tasks parked on a
+ * channel are woken after it is dropped (wait.c).  The name table lock
+ * (names.c) and the list of all channels (channel.c) are taken before a
+ * channel lock, never while holding one.  io_uring's ring lock may be
+ * held when a channel lock is taken (uring.c's cancel), never the other
+ * way round.
  */
 #ifndef _CSPCHAN_INTERNAL_H
 #define _CSPCHAN_INTERNAL_H
@@ -31,8 +49,6 @@
 #include <linux/workqueue.h>
 #include <uapi/linux/cspchan.h>
 
-#include "compat.h"
-
 struct file;
 struct iov_iter;
 struct pid;
@@ -40,14 +56,6 @@ struct seq_file;
 struct task_struct;
 struct vfsmount;
 struct vm_area_struct;
-
-/* Module parameters (main.c). */
-extern unsigned int cspchan_max_capacity;
-extern unsigned int cspchan_max_msg_size;
-extern unsigned long cspchan_max_channel_bytes;
-extern unsigned int cspchan_max_channels_per_user;
-extern unsigned long cspchan_max_user_bytes;
-extern unsigned int cspchan_unbuffered_slots;
 
 #define CSPCHAN_SLOT_ALIGN	64
 
@@ -62,13 +70,6 @@ struct cspchan_arena {
 	unsigned int nr_pages;
 	void *vaddr;
 };
-
-int cspchan_arena_alloc(struct cspchan_arena *arena, size_t size);
-void cspchan_arena_free(struct cspchan_arena *arena);
-size_t cspchan_arena_copy_in(struct cspchan_arena *arena, size_t off,
-			     size_t len, struct iov_iter *from);
-size_t cspchan_arena_copy_out(struct cspchan_arena *arena, size_t off,
-			      size_t len, struct iov_iter *to);
 
 /**
  * struct cspchan_slot - kernel-owned metadata of one arena slot
@@ -306,149 +307,5 @@ struct cspchan_msgmeta {
 	u64 sent_ns;
 	u32 pid;
 };
-
-/* channel.c */
-struct cspchan *cspchan_alloc(const struct cspchan_create_req *req,
-			      struct vfsmount *ns_mnt);
-void cspchan_get(struct cspchan *ch);
-void cspchan_put(struct cspchan *ch);
-void cspchan_fill_info(struct cspchan *ch, struct cspchan_info *info,
-		       bool may_wait);
-void cspchan_for_each(bool (*visit)(struct cspchan *ch, void *arg), void *arg);
-
-/* transfer.c */
-bool cspchan_interrupted(bool *notified);
-unsigned int cspchan_timeout_flags(struct file *file, s64 timeout_ns,
-				   ktime_t *deadline, ktime_t **dl);
-void cspchan_task_work_restore(bool notified);
-int cspchan_lock_io(struct cspchan *ch, unsigned int flags);
-void cspchan_unlock_and_wake(struct cspchan *ch, struct cspchan_wakeups *wk);
-void cspchan_waiter_init(struct cspchan_waiter *w, struct cspchan_sel *sel,
-			 u32 index);
-void cspchan_async_init(struct cspchan_waiter *w,
-			const struct cspchan_waiter_ops *ops);
-void cspchan_park_async(struct cspchan *ch, struct cspchan_waiter *w);
-void cspchan_unpark_async(struct cspchan *ch, struct cspchan_waiter *w);
-void cspchan_reaper_init(struct cspchan *ch);
-void cspchan_reaper_exit(struct cspchan *ch);
-u32 cspchan_depth(const struct cspchan *ch);
-void cspchan_release_slot(struct cspchan *ch, u32 slot,
-			  struct cspchan_wakeups *wk);
-int cspchan_get_slot(struct cspchan *ch, unsigned int flags,
-		     const ktime_t *deadline, struct cspchan_wakeups *wk);
-void cspchan_withdraw_offer(struct cspchan *ch, u32 slot);
-bool cspchan_offer_claim(struct cspchan *ch, u32 slot);
-void cspchan_park_receiver(struct cspchan *ch, struct cspchan_waiter *w);
-void cspchan_post_offer(struct cspchan *ch, u32 slot, u32 len,
-			struct cspchan_waiter *w);
-ssize_t cspchan_post_slot_at(struct cspchan *ch, u32 slot, u32 len,
-			     u64 sent_ns, unsigned int flags,
-			     const ktime_t *deadline, struct cspchan_wakeups *wk);
-ssize_t cspchan_post_slot(struct cspchan *ch, u32 slot, u32 len,
-			  unsigned int flags, const ktime_t *deadline,
-			  struct cspchan_wakeups *wk);
-ssize_t cspchan_send_into(struct cspchan *ch, u32 slot, struct iov_iter *from,
-			  unsigned int flags, const ktime_t *deadline,
-			  struct cspchan_wakeups *wk);
-ssize_t cspchan_send_iter(struct cspchan *ch, struct iov_iter *from,
-			  unsigned int flags, const ktime_t *deadline);
-void cspchan_consume(struct cspchan *ch, u32 slot, bool handed,
-		     struct cspchan_msgmeta *meta, struct cspchan_wakeups *wk);
-void cspchan_put_back(struct cspchan *ch, u32 slot, struct cspchan_wakeups *wk);
-int cspchan_next_msg(struct cspchan *ch, unsigned int flags,
-		     const ktime_t *deadline, struct cspchan_wakeups *wk,
-		     u32 *slot, bool *handed);
-ssize_t cspchan_recv_slot(struct cspchan *ch, u32 slot, bool handed,
-			  struct iov_iter *to, struct cspchan_msgmeta *meta,
-			  struct cspchan_wakeups *wk);
-ssize_t cspchan_recv_iter(struct cspchan *ch, struct iov_iter *to,
-			  unsigned int flags, const ktime_t *deadline,
-			  struct cspchan_msgmeta *meta);
-bool cspchan_case_ready(struct cspchan *ch, bool send, bool has_slot,
-			struct cspchan_sel *sel);
-void cspchan_park_select(struct cspchan *ch, struct cspchan_waiter *w,
-			 bool send);
-void cspchan_unpark_select(struct cspchan *ch, struct cspchan_waiter *w,
-			   bool send);
-int cspchan_offer_select(struct cspchan *ch, struct cspchan_waiter *w,
-			 int *slot, struct iov_iter *from);
-bool cspchan_unoffer_select(struct cspchan *ch, struct cspchan_waiter *w,
-			    u32 slot, struct cspchan_wakeups *wk);
-ssize_t cspchan_send_ready_slot(struct cspchan *ch, u32 slot,
-				struct iov_iter *from,
-				struct cspchan_wakeups *wk);
-int cspchan_shutdown(struct cspchan *ch);
-__poll_t cspchan_poll_mask(struct cspchan *ch, fmode_t mode);
-
-/* zerocopy.c */
-void cspchan_hold(struct cspchan *ch, u32 slot, struct file *file, u32 how);
-int cspchan_check_held(struct cspchan *ch, struct file *file, u32 slot,
-		       u32 how);
-long cspchan_zc_take_locked(struct cspchan *ch, struct file *file,
-			    u32 how, unsigned int flags,
-			    const ktime_t *deadline,
-			    struct cspchan_wakeups *wk,
-			    struct cspchan_slot_info *info);
-long cspchan_zc_release(struct file *file, u32 slot);
-long cspchan_zc_ioctl(struct file *file, unsigned int cmd,
-		      struct cspchan_slot_req __user *ureq);
-int cspchan_zc_mmap(struct file *file, struct vm_area_struct *vma);
-void cspchan_zc_reclaim(struct cspchan *ch, struct file *file);
-
-/* uring_owner.c */
-struct io_kiocb;
-struct mm_struct;
-bool cspchan_io_req_gone(struct io_kiocb *req);
-bool cspchan_io_may_answer(struct io_kiocb *req, struct mm_struct *mm);
-
-/* uring_rw.c */
-struct kiocb;
-bool cspchan_uring_read_parks(struct kiocb *iocb, const struct iov_iter *to);
-ssize_t cspchan_uring_read(struct cspchan *ch, struct kiocb *iocb,
-			   struct iov_iter *to);
-
-/* uring.c */
-struct io_uring_cmd;
-int cspchan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
-
-/* select.c */
-long cspchan_select(struct cspchan_select_req __user *ureq);
-void cspchan_handle_opened(struct cspchan *ch, bool can_send);
-void cspchan_handle_closed(struct cspchan *ch, bool can_send);
-void cspchan_exit_channels(void);
-
-/* chanfile.c */
-/**
- * struct cspchan_new_handle - a handle being created, not yet installed
- * @fd:		the reserved descriptor
- * @file:	the file, holding a channel reference
- */
-struct cspchan_new_handle {
-	int fd;
-	struct file *file;
-};
-
-int cspchan_handle_prepare(struct cspchan *ch, unsigned int oflags,
-			   struct cspchan_new_handle *h);
-int cspchan_handle_install(struct cspchan_new_handle *h);
-void cspchan_handle_abort(struct cspchan_new_handle *h);
-int cspchan_install_handle(struct cspchan *ch, unsigned int oflags);
-bool cspchan_is_handle(struct file *file);
-
-/* names.c */
-int cspchan_name_valid(const char *name);
-struct vfsmount *cspchan_current_ns_mnt(void);
-bool cspchan_ns_mnt_is_current(struct vfsmount *mnt);
-void cspchan_names_reap_dead(void);
-int cspchan_name_create(struct cspchan *ch, struct cspchan **existing,
-			bool excl);
-struct cspchan *cspchan_name_lookup(const char *name);
-int cspchan_permission(struct cspchan *ch, unsigned int oflags);
-int cspchan_name_unlink(const char *name);
-void cspchan_names_exit(void);
-
-/* procfs.c */
-int cspchan_procfs_init(void);
-void cspchan_procfs_exit(void);
 
 #endif /* _CSPCHAN_INTERNAL_H */

@@ -14,7 +14,13 @@
 #include <linux/moduleparam.h>
 #include <linux/uaccess.h>
 
+#include "chanfile.h"
+#include "channel.h"
 #include "cspchan.h"
+#include "main.h"
+#include "names.h"
+#include "procfs.h"
+#include "select.h"
 
 unsigned int cspchan_max_capacity = 65536;
 module_param_named(max_capacity, cspchan_max_capacity, uint, 0644);

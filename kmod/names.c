@@ -24,7 +24,9 @@
 #include <linux/sched.h>
 #include <linux/string.h>
 
+#include "channel.h"
 #include "cspchan.h"
+#include "names.h"
 
 static DEFINE_MUTEX(cspchan_names_lock);
 static DEFINE_HASHTABLE(cspchan_names, 8);

@@ -11,7 +11,10 @@
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 
+#include "channel.h"
 #include "cspchan.h"
+#include "names.h"
+#include "procfs.h"
 
 static bool cspchan_proc_show_one(struct cspchan *ch, void *arg)
 {

@@ -39,7 +39,13 @@
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 
+#include "chanfile.h"
+#include "compat.h"
 #include "cspchan.h"
+#include "select.h"
+#include "slots.h"
+#include "transfer.h"
+#include "wait.h"
 
 /**
  * struct cspchan_sel_case - one case, as the kernel keeps it
@@ -66,6 +72,170 @@ struct cspchan_sel_case {
 	bool taken;
 };
 
+/* --- the channel side of a case, under its lock --- */
+/* Is a message queued that a receive case of @sel may take? */
+static bool cspchan_has_msg_for(struct cspchan *ch, struct cspchan_sel *sel)
+{
+	u32 i;
+
+	for (i = 0; i < ch->queued; i++) {
+		struct cspchan_waiter *o = ch->slots[cspchan_ring_at(ch, i)].offerer;
+
+		if (!o || cspchan_waiter_live(o, sel))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * cspchan_case_ready() - would this select case proceed without parking?
+ * @ch:		the channel, locked
+ * @send:	a send case (else a receive case)
+ * @has_slot:	an unbuffered send case that holds its hand-off slot
+ * @sel:	the select asking; its own parked waiters do not count
+ */
+static bool cspchan_case_ready(struct cspchan *ch, bool send, bool has_slot,
+			       struct cspchan_sel *sel)
+{
+	lockdep_assert_held(&ch->lock);
+	if (ch->shut)
+		return true;
+	if (!send)
+		return cspchan_has_msg_for(ch, sel);
+	if (cspchan_buffered(ch))
+		return ch->nr_free;
+	return (has_slot || ch->nr_free) &&
+	       cspchan_has_live_waiter(&ch->recvq, sel);
+}
+
+/*
+ * cspchan_park_select() - park a select's waiter for one case
+ * @ch:		the channel, locked, and not ready for the case
+ * @w:		the waiter, initialised with its select and case index
+ * @send:	a send case (else a receive case): it waits for a slot
+ *
+ * An unbuffered send case that has its slot waits as an offer instead
+ * (cspchan_offer_select()).
+ */
+static void cspchan_park_select(struct cspchan *ch, struct cspchan_waiter *w,
+				bool send)
+{
+	lockdep_assert_held(&ch->lock);
+	if (!send) {
+		cspchan_park_receiver(ch, w);
+	} else {
+		list_add_tail(&w->node, &ch->sendq);
+		ch->nr_sendq++;
+	}
+}
+
+/*
+ * cspchan_unpark_select() - take a select's waiter off its queue
+ * @ch:		the channel, locked
+ * @w:		the waiter; a waker may already have unlinked it
+ * @send:	a send case (else a receive case)
+ */
+static void cspchan_unpark_select(struct cspchan *ch, struct cspchan_waiter *w,
+				  bool send)
+{
+	lockdep_assert_held(&ch->lock);
+	if (list_empty(&w->node))
+		return;
+	list_del_init(&w->node);
+	if (!send)
+		ch->nr_recvq--;
+	else
+		ch->nr_sendq--;
+}
+
+/*
+ * cspchan_offer_select() - a select's unbuffered send case waits as an offer
+ * @ch:		the channel, locked, unbuffered, with no live receiver
+ * @w:		the case's waiter, initialised with its select
+ * @slot:	the case's slot, or -1 to take a free one (set on success)
+ * @from:	the message (length already checked)
+ *
+ * The message is copied into the slot now, so that any receiver (a
+ * non-blocking one, one driven by poll) can take it at once after
+ * claiming the select.
+ *
+ * Return: 0 when offered; -EAGAIN when no slot is free (park for one with
+ * cspchan_park_select()); -EFAULT with the slot (if taken here) freed.
+ */
+static int cspchan_offer_select(struct cspchan *ch, struct cspchan_waiter *w,
+				int *slot, struct iov_iter *from)
+{
+	struct cspchan_wakeups wk = { .nr = 0 };
+	size_t len = iov_iter_count(from);
+	bool fresh = *slot < 0;
+
+	lockdep_assert_held(&ch->lock);
+	if (fresh) {
+		if (!ch->nr_free)
+			return -EAGAIN;
+		*slot = ch->free[--ch->nr_free];
+	}
+	if (!cspchan_slot_fill(ch, *slot, len, from)) {
+		if (fresh) {	/* nobody waits for a slot: it was free */
+			cspchan_release_slot(ch, *slot, &wk);
+			*slot = -1;
+		}
+		WARN_ON_ONCE(wk.nr);
+		return -EFAULT;
+	}
+	cspchan_post_offer(ch, *slot, len, w);
+	return 0;
+}
+
+/*
+ * cspchan_unoffer_select() - a select takes back its offer
+ * @ch:		the channel, locked
+ * @w:		the case's waiter
+ * @slot:	the offer's slot
+ * @wk:		wake-ups to issue after unlocking
+ *
+ * Return: true if the offer was taken (the send is done, the slot is the
+ * receiver's); false when it was not, and the slot is freed.
+ */
+static bool cspchan_unoffer_select(struct cspchan *ch, struct cspchan_waiter *w,
+				   u32 slot, struct cspchan_wakeups *wk)
+{
+	lockdep_assert_held(&ch->lock);
+	if (w->state == CSPCHAN_GRANTED)
+		return true;
+	/* Still offered; or dropped as stale, or withdrawn by shutdown. */
+	if (ch->slots[slot].offerer == w)
+		cspchan_withdraw_offer(ch, slot);
+	cspchan_release_slot(ch, slot, wk);
+	return false;
+}
+
+/*
+ * cspchan_send_ready_slot() - hand a select's message to a parked receiver
+ * @ch:		the channel, locked, unbuffered
+ * @slot:	a slot the caller holds
+ * @from:	the message (length already checked)
+ * @wk:		wake-ups to issue after unlocking
+ *
+ * Return: the length, handed over; -EAGAIN when no receiver is parked, or
+ * -EFAULT; on error the caller still holds @slot.
+ */
+static ssize_t cspchan_send_ready_slot(struct cspchan *ch, u32 slot,
+				       struct iov_iter *from,
+				       struct cspchan_wakeups *wk)
+{
+	size_t len = iov_iter_count(from);
+
+	lockdep_assert_held(&ch->lock);
+	if (!cspchan_has_live_waiter(&ch->recvq, NULL))
+		return -EAGAIN;
+	if (!cspchan_slot_fill(ch, slot, len, from))
+		return -EFAULT;
+	return cspchan_post_slot(ch, slot, len, CSPCHAN_IO_NONBLOCK, NULL, wk);
+}
+
+/* --- the select --- */
+
 static bool cspchan_case_send(const struct cspchan_sel_case *c)
 {
 	return c->uc.op == CSPCHAN_OP_SEND;
@@ -90,7 +260,7 @@ static int cspchan_case_prepare(struct cspchan_sel_case *c)
 	if (c->uc.fd == -1)
 		return 0;
 	c->file = fget(c->uc.fd);
-	if (!c->file || !cspchan_is_handle(c->file))
+	if (!c->file || !cspchan_handle_channel(c->file))
 		return -EBADF;
 	c->ch = c->file->private_data;
 	if (!(c->file->f_mode & (send ? FMODE_WRITE : FMODE_READ)))
@@ -310,7 +480,7 @@ static long cspchan_select_round(struct cspchan_sel_case *cases,
 		else
 			ret = cspchan_case_park(c, &sel, order[k]);
 		/* Leaving is a claim too; if a waker won, take its grant. */
-		if (ret && atomic_cmpxchg(&sel.done, 0, 1) != 0)
+		if (ret && !cspchan_sel_claim(&sel))
 			ret = 0;
 		mutex_unlock(&c->ch->lock);
 		if (ret)
@@ -319,7 +489,7 @@ static long cspchan_select_round(struct cspchan_sel_case *cases,
 
 	if (!atomic_read(&sel.done)) {
 		ret = cspchan_select_sleep(&sel, deadline);
-		if (ret && atomic_cmpxchg(&sel.done, 0, 1) != 0)
+		if (ret && !cspchan_sel_claim(&sel))
 			ret = 0;
 	}
 

@@ -17,6 +17,7 @@
 #include <linux/tracepoint.h>
 
 #include "cspchan.h"
+#include "slots.h"
 
 /* The operation a task blocked in, for cspchan_block and cspchan_wake. */
 #define CSPCHAN_TRACE_SEND	1

@@ -41,7 +41,14 @@
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "cspchan.h"
+#include "reaper.h"
+#include "slots.h"
+#include "uring.h"
+#include "uring_owner.h"
+#include "wait.h"
+#include "zerocopy.h"
 
 /**
  * struct cspchan_uring - a command: on the issuer's stack, copied to the
@@ -156,7 +163,8 @@ static long cspchan_uring_settle_acquire(struct cspchan_uring *u, long res)
 		res = -EFAULT;
 	}
 	mutex_lock(&ch->lock);
-	if (!cspchan_check_held(ch, u->file, slot, CSPCHAN_HELD_ACQUIRED)) {
+	if (!cspchan_slot_lookup(ch, u->file, slot, CSPCHAN_HELD_ACQUIRED,
+				 &slot)) {
 		cspchan_hold(ch, slot, NULL, CSPCHAN_HELD_NONE);
 		cspchan_release_slot(ch, slot, &wk);
 	}
@@ -418,10 +426,10 @@ static int cspchan_uring_commit(struct cspchan *ch, struct cspchan_uring *u,
 		return -EINVAL;
 	if (u->len > ch->msg_size)
 		return -EMSGSIZE;
-	ret = cspchan_check_held(ch, u->file, u->slot, CSPCHAN_HELD_ACQUIRED);
+	ret = cspchan_slot_lookup(ch, u->file, u->slot, CSPCHAN_HELD_ACQUIRED,
+				  &u->slot);
 	if (ret)
 		return ret;
-	u->slot = array_index_nospec(u->slot, ch->nr_slots);
 	cspchan_hold(ch, u->slot, NULL, CSPCHAN_HELD_NONE);
 	ret = cspchan_post_slot(ch, u->slot, u->len, CSPCHAN_IO_NONBLOCK,
 				NULL, wk);
@@ -576,11 +584,10 @@ static long cspchan_uring_commitv(struct cspchan *ch, struct cspchan_uring *u,
 		else if (len > ch->msg_size)
 			ret = -EMSGSIZE;
 		else
-			ret = cspchan_check_held(ch, u->file, slot,
-						 CSPCHAN_HELD_ACQUIRED);
+			ret = cspchan_slot_lookup(ch, u->file, slot,
+						  CSPCHAN_HELD_ACQUIRED, &slot);
 		if (ret)
 			break;
-		slot = array_index_nospec(slot, ch->nr_slots);
 		cspchan_hold(ch, slot, NULL, CSPCHAN_HELD_NONE);
 		ret = cspchan_post_slot_at(ch, slot, len, sent_ns,
 					   CSPCHAN_IO_NONBLOCK, NULL, wk);
@@ -676,10 +683,10 @@ static long cspchan_uring_releasev(struct cspchan *ch, struct cspchan_uring *u,
 	for (n = 0; n < u->len; n++) {
 		u32 slot = vec[n].slot;
 
-		ret = cspchan_check_held(ch, u->file, slot, CSPCHAN_HELD_NONE);
+		ret = cspchan_slot_lookup(ch, u->file, slot, CSPCHAN_HELD_NONE,
+					  &slot);
 		if (ret)
 			break;
-		slot = array_index_nospec(slot, ch->nr_slots);
 		cspchan_hold(ch, slot, NULL, CSPCHAN_HELD_NONE);
 		cspchan_release_slot(ch, slot, wk);
 	}
@@ -735,10 +742,10 @@ static long cspchan_uring_release(struct cspchan *ch, struct cspchan_uring *u,
 {
 	long ret;
 
-	ret = cspchan_check_held(ch, u->file, u->slot, CSPCHAN_HELD_NONE);
+	ret = cspchan_slot_lookup(ch, u->file, u->slot, CSPCHAN_HELD_NONE,
+				  &u->slot);
 	if (ret)
 		return ret;
-	u->slot = array_index_nospec(u->slot, ch->nr_slots);
 	cspchan_hold(ch, u->slot, NULL, CSPCHAN_HELD_NONE);
 	cspchan_release_slot(ch, u->slot, wk);
 	return 0;

@@ -13,7 +13,9 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 
+#include "compat.h"
 #include "cspchan.h"
+#include "uring_owner.h"
 
 /**
  * cspchan_io_req_gone() - can nobody reap this request's completion?

@@ -30,7 +30,14 @@
 #include <linux/task_work.h>
 #include <linux/uio.h>
 
+#include "arena.h"
+#include "compat.h"
 #include "cspchan.h"
+#include "reaper.h"
+#include "slots.h"
+#include "uring_owner.h"
+#include "uring_rw.h"
+#include "wait.h"
 
 #define CSPCHAN_RW_SEGS	8
 

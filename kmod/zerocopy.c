@@ -20,50 +20,11 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
+#include "compat.h"
 #include "cspchan.h"
-
-/**
- * cspchan_hold() - record that a handle holds a slot
- * @ch:		the channel, locked
- * @slot:	the slot
- * @file:	the handle, or NULL to clear
- * @how:	enum cspchan_held
- */
-void cspchan_hold(struct cspchan *ch, u32 slot, struct file *file, u32 how)
-{
-	lockdep_assert_held(&ch->lock);
-	ch->slots[slot].owner = file;
-	ch->slots[slot].held = file ? how : CSPCHAN_HELD_NONE;
-}
-
-/**
- * cspchan_check_held() - does this handle hold this slot?
- * @ch:		the channel, locked
- * @file:	the handle
- * @slot:	an index from userspace
- * @how:	the way it must be held, or CSPCHAN_HELD_NONE for either
- *
- * Return: 0, -EINVAL for an index out of range, -EPERM when the handle
- * does not hold the slot (that way), -EBUSY while an io_uring TAKE of it
- * is still completing.
- */
-int cspchan_check_held(struct cspchan *ch, struct file *file, u32 slot,
-		       u32 how)
-{
-	struct cspchan_slot *s;
-
-	lockdep_assert_held(&ch->lock);
-	if (slot >= ch->nr_slots)
-		return -EINVAL;
-	s = &ch->slots[array_index_nospec(slot, ch->nr_slots)];
-	if (s->owner != file || s->held == CSPCHAN_HELD_NONE)
-		return -EPERM;
-	if (s->held == CSPCHAN_HELD_TAKING)	/* its TAKE is completing */
-		return -EBUSY;
-	if (how != CSPCHAN_HELD_NONE && s->held != how)
-		return -EPERM;
-	return 0;
-}
+#include "slots.h"
+#include "wait.h"
+#include "zerocopy.h"
 
 static u64 cspchan_slot_offset(struct cspchan *ch, u32 slot)
 {
@@ -109,9 +70,9 @@ static long cspchan_zc_commit(struct file *file, struct cspchan_slot_req *req,
 	ret = cspchan_lock_io(ch, flags);
 	if (ret)
 		return ret;
-	ret = cspchan_check_held(ch, file, slot, CSPCHAN_HELD_ACQUIRED);
+	ret = cspchan_slot_lookup(ch, file, req->slot, CSPCHAN_HELD_ACQUIRED,
+				  &slot);
 	if (!ret) {
-		slot = array_index_nospec(slot, ch->nr_slots);
 		cspchan_hold(ch, slot, NULL, CSPCHAN_HELD_NONE);
 		ret = cspchan_post_slot(ch, slot, req->len, flags, deadline,
 					&wk);
@@ -204,9 +165,8 @@ long cspchan_zc_release(struct file *file, u32 slot)
 	long ret;
 
 	mutex_lock(&ch->lock);
-	ret = cspchan_check_held(ch, file, slot, CSPCHAN_HELD_NONE);
+	ret = cspchan_slot_lookup(ch, file, slot, CSPCHAN_HELD_NONE, &slot);
 	if (!ret) {
-		slot = array_index_nospec(slot, ch->nr_slots);
 		cspchan_hold(ch, slot, NULL, CSPCHAN_HELD_NONE);
 		cspchan_release_slot(ch, slot, &wk);
 	}

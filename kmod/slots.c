@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cspchan: slots — where every message is, and who holds it.
+ *
+ * A channel owns nr_slots fixed-size slots in its arena.  A slot is free
+ * (on the ch->free stack), held by a sender that is filling it, queued (in
+ * the ch->ring FIFO), or held by a receiver that is emptying it; a handle
+ * holds slots in place on the zero-copy path (struct cspchan_slot.owner,
+ * .held).  Buffered channels have one slot per unit of capacity, so "no
+ * free slot" is "full".  Unbuffered channels have a few hand-off slots: a
+ * sender parks its message in one as an *offer* and waits until a
+ * receiver takes it.
+ *
+ * Freeing a slot grants it to the first parked sender; a new message is
+ * handed to the first parked receiver, or queued (wait.c claims and wakes
+ * them).  A message that could not be received goes back ahead of what is
+ * queued, in its original order (cspchan_put_back()).
+ *
+ * Invariants, under ch->lock, counting only waiters that can be claimed:
+ *
+ *	!list_empty(&ch->sendq)  implies  ch->nr_free == 0
+ *	!list_empty(&ch->recvq)  implies  ch->queued == 0
+ *
+ * poll/epoll/io_uring waiters sleep on the separate rd_wait/wr_wait queues
+ * and are woken when the state they poll for may have become true.
+ *
+ * Slot indices from userspace are checked in one place,
+ * cspchan_slot_lookup().
+ */
+#include <linux/fs.h>
+#include <linux/ktime.h>
+#include <linux/nospec.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+
+#include "cspchan.h"
+#include "slots.h"
+#include "trace.h"
+#include "wait.h"
+
+/**
+ * cspchan_hold() - record that a handle holds a slot
+ * @ch:		the channel, locked
+ * @slot:	the slot
+ * @file:	the handle, or NULL to clear
+ * @how:	enum cspchan_held
+ */
+void cspchan_hold(struct cspchan *ch, u32 slot, struct file *file, u32 how)
+{
+	lockdep_assert_held(&ch->lock);
+	ch->slots[slot].owner = file;
+	ch->slots[slot].held = file ? how : CSPCHAN_HELD_NONE;
+}
+
+/**
+ * cspchan_slot_lookup() - check a slot index that a handle names
+ * @ch:		the channel, locked
+ * @file:	the handle
+ * @index:	the index, as userspace gave it
+ * @how:	the way the handle must hold the slot, or CSPCHAN_HELD_NONE
+ *		for either way
+ * @slot:	set to @index, clamped under speculation, when it is valid
+ *
+ * The one place where a slot index from userspace is checked: every
+ * other function takes indices that come from here or from the kernel.
+ *
+ * Return: 0, -EINVAL for an index out of range, -EPERM when the handle
+ * does not hold the slot (that way), -EBUSY while an io_uring TAKE of it
+ * is still completing.
+ */
+int cspchan_slot_lookup(struct cspchan *ch, struct file *file, u32 index,
+			u32 how, u32 *slot)
+{
+	struct cspchan_slot *s;
+
+	lockdep_assert_held(&ch->lock);
+	if (index >= ch->nr_slots)
+		return -EINVAL;
+	index = array_index_nospec(index, ch->nr_slots);
+	s = &ch->slots[index];
+	if (s->owner != file || s->held == CSPCHAN_HELD_NONE)
+		return -EPERM;
+	if (s->held == CSPCHAN_HELD_TAKING)	/* its TAKE is completing */
+		return -EBUSY;
+	if (how != CSPCHAN_HELD_NONE && s->held != how)
+		return -EPERM;
+	*slot = index;
+	return 0;
+}
+
+/* Can a send proceed without parking?  Also what EPOLLOUT reports. */
+bool cspchan_send_ready(const struct cspchan *ch)
+{
+	if (cspchan_buffered(ch))
+		return READ_ONCE(ch->nr_free) != 0;
+	return READ_ONCE(ch->nr_recvq) && READ_ONCE(ch->nr_free);
+}
+
+/* Can a receive proceed without parking?  Also what EPOLLIN reports. */
+bool cspchan_recv_ready(const struct cspchan *ch)
+{
+	return READ_ONCE(ch->queued);
+}
+
+/*
+ * Until a handle of the channel is polled nobody can sleep on rd_wait or
+ * wr_wait, and the barrier in wq_has_sleeper() is skipped: ->poll sets
+ * ch->polled under ch->lock before it registers (cspchan_note_poller()).
+ */
+static void cspchan_wake_pollers(struct cspchan *ch, wait_queue_head_t *wq,
+				 __poll_t mask)
+{
+	lockdep_assert_held(&ch->lock);
+	if (ch->polled && wq_has_sleeper(wq))
+		wake_up_interruptible_poll(wq, mask);
+}
+
+/*
+ * A slot's message is gone: grant the slot to the first parked sender,
+ * or return it to the free stack.
+ */
+void cspchan_release_slot(struct cspchan *ch, u32 slot,
+			  struct cspchan_wakeups *wk)
+{
+	struct cspchan_slot *s = &ch->slots[slot];
+	struct cspchan_waiter *w;
+
+	lockdep_assert_held(&ch->lock);
+	s->offerer = NULL;
+	s->len = 0;
+
+	w = cspchan_pop_waiter(ch, &ch->sendq, &ch->nr_sendq);
+	if (w) {
+		w->slot = slot;
+		cspchan_wake_waiter(ch, wk, w, CSPCHAN_GRANTED);
+		return;
+	}
+	ch->free[ch->nr_free++] = slot;
+	if (cspchan_send_ready(ch))
+		cspchan_wake_pollers(ch, &ch->wr_wait, EPOLLOUT | EPOLLWRNORM);
+}
+
+static void cspchan_ring_push(struct cspchan *ch, u32 slot)
+{
+	ch->ring[(ch->head + ch->queued) % ch->nr_slots] = slot;
+	ch->queued++;
+}
+
+/*
+ * A message that was taken goes back ahead of what is queued, but behind
+ * messages put back before it that were sent before it: messages put back
+ * one at a time (the io_uring TAKEs of a task that died) keep their order.
+ * Offers are not sent yet, so they always come after.
+ */
+static void cspchan_ring_put_back(struct cspchan *ch, u32 slot)
+{
+	u64 seq = ch->slots[slot].seq;
+	u32 i, pos;
+
+	for (i = 0; i < ch->queued; i++) {
+		struct cspchan_slot *q = &ch->slots[cspchan_ring_at(ch, i)];
+
+		if (q->offerer || q->seq > seq)
+			break;
+	}
+	/* Move the first i entries one place toward the front. */
+	ch->head = (ch->head + ch->nr_slots - 1) % ch->nr_slots;
+	for (pos = 0; pos < i; pos++)
+		ch->ring[(ch->head + pos) % ch->nr_slots] =
+			cspchan_ring_at(ch, pos + 1);
+	ch->ring[(ch->head + i) % ch->nr_slots] = slot;
+	ch->queued++;
+}
+
+static void cspchan_ring_pop(struct cspchan *ch)
+{
+	ch->head = (ch->head + 1) % ch->nr_slots;
+	ch->queued--;
+}
+
+/* Remove one slot from anywhere in the ring, keeping the others' order. */
+static void cspchan_ring_remove(struct cspchan *ch, u32 slot)
+{
+	u32 i, kept = 0;
+
+	for (i = 0; i < ch->queued; i++) {
+		u32 s = cspchan_ring_at(ch, i);
+
+		if (s != slot)
+			ch->ring[(ch->head + kept++) % ch->nr_slots] = s;
+	}
+	ch->queued = kept;
+}
+
+/**
+ * cspchan_depth() - messages buffered now (offers are not buffered)
+ * @ch:	the channel, locked
+ */
+u32 cspchan_depth(const struct cspchan *ch)
+{
+	return ch->queued - ch->nr_offers;
+}
+
+/* Give the message its place in the channel's order. */
+static void cspchan_stamp(struct cspchan *ch, struct cspchan_slot *s)
+{
+	s->seq = ch->next_seq++;
+	ch->sent++;
+}
+
+/* Hand a message to the first parked receiver; false if there is none. */
+static bool cspchan_hand_off(struct cspchan *ch, u32 slot,
+			     struct cspchan_wakeups *wk)
+{
+	struct cspchan_waiter *w;
+
+	w = cspchan_pop_waiter(ch, &ch->recvq, &ch->nr_recvq);
+	if (!w)
+		return false;
+	w->slot = slot;
+	cspchan_wake_waiter(ch, wk, w, CSPCHAN_GRANTED);
+	return true;
+}
+
+/* Hand a message over, or queue it (first, when it is being put back). */
+static void cspchan_deliver(struct cspchan *ch, u32 slot, bool front,
+			    struct cspchan_wakeups *wk)
+{
+	if (cspchan_hand_off(ch, slot, wk))
+		return;
+	if (front)
+		cspchan_ring_put_back(ch, slot);
+	else
+		cspchan_ring_push(ch, slot);
+	ch->high_water = max(ch->high_water, cspchan_depth(ch));
+	cspchan_wake_pollers(ch, &ch->rd_wait, EPOLLIN | EPOLLRDNORM);
+}
+
+/**
+ * cspchan_get_slot() - take a free slot, waiting for one if needed
+ * @ch:		the channel, locked
+ * @flags:	CSPCHAN_IO_NONBLOCK: fail with -EAGAIN instead of waiting
+ * @deadline:	absolute time to give up; NULL: never
+ * @wk:		wake-ups to issue after unlocking
+ *
+ * Return: the slot, now held by the caller, or -EPIPE, -EAGAIN,
+ * -ETIMEDOUT, -EINTR/-ERESTARTSYS.
+ */
+int cspchan_get_slot(struct cspchan *ch, unsigned int flags,
+		     const ktime_t *deadline, struct cspchan_wakeups *wk)
+{
+	struct cspchan_waiter w;
+	int ret;
+
+	lockdep_assert_held(&ch->lock);
+	if (ch->shut)
+		return -EPIPE;
+	if (ch->nr_free)
+		return ch->free[--ch->nr_free];
+	if (flags & CSPCHAN_IO_NONBLOCK)
+		return -EAGAIN;
+
+	cspchan_waiter_init(&w, NULL, 0);
+	list_add_tail(&w.node, &ch->sendq);
+	ch->nr_sendq++;
+	ret = cspchan_wait(ch, &w, CSPCHAN_TRACE_SEND, deadline, wk);
+	if (w.state == CSPCHAN_GRANTED)
+		return w.slot;
+	if (w.state == CSPCHAN_SHUT)
+		return -EPIPE;
+	list_del(&w.node);
+	ch->nr_sendq--;
+	return ret;
+}
+
+/*
+ * A slot keeps its reference on the last sender's pid until another
+ * sender uses it (or the channel is freed), so that a stream from one
+ * process takes no pid reference per message.
+ */
+static void cspchan_stamp_sender(struct cspchan_slot *s, u32 len, u64 sent_ns)
+{
+	struct pid *pid = task_tgid(current);
+
+	s->len = len;
+	s->sent_ns = sent_ns;
+	if (s->pid != pid) {
+		put_pid(s->pid);
+		s->pid = get_pid(pid);
+	}
+}
+
+/**
+ * cspchan_post_offer() - offer a message on an unbuffered channel
+ * @ch:		the channel, locked, unbuffered, with no receiver parked
+ * @slot:	the slot holding the message
+ * @len:	its length
+ * @w:		the sender's waiter, granted when a receiver takes it
+ */
+void cspchan_post_offer(struct cspchan *ch, u32 slot, u32 len,
+			struct cspchan_waiter *w)
+{
+	struct cspchan_slot *s = &ch->slots[slot];
+
+	lockdep_assert_held(&ch->lock);
+	cspchan_stamp_sender(s, len, ktime_get_ns());
+	s->offerer = w;
+	ch->nr_offers++;
+	cspchan_ring_push(ch, slot);
+	cspchan_wake_pollers(ch, &ch->rd_wait, EPOLLIN | EPOLLRDNORM);
+}
+
+/**
+ * cspchan_withdraw_offer() - take back an offer nobody took
+ * @ch:		the channel, locked
+ * @slot:	the offer's slot, still in the ring
+ */
+void cspchan_withdraw_offer(struct cspchan *ch, u32 slot)
+{
+	struct cspchan_slot *s = &ch->slots[slot];
+
+	lockdep_assert_held(&ch->lock);
+	cspchan_ring_remove(ch, slot);
+	ch->nr_offers--;
+	s->offerer = NULL;
+}
+
+/**
+ * cspchan_post_slot_at() - send the message the caller wrote into its slot
+ * @ch:		the channel, locked
+ * @slot:	a slot the caller holds, with the message in it
+ * @len:	the message length (already checked)
+ * @sent_ns:	the send's CLOCK_MONOTONIC time, for the message's metadata
+ * @flags:	CSPCHAN_IO_NONBLOCK: an unbuffered send does not wait
+ * @deadline:	for an unbuffered send waiting for its taker; NULL: never
+ * @wk:		wake-ups to issue after unlocking
+ *
+ * Return: @len once the message is in the channel (handed over, queued,
+ * or for an unbuffered channel taken), or -EPIPE, -EAGAIN, -ETIMEDOUT,
+ * -EINTR/-ERESTARTSYS with the slot still held by the caller.
+ */
+ssize_t cspchan_post_slot_at(struct cspchan *ch, u32 slot, u32 len,
+			     u64 sent_ns, unsigned int flags,
+			     const ktime_t *deadline, struct cspchan_wakeups *wk)
+{
+	struct cspchan_slot *s = &ch->slots[slot];
+	struct cspchan_waiter w;
+	ssize_t ret;
+
+	lockdep_assert_held(&ch->lock);
+	if (ch->shut)
+		return -EPIPE;
+	cspchan_stamp_sender(s, len, sent_ns);
+
+	if (cspchan_buffered(ch)) {
+		ch->autoclose_armed = true;
+		cspchan_stamp(ch, s);
+		cspchan_deliver(ch, slot, false, wk);
+		trace_cspchan_send(ch, len, s->seq);
+		return len;
+	}
+	/* Stamped first: a parked io_uring TAKE consumes it at once. */
+	cspchan_stamp(ch, s);
+	if (cspchan_hand_off(ch, slot, wk)) {
+		ch->autoclose_armed = true;
+		trace_cspchan_send(ch, len, s->seq);
+		return len;
+	}
+	ch->next_seq--;		/* nobody took it: not sent after all */
+	ch->sent--;
+	ret = -EAGAIN;
+	if (flags & CSPCHAN_IO_NONBLOCK)
+		goto out_unpost;
+
+	/* Unbuffered and nobody waiting: offer the message, wait for a taker. */
+	cspchan_waiter_init(&w, NULL, 0);	/* parked on the offer */
+	cspchan_post_offer(ch, slot, len, &w);
+	ret = cspchan_wait(ch, &w, CSPCHAN_TRACE_SEND, deadline, wk);
+	if (w.state == CSPCHAN_GRANTED)
+		return len;		/* the receiver took it, and the slot */
+	if (w.state == CSPCHAN_SHUT) {
+		ret = -EPIPE;		/* shutdown withdrew the offer */
+		goto out_unpost;
+	}
+	cspchan_withdraw_offer(ch, slot);
+	return ret;
+out_unpost:
+	s->offerer = NULL;
+	return ret;
+}
+
+/**
+ * cspchan_post_slot() - cspchan_post_slot_at(), sent now
+ * @ch:		the channel, locked
+ * @slot:	a slot the caller holds, with the message in it
+ * @len:	the message length (already checked)
+ * @flags:	CSPCHAN_IO_*
+ * @deadline:	absolute time to give up; NULL: never
+ * @wk:		wake-ups to issue after unlocking
+ *
+ * Return: as cspchan_post_slot_at().
+ */
+ssize_t cspchan_post_slot(struct cspchan *ch, u32 slot, u32 len,
+			  unsigned int flags, const ktime_t *deadline,
+			  struct cspchan_wakeups *wk)
+{
+	return cspchan_post_slot_at(ch, slot, len, ktime_get_ns(), flags,
+				    deadline, wk);
+}
+
+/**
+ * cspchan_offer_taken() - a receiver took an offer: its send is complete
+ * @ch:		the channel, locked
+ * @s:		the offer's slot
+ * @wk:		wake-ups to issue after unlocking
+ */
+void cspchan_offer_taken(struct cspchan *ch, struct cspchan_slot *s,
+			 struct cspchan_wakeups *wk)
+{
+	ch->autoclose_armed = true;
+	cspchan_stamp(ch, s);
+	ch->nr_offers--;
+	cspchan_wake_waiter(ch, wk, s->offerer, CSPCHAN_GRANTED);
+	s->offerer = NULL;
+	trace_cspchan_send(ch, s->len, s->seq);
+}
+
+/**
+ * cspchan_consume() - the receiver has the message in @slot
+ * @ch:		the channel, locked
+ * @slot:	the ring's head, or a slot handed to the receiver
+ * @handed:	@slot was handed over (it is not in the ring)
+ * @meta:	if not NULL, receives the message's metadata
+ * @wk:		wake-ups to issue after unlocking
+ *
+ * Takes the message out of the channel's order; the slot stays with the
+ * caller, who releases it (copy path) or holds it (zero-copy).
+ */
+void cspchan_consume(struct cspchan *ch, u32 slot, bool handed,
+		     struct cspchan_msgmeta *meta, struct cspchan_wakeups *wk)
+{
+	struct cspchan_slot *s = &ch->slots[slot];
+
+	lockdep_assert_held(&ch->lock);
+	if (!handed)
+		cspchan_ring_pop(ch);
+	if (s->offerer)
+		cspchan_offer_taken(ch, s, wk);
+	trace_cspchan_recv(ch, s->len, s->seq);
+	if (meta) {
+		meta->seq = s->seq;
+		meta->sent_ns = s->sent_ns;
+		meta->pid = pid_nr_ns(s->pid, task_active_pid_ns(current));
+	}
+	ch->received++;
+}
+
+/**
+ * cspchan_put_back() - a handed message could not be received: requeue it
+ * @ch:		the channel, locked
+ * @slot:	the handed slot
+ * @wk:		wake-ups to issue after unlocking
+ */
+void cspchan_put_back(struct cspchan *ch, u32 slot, struct cspchan_wakeups *wk)
+{
+	cspchan_deliver(ch, slot, true, wk);
+}
+
+/**
+ * cspchan_park_receiver() - queue a receiver's waiter on recvq
+ * @ch:	the channel, locked
+ * @w:	the waiter (a task, a select case or an io_uring TAKE)
+ *
+ * On an unbuffered channel a parked receiver is what makes a send ready,
+ * so poll writers are told.
+ */
+void cspchan_park_receiver(struct cspchan *ch, struct cspchan_waiter *w)
+{
+	lockdep_assert_held(&ch->lock);
+	list_add_tail(&w->node, &ch->recvq);
+	ch->nr_recvq++;
+	if (!cspchan_buffered(ch) && cspchan_send_ready(ch))
+		cspchan_wake_pollers(ch, &ch->wr_wait, EPOLLOUT | EPOLLWRNORM);
+}
+
+/* Drop the offer at the ring's head: its select performed another case. */
+static void cspchan_drop_stale_offer(struct cspchan *ch, u32 slot)
+{
+	cspchan_ring_pop(ch);
+	ch->nr_offers--;
+	ch->slots[slot].offerer = NULL;	/* the select frees the slot */
+}
+
+/**
+ * cspchan_offer_claim() - may the message at the ring's head be taken?
+ * @ch:		the channel, locked
+ * @slot:	the ring's head
+ *
+ * A select's offer may be taken only by the receiver that claims the
+ * select; one that loses the claim drops the stale offer.  Called at the
+ * point of no return, just before the message is taken.
+ *
+ * Return: true if it may be taken; false when it was dropped (look for
+ * the next message).
+ */
+bool cspchan_offer_claim(struct cspchan *ch, u32 slot)
+{
+	struct cspchan_waiter *w = ch->slots[slot].offerer;
+
+	lockdep_assert_held(&ch->lock);
+	if (!w || !w->sel || cspchan_sel_claim(w->sel))
+		return true;
+	cspchan_drop_stale_offer(ch, slot);
+	return false;
+}
+
+/**
+ * cspchan_next_msg() - find the next message, waiting for one if needed
+ * @ch:		the channel, locked
+ * @flags:	CSPCHAN_IO_*
+ * @deadline:	absolute time to give up; NULL: never
+ * @wk:		wake-ups to issue after unlocking
+ * @slot:	set to the message's slot
+ * @handed:	set when the message was handed to us (not in the ring)
+ *
+ * Return: 1 with *@slot set, 0 at end of stream, or -EAGAIN, -ETIMEDOUT,
+ * -EINTR/-ERESTARTSYS.
+ */
+int cspchan_next_msg(struct cspchan *ch, unsigned int flags,
+		     const ktime_t *deadline, struct cspchan_wakeups *wk,
+		     u32 *slot, bool *handed)
+{
+	struct cspchan_waiter w;
+	int ret;
+
+	lockdep_assert_held(&ch->lock);
+	*handed = false;
+	while (ch->queued) {
+		struct cspchan_waiter *o;
+
+		*slot = cspchan_ring_at(ch, 0);
+		o = ch->slots[*slot].offerer;
+		if (o && !cspchan_waiter_live(o, NULL)) {
+			cspchan_drop_stale_offer(ch, *slot);
+			continue;
+		}
+		return 1;
+	}
+	if (ch->shut)
+		return 0;
+	if (flags & CSPCHAN_IO_NONBLOCK)
+		return -EAGAIN;
+
+	cspchan_waiter_init(&w, NULL, 0);
+	cspchan_park_receiver(ch, &w);
+	ret = cspchan_wait(ch, &w, CSPCHAN_TRACE_RECV, deadline, wk);
+	if (w.state == CSPCHAN_SHUT)
+		return 0;
+	if (w.state == CSPCHAN_WAITING) {
+		list_del(&w.node);
+		ch->nr_recvq--;
+		return ret;
+	}
+	*slot = w.slot;
+	*handed = true;
+	return 1;
+}
