@@ -4,9 +4,12 @@
  * that fill an io_uring_sqe for a channel handle, so channels plug into
  * any io_uring event loop.
  *
- * A separate header, so that <cspchan.h> does not need liburing: include
- * this one only where rings are used, and link with -luring as well (the
- * helpers are inline; libcspchan itself is needed only for the rest).
+ * Header-only, for programs that bring their own liburing: every helper
+ * is static inline and calls only liburing's inline io_uring_prep_*()
+ * functions, so it adds nothing to link.  A program links -luring for its
+ * own ring (io_uring_queue_init() and the rest) and -lcspchan for the
+ * library's other calls; libcspchan itself does not use or link liburing
+ * (nor does <cspchan.h> include it), which is why this header is separate.
  * Written against liburing 2.3, which has no io_uring_prep_uring_cmd().
  *
  * Completions (cqe->res):

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
 /*
- * libcspchan internals shared by the library's files.  Nothing here is
- * exported: the library is built with -fvisibility=hidden and only
- * functions marked CSPCHAN_EXPORT (and named in libcspchan.map) are public.
+ * libcspchan internals shared by the library's files (and by those of
+ * libcspchan-stage, which use only the inline helpers and CSPCHAN_EXPORT).
+ * Nothing here is exported: the libraries are built with
+ * -fvisibility=hidden and only functions marked CSPCHAN_EXPORT (and named
+ * in libcspchan.map or libcspchan-stage.map) are public.
  */
 #ifndef CSPCHAN_LIB_INTERNAL_H
 #define CSPCHAN_LIB_INTERNAL_H
@@ -44,7 +46,7 @@ static inline int64_t cspchan_timeout_ns(int timeout_ms)
 	return timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000LL;
 }
 
-/* The process-wide /dev/cspchan descriptor, or -errno (control.c). */
+/* The process-wide /dev/cspchan descriptor, or -errno (control.c; core only). */
 int cspchan_control_fd(void);
 
 #endif /* CSPCHAN_LIB_INTERNAL_H */

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * cspchan_stage_run(): a pipeline stage that takes messages from one
- * channel in place, transforms each straight into a slot of another
- * channel and commits it.
+ * libcspchan-stage: cspchan_stage_run(), a pipeline stage that takes
+ * messages from one channel in place, transforms each straight into a slot
+ * of another channel and commits it.  It is a library of its own, over
+ * libcspchan's public calls only, so that libcspchan needs neither
+ * liburing nor a thread.
  *
- * The io_uring loop (uring.c) runs on a helper thread of its own, with
+ * The io_uring loop (stage_loop.c) runs on a helper thread of its own, with
  * every signal blocked.  The reason is cancellation: Linux 6.1 cannot
  * cancel a uring command, and cspchan.ko completes a parked one with
  * -ECANCELED only once the task that submitted it exits.  When the stage

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
 /*
- * The pipeline stage, shared by stage.c (entry, synchronous loop, the
- * helper thread) and uring.c (the io_uring loop).  Not exported.
+ * libcspchan-stage internals, shared by stage.c (entry, synchronous loop,
+ * the helper thread) and stage_loop.c (the io_uring loop).  Not exported.
  */
 #ifndef CSPCHAN_LIB_STAGE_H
 #define CSPCHAN_LIB_STAGE_H
 
 #include <liburing.h>
 
+#include "cspchan-stage.h"
 #include "internal.h"
 
 /* Most takes in flight that opts->batch may ask for. */
@@ -22,7 +23,7 @@ struct stage {
 	struct cspchan_arena aout;	/* @out's arena, read-write */
 	struct cspchan_stage_stats stats;
 
-	/* io_uring loop only (uring.c) */
+	/* io_uring loop only (stage_loop.c) */
 	struct io_uring ring;
 	int ring_ready;			/* @ring is set up */
 	struct cspchan_slot_info *lane;	/* [batch] answers of takes in flight */

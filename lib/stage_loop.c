@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * The pipeline stage over io_uring: TAKE, ACQUIRE, COMMIT and RELEASE as
- * IORING_OP_URING_CMD, many per io_uring_enter(2).
+ * libcspchan-stage: the stage runner's io_uring loop.  TAKE, ACQUIRE,
+ * COMMIT and RELEASE as IORING_OP_URING_CMD, many per io_uring_enter(2);
+ * stage.c runs it on its helper thread.
  *
  * Every message of @in the stage holds goes through
  *
