@@ -62,14 +62,14 @@ static inline void __cspchan_prep_cmd(struct io_uring_sqe *sqe, int ch,
 /* Own a free slot of @ch; cqe->res is its index. */
 static inline void cspchan_prep_acquire(struct io_uring_sqe *sqe, int ch)
 {
-	__cspchan_prep_cmd(sqe, ch, CSPCHAN_IOC_ACQUIRE, 0, 0, 0);
+	__cspchan_prep_cmd(sqe, ch, CSPCHAN_URING_ACQUIRE, 0, 0, 0);
 }
 
 /* Send the @len bytes written in @slot, which the handle acquired. */
 static inline void cspchan_prep_commit(struct io_uring_sqe *sqe, int ch,
 				       unsigned int slot, unsigned int len)
 {
-	__cspchan_prep_cmd(sqe, ch, CSPCHAN_IOC_COMMIT, slot, len, 0);
+	__cspchan_prep_cmd(sqe, ch, CSPCHAN_URING_COMMIT, slot, len, 0);
 }
 
 /*
@@ -79,7 +79,7 @@ static inline void cspchan_prep_commit(struct io_uring_sqe *sqe, int ch,
 static inline void cspchan_prep_take(struct io_uring_sqe *sqe, int ch,
 				     struct cspchan_slot_info *info)
 {
-	__cspchan_prep_cmd(sqe, ch, CSPCHAN_IOC_TAKE, 0, 0,
+	__cspchan_prep_cmd(sqe, ch, CSPCHAN_URING_TAKE, 0, 0,
 			 (__u64)(uintptr_t)info);
 }
 
@@ -87,7 +87,7 @@ static inline void cspchan_prep_take(struct io_uring_sqe *sqe, int ch,
 static inline void cspchan_prep_release(struct io_uring_sqe *sqe, int ch,
 					unsigned int slot)
 {
-	__cspchan_prep_cmd(sqe, ch, CSPCHAN_IOC_RELEASE, slot, 0, 0);
+	__cspchan_prep_cmd(sqe, ch, CSPCHAN_URING_RELEASE, slot, 0, 0);
 }
 
 /*

@@ -128,7 +128,16 @@ static inline bool cspchan_io_task_cancelling(struct task_struct *task)
 #endif
 }
 
-/* Does @iocb come from io_uring (not from Linux AIO, not synchronous)? */
+/*
+ * Does @iocb come from io_uring (not from Linux AIO, not synchronous)?
+ * Only then can an empty channel park a read (uring_rw.c).
+ */
+#ifdef IOCB_AIO_RW
+#define CSPCHAN_HAVE_URING_READ_PARK	1
+#else
+#define CSPCHAN_HAVE_URING_READ_PARK	0
+#endif
+
 static inline bool cspchan_iocb_is_uring(struct kiocb *iocb)
 {
 #ifdef IOCB_AIO_RW

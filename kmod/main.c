@@ -16,6 +16,7 @@
 
 #include "chanfile.h"
 #include "channel.h"
+#include "compat.h"
 #include "cspchan.h"
 #include "main.h"
 #include "names.h"
@@ -60,7 +61,11 @@ static long cspchan_ioctl_features(struct cspchan_features __user *uf)
 	memset(&f, 0, sizeof(f));
 	f.features = CSPCHAN_FEAT_NAMES | CSPCHAN_FEAT_XFER | CSPCHAN_FEAT_SELECT |
 		     CSPCHAN_FEAT_ZEROCOPY | CSPCHAN_FEAT_URING_CMD |
-		     CSPCHAN_FEAT_URING_SLOTV;
+		     CSPCHAN_FEAT_URING_SLOTV | CSPCHAN_FEAT_URING_OPCODES;
+	if (CSPCHAN_HAVE_URING_CANCEL)
+		f.features |= CSPCHAN_FEAT_URING_CANCEL;
+	if (CSPCHAN_HAVE_URING_READ_PARK)
+		f.features |= CSPCHAN_FEAT_URING_READ_PARK;
 	f.max_select_cases = CSPCHAN_MAX_SELECT_CASES;
 	f.max_capacity = READ_ONCE(cspchan_max_capacity);
 	f.max_msg_size = READ_ONCE(cspchan_max_msg_size);

@@ -60,7 +60,7 @@
  * @task:	parked: the submitting task (a reference)
  * @mm:		the submitter's memory, where answers are written (compared,
  *		never dereferenced)
- * @op:		CSPCHAN_IOC_ACQUIRE, _COMMIT or _TAKE
+ * @op:		CSPCHAN_URING_* (legacy codes already translated)
  * @slot:	COMMIT: the offered slot
  * @len:	COMMIT: its length
  * @info:	TAKE: user address for struct cspchan_slot_info
@@ -156,7 +156,7 @@ static long cspchan_uring_settle_acquire(struct cspchan_uring *u, long res)
 	if (!cspchan_uring_may_answer(u)) {
 		res = -ECANCELED;
 	} else {
-		if (u->op == CSPCHAN_IOC_ACQUIRE ||
+		if (u->op == CSPCHAN_URING_ACQUIRE ||
 		    !copy_to_user(u64_to_user_ptr(u->info), &u->taken,
 				  sizeof(u->taken)))
 			return res;
@@ -177,10 +177,10 @@ static void cspchan_uring_done(struct io_uring_cmd *cmd, unsigned int flags)
 	struct cspchan_uring *u = *(struct cspchan_uring **)cmd->pdu;
 
 	switch (u->op) {
-	case CSPCHAN_IOC_ACQUIRE:
+	case CSPCHAN_URING_ACQUIRE:
 		u->res = cspchan_uring_settle_acquire(u, u->res);
 		break;
-	case CSPCHAN_IOC_TAKE:
+	case CSPCHAN_URING_TAKE:
 		u->res = cspchan_uring_settle_take(u, u->res);
 		break;
 	case CSPCHAN_URING_TAKEV:	/* one message, once it had to wait */
@@ -247,7 +247,7 @@ static void cspchan_uring_granted(struct cspchan *ch, struct cspchan_waiter *w,
 	long res;
 
 	switch (u->op) {
-	case CSPCHAN_IOC_ACQUIRE:
+	case CSPCHAN_URING_ACQUIRE:
 	case CSPCHAN_URING_ACQUIREV:
 		res = granted ? slot : -EPIPE;
 		if (granted) {
@@ -258,7 +258,7 @@ static void cspchan_uring_granted(struct cspchan *ch, struct cspchan_waiter *w,
 				res = 1;
 		}
 		break;
-	case CSPCHAN_IOC_TAKE:
+	case CSPCHAN_URING_TAKE:
 	case CSPCHAN_URING_TAKEV:
 		res = 0;	/* shut down: end of stream */
 		if (granted) {
@@ -293,12 +293,12 @@ static void cspchan_uring_cancel(struct cspchan *ch, struct cspchan_waiter *w)
 	struct cspchan_uring *u = cspchan_waiter_uring(w);
 
 	lockdep_assert_held(&ch->lock);
-	if (u->op == CSPCHAN_IOC_COMMIT) {
+	if (u->op == CSPCHAN_URING_COMMIT) {
 		cspchan_withdraw_offer(ch, u->slot);
 		cspchan_hold(ch, u->slot, u->file, CSPCHAN_HELD_ACQUIRED);
 	} else {
 		list_del_init(&u->w.node);
-		if (u->op == CSPCHAN_IOC_ACQUIRE ||
+		if (u->op == CSPCHAN_URING_ACQUIRE ||
 		    u->op == CSPCHAN_URING_ACQUIREV)
 			ch->nr_sendq--;
 		else
@@ -365,6 +365,23 @@ static long cspchan_uring_park_receiver(struct cspchan *ch,
 	return -EIOCBQUEUED;
 }
 
+/* The legacy codes (the ioctl numbers) of the four slot commands. */
+static u32 cspchan_uring_opcode(u32 cmd_op)
+{
+	switch (cmd_op) {
+	case CSPCHAN_IOC_ACQUIRE:
+		return CSPCHAN_URING_ACQUIRE;
+	case CSPCHAN_IOC_COMMIT:
+		return CSPCHAN_URING_COMMIT;
+	case CSPCHAN_IOC_TAKE:
+		return CSPCHAN_URING_TAKE;
+	case CSPCHAN_IOC_RELEASE:
+		return CSPCHAN_URING_RELEASE;
+	default:
+		return cmd_op;
+	}
+}
+
 static void cspchan_uring_init(struct cspchan_uring *u,
 			       struct io_uring_cmd *cmd)
 {
@@ -376,7 +393,7 @@ static void cspchan_uring_init(struct cspchan_uring *u,
 	u->cmd = cmd;
 	u->file = cmd->file;
 	u->ch = cmd->file->private_data;
-	u->op = cmd->cmd_op;
+	u->op = cspchan_uring_opcode(cmd->cmd_op);
 	/* The payload is in memory userspace can change: read it once. */
 	u->slot = READ_ONCE(payload->slot);
 	u->len = READ_ONCE(payload->len);
@@ -755,11 +772,11 @@ static long cspchan_uring_release(struct cspchan *ch, struct cspchan_uring *u,
 static bool cspchan_uring_unused_zero(const struct cspchan_uring *u)
 {
 	switch (u->op) {
-	case CSPCHAN_IOC_ACQUIRE:
+	case CSPCHAN_URING_ACQUIRE:
 		return !u->slot && !u->len && !u->info;
-	case CSPCHAN_IOC_COMMIT:
+	case CSPCHAN_URING_COMMIT:
 		return !u->info;
-	case CSPCHAN_IOC_TAKE:
+	case CSPCHAN_URING_TAKE:
 		return !u->slot && !u->len;
 	default:	/* RELEASE */
 		return !u->len && !u->info;
@@ -773,19 +790,19 @@ static long cspchan_uring_single(struct cspchan *ch, struct cspchan_uring *u)
 
 	if (!cspchan_uring_unused_zero(u))
 		return -EINVAL;
-	if (u->op == CSPCHAN_IOC_TAKE &&
+	if (u->op == CSPCHAN_URING_TAKE &&
 	    !access_ok(u64_to_user_ptr(u->info), sizeof(u->taken)))
 		return -EFAULT;
 
 	cspchan_uring_lock(ch);
 	switch (u->op) {
-	case CSPCHAN_IOC_ACQUIRE:
+	case CSPCHAN_URING_ACQUIRE:
 		ret = cspchan_uring_acquire(ch, u, &wk);
 		break;
-	case CSPCHAN_IOC_COMMIT:
+	case CSPCHAN_URING_COMMIT:
 		ret = cspchan_uring_commit(ch, u, &wk);
 		break;
-	case CSPCHAN_IOC_TAKE:
+	case CSPCHAN_URING_TAKE:
 		ret = cspchan_uring_take(ch, u, &wk);
 		break;
 	default:
@@ -795,7 +812,7 @@ static long cspchan_uring_single(struct cspchan *ch, struct cspchan_uring *u)
 	cspchan_unlock_and_wake(ch, &wk);
 
 	/* Parked: a copy on the heap now stands for the command. */
-	if (ret != -EIOCBQUEUED && u->op == CSPCHAN_IOC_TAKE)
+	if (ret != -EIOCBQUEUED && u->op == CSPCHAN_URING_TAKE)
 		ret = cspchan_uring_settle_take(u, ret);
 	return ret;
 }
@@ -803,8 +820,8 @@ static long cspchan_uring_single(struct cspchan *ch, struct cspchan_uring *u)
 /* The commands that may park: io_uring can cancel them (6.7+). */
 static bool cspchan_uring_may_park(u32 op)
 {
-	return op == CSPCHAN_IOC_ACQUIRE || op == CSPCHAN_IOC_COMMIT ||
-	       op == CSPCHAN_IOC_TAKE || op == CSPCHAN_URING_ACQUIREV ||
+	return op == CSPCHAN_URING_ACQUIRE || op == CSPCHAN_URING_COMMIT ||
+	       op == CSPCHAN_URING_TAKE || op == CSPCHAN_URING_ACQUIREV ||
 	       op == CSPCHAN_URING_TAKEV;
 }
 
@@ -857,10 +874,10 @@ int cspchan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	if (CSPCHAN_HAVE_URING_CANCEL && cspchan_uring_may_park(u.op))
 		cspchan_uring_mark_cancelable(cmd, issue_flags);
 	switch (u.op) {
-	case CSPCHAN_IOC_ACQUIRE:
-	case CSPCHAN_IOC_COMMIT:
-	case CSPCHAN_IOC_TAKE:
-	case CSPCHAN_IOC_RELEASE:
+	case CSPCHAN_URING_ACQUIRE:
+	case CSPCHAN_URING_COMMIT:
+	case CSPCHAN_URING_TAKE:
+	case CSPCHAN_URING_RELEASE:
 		ret = cspchan_uring_single(ch, &u);
 		break;
 	case CSPCHAN_URING_ACQUIREV:

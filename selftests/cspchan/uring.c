@@ -16,6 +16,7 @@
 #include "uring_common.h"
 
 #include <sys/epoll.h>
+#include <sys/utsname.h>
 
 /* The byte at @k of message @seed. */
 static inline uint8_t pattern(unsigned int seed, size_t k)
@@ -63,6 +64,35 @@ TEST(feature_advertised)
 	ASSERT_EQ(0, chan_features(&f));
 	EXPECT_TRUE((f.features & CSPCHAN_FEAT_URING_CMD) != 0);
 	EXPECT_TRUE((f.features & CSPCHAN_FEAT_ZEROCOPY) != 0);
+}
+
+/* The kernel's major and minor version, from uname(2). */
+static int kernel_at_least(int major, int minor)
+{
+	struct utsname un;
+	int ma, mi;
+
+	if (uname(&un) || sscanf(un.release, "%d.%d", &ma, &mi) != 2)
+		return -1;
+	return ma > major || (ma == major && mi >= minor);
+}
+
+/*
+ * The features that depend on the kernel: io_uring cancels parked commands
+ * itself from 6.7 on, and io_uring's reads can be told from Linux AIO's
+ * (IOCB_AIO_RW) on every kernel the module supports, so they park.
+ */
+TEST(feature_bits_follow_the_kernel)
+{
+	struct cspchan_features f;
+	int since_6_7 = kernel_at_least(6, 7);
+
+	REQUIRE_CSPCHAN();
+	ASSERT_LE(0, since_6_7);
+	ASSERT_EQ(0, chan_features(&f));
+	EXPECT_TRUE((f.features & CSPCHAN_FEAT_URING_OPCODES) != 0);
+	EXPECT_EQ(since_6_7, (f.features & CSPCHAN_FEAT_URING_CANCEL) != 0);
+	EXPECT_TRUE((f.features & CSPCHAN_FEAT_URING_READ_PARK) != 0);
 }
 
 FIXTURE(ring) {
@@ -358,13 +388,13 @@ TEST_F(ring, take_batch_completed_by_commits)
 	memset(infos, 0xee, sizeof(infos));
 
 	for (i = 0; i < TB_N; i++)
-		ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_TAKE, 0, 0, &infos[i], i));
+		ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_TAKE, 0, 0, &infos[i], i));
 	ASSERT_EQ(TB_N, io_uring_submit(&self->ring));
 	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, TB_N));
 	EXPECT_TRUE(no_cqe(&self->ring, SETTLE_MS));
 
 	for (i = 0; i < TB_N; i++)
-		ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_ACQUIRE, 0, 0, NULL, 100 + i));
+		ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_ACQUIRE, 0, 0, NULL, 100 + i));
 	ASSERT_EQ(TB_N, io_uring_submit(&self->ring));
 	ASSERT_EQ(TB_N, collect(&self->ring, recs, TB_N));
 	for (i = 0; i < TB_N; i++) {
@@ -387,7 +417,7 @@ TEST_F(ring, take_batch_completed_by_commits)
 		fill(map + (size_t)slot[i] * info.slot_size, 10 + i * 29, i);
 	t0 = now_ns();
 	for (i = 0; i < TB_N; i++)
-		ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_COMMIT, slot[i], 10 + i * 29,
+		ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_COMMIT, slot[i], 10 + i * 29,
 				      NULL, 200 + i));
 	ASSERT_EQ(TB_N, io_uring_submit(&self->ring));
 	ASSERT_EQ(2 * TB_N, collect(&self->ring, recs, 2 * TB_N));
@@ -430,7 +460,7 @@ TEST_F(ring, take_batch_completed_by_commits)
 	/* Taken slots are held until released: nothing can be acquired. */
 	EXPECT_EQ(-EAGAIN, zc_acquire(ch, 0, &req));
 	for (i = 0; i < TB_N; i++)
-		ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_RELEASE, infos[i].slot, 0,
+		ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_RELEASE, infos[i].slot, 0,
 				      NULL, 300 + i));
 	ASSERT_EQ(TB_N, io_uring_submit(&self->ring));
 	ASSERT_EQ(TB_N, collect(&self->ring, recs, TB_N));
@@ -462,7 +492,7 @@ TEST_F(ring, take_queued_completes_at_once)
 	ASSERT_EQ(6, send_str(ch, "queued"));
 	memset(&si, 0xee, sizeof(si));
 
-	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_TAKE, 0, 0, &si, 7));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_TAKE, 0, 0, &si, 7));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 	EXPECT_EQ(7U, rec.ud);
@@ -500,7 +530,7 @@ TEST_F(ring, acquire_parked_until_slot_freed)
 	ASSERT_EQ(2, send_str(ch, "m0"));
 	ASSERT_EQ(2, send_str(ch, "m1"));
 
-	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_ACQUIRE, 0, 0, NULL, 1));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_ACQUIRE, 0, 0, NULL, 1));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(0, wait_stat(ch, STAT_SENDERS_WAITING, 1));
 	EXPECT_TRUE(no_cqe(&self->ring, SETTLE_MS));
@@ -521,7 +551,7 @@ TEST_F(ring, acquire_parked_until_slot_freed)
 	EXPECT_EQ(4, zc_commit(ch, rec.res, 4));
 
 	/* Full again (m1, ring): a parked ACQUIRE completes on read(2). */
-	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_ACQUIRE, 0, 0, NULL, 2));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_ACQUIRE, 0, 0, NULL, 2));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(0, wait_stat(ch, STAT_SENDERS_WAITING, 1));
 	ASSERT_EQ(2, recv_str(ch, buf, sizeof(buf)));
@@ -556,7 +586,7 @@ TEST_F(ring, commit_parked_on_unbuffered)
 	map = zc_map(ch, PROT_READ | PROT_WRITE, &info);
 	ASSERT_NE(NULL, map);
 
-	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_ACQUIRE, 0, 0, NULL, 1));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_ACQUIRE, 0, 0, NULL, 1));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, recs, 1));
 	slot = recs[0].res;
@@ -564,7 +594,7 @@ TEST_F(ring, commit_parked_on_unbuffered)
 	ASSERT_GT((int)info.nr_slots, slot);
 	fill(map + (size_t)slot * info.slot_size, 50, 1);
 
-	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_COMMIT, slot, 50, NULL, 2));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_COMMIT, slot, 50, NULL, 2));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(0, wait_stat(ch, STAT_SENDERS_WAITING, 1));
 	EXPECT_TRUE(no_cqe(&self->ring, SETTLE_MS));
@@ -580,18 +610,18 @@ TEST_F(ring, commit_parked_on_unbuffered)
 	EXPECT_EQ(0U, chan_get(ch, STAT_SENDERS_WAITING));
 
 	/* Both ends in the ring: a parked COMMIT, then a TAKE. */
-	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_ACQUIRE, 0, 0, NULL, 3));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_ACQUIRE, 0, 0, NULL, 3));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, recs, 1));
 	slot = recs[0].res;
 	ASSERT_LE(0, slot);
 	fill(map + (size_t)slot * info.slot_size, 64, 2);
-	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_COMMIT, slot, 64, NULL, 4));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_COMMIT, slot, 64, NULL, 4));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(0, wait_stat(ch, STAT_SENDERS_WAITING, 1));
 	EXPECT_TRUE(no_cqe(&self->ring, SETTLE_MS));
 	memset(&si, 0xee, sizeof(si));
-	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_TAKE, 0, 0, &si, 5));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_TAKE, 0, 0, &si, 5));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(2, collect(&self->ring, recs, 2));
 	for (i = 0; i < 2; i++) {
@@ -627,28 +657,28 @@ TEST_F(ring, release_command)
 
 	/* An acquired slot. */
 	ASSERT_LE(0, zc_acquire(ch, 0, &req));
-	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_RELEASE, req.slot, 0, NULL, 1));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_RELEASE, req.slot, 0, NULL, 1));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 	EXPECT_EQ(0, rec.res);
 	/* Twice. */
-	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_RELEASE, req.slot, 0, NULL, 2));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_RELEASE, req.slot, 0, NULL, 2));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 	EXPECT_EQ(-EPERM, rec.res);
 	/* Out of range. */
-	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_RELEASE, info.nr_slots, 0, NULL, 3));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_RELEASE, info.nr_slots, 0, NULL, 3));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 	EXPECT_EQ(-EINVAL, rec.res);
 
 	/* A taken slot, taken through the ring too. */
 	ASSERT_EQ(1, send_str(ch, "t"));
-	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_TAKE, 0, 0, &si, 4));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_TAKE, 0, 0, &si, 4));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 	ASSERT_EQ(1, rec.res);
-	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_RELEASE, si.slot, 0, NULL, 5));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_RELEASE, si.slot, 0, NULL, 5));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 	EXPECT_EQ(5U, rec.ud);
@@ -662,6 +692,53 @@ TEST_F(ring, release_command)
 }
 
 /* Errors come back in cqe->res and change nothing (SPEC 8). */
+/*
+ * The ioctl numbers of the four slot commands still work as cmd_op
+ * (legacy); the new codes are what the library sends.  Both do the same.
+ */
+TEST_F(ring, legacy_opcodes_still_accepted)
+{
+	const uint32_t codes[2][4] = {
+		{ CSPCHAN_IOC_ACQUIRE, CSPCHAN_IOC_COMMIT, CSPCHAN_IOC_TAKE, CSPCHAN_IOC_RELEASE },
+		{ CSPCHAN_URING_ACQUIRE, CSPCHAN_URING_COMMIT, CSPCHAN_URING_TAKE,
+		  CSPCHAN_URING_RELEASE },
+	};
+	struct cspchan_slot_info si;
+	struct cqe_rec rec;
+	unsigned int k;
+	int ch, slot;
+
+	ch = chan_new(2, 16);
+	ASSERT_LE(0, ch);
+	for (k = 0; k < 2; k++) {
+		EXPECT_NE(codes[0][0], codes[1][0]);
+		ASSERT_TRUE(queue_cmd(&self->ring, ch, codes[k][0], 0, 0, NULL, 1));
+		ASSERT_EQ(1, io_uring_submit(&self->ring));
+		ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+		ASSERT_LE(0, rec.res);
+		slot = rec.res;
+		ASSERT_TRUE(queue_cmd(&self->ring, ch, codes[k][1], (uint32_t)slot, 5, NULL, 2));
+		ASSERT_EQ(1, io_uring_submit(&self->ring));
+		ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+		EXPECT_EQ(5, rec.res);
+		memset(&si, 0xff, sizeof(si));
+		ASSERT_TRUE(queue_cmd(&self->ring, ch, codes[k][2], 0, 0, &si, 3));
+		ASSERT_EQ(1, io_uring_submit(&self->ring));
+		ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+		EXPECT_EQ(5, rec.res);
+		EXPECT_EQ((uint32_t)slot, si.slot);
+		EXPECT_EQ(5U, si.len);
+		EXPECT_EQ((uint64_t)k, si.seq);
+		ASSERT_TRUE(queue_cmd(&self->ring, ch, codes[k][3], si.slot, 0, NULL, 4));
+		ASSERT_EQ(1, io_uring_submit(&self->ring));
+		ASSERT_EQ(1, collect(&self->ring, &rec, 1));
+		EXPECT_EQ(0, rec.res);
+	}
+	EXPECT_EQ(2U, chan_get(ch, STAT_SENT));
+	EXPECT_EQ(2U, chan_get(ch, STAT_RECEIVED));
+	close(ch);
+}
+
 TEST_F(ring, bad_commands)
 {
 	const uint32_t unknown[] = { 0, CSPCHAN_IOC_STAT, CSPCHAN_IOC_SEND, CSPCHAN_IOC_SHUTDOWN,
@@ -693,8 +770,8 @@ TEST_F(ring, bad_commands)
 	EXPECT_EQ(0U, chan_get(ch, STAT_SHUT));
 
 	/* COMMIT of a slot the handle does not own, or out of range. */
-	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_COMMIT, 0, 1, NULL, 10));
-	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_COMMIT, info.nr_slots, 1, NULL, 11));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_COMMIT, 0, 1, NULL, 10));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_COMMIT, info.nr_slots, 1, NULL, 11));
 	ASSERT_EQ(2, io_uring_submit(&self->ring));
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(1, collect(&self->ring, &rec, 1));
@@ -703,7 +780,7 @@ TEST_F(ring, bad_commands)
 
 	/* Owned by another handle of the channel. */
 	ASSERT_LE(0, zc_acquire(wo, 0, &req));
-	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_COMMIT, req.slot, 1, NULL, 12));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_COMMIT, req.slot, 1, NULL, 12));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 	EXPECT_EQ(-EPERM, rec.res);
@@ -711,11 +788,11 @@ TEST_F(ring, bad_commands)
 
 	/* Owned, but a bad length: the handle keeps the slot. */
 	ASSERT_LE(0, zc_acquire(ch, 0, &req));
-	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_COMMIT, req.slot, 0, NULL, 13));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_COMMIT, req.slot, 0, NULL, 13));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 	EXPECT_EQ(-EINVAL, rec.res);
-	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_COMMIT, req.slot, 17, NULL, 14));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_COMMIT, req.slot, 17, NULL, 14));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 	EXPECT_EQ(-EMSGSIZE, rec.res);
@@ -724,9 +801,9 @@ TEST_F(ring, bad_commands)
 	EXPECT_EQ(0, zc_release(ch, req.slot));
 
 	/* Wrong access mode. */
-	ASSERT_TRUE(queue_cmd(&self->ring, ro, CSPCHAN_IOC_ACQUIRE, 0, 0, NULL, 20));
-	ASSERT_TRUE(queue_cmd(&self->ring, ro, CSPCHAN_IOC_COMMIT, 0, 1, NULL, 21));
-	ASSERT_TRUE(queue_cmd(&self->ring, wo, CSPCHAN_IOC_TAKE, 0, 0, &si, 22));
+	ASSERT_TRUE(queue_cmd(&self->ring, ro, CSPCHAN_URING_ACQUIRE, 0, 0, NULL, 20));
+	ASSERT_TRUE(queue_cmd(&self->ring, ro, CSPCHAN_URING_COMMIT, 0, 1, NULL, 21));
+	ASSERT_TRUE(queue_cmd(&self->ring, wo, CSPCHAN_URING_TAKE, 0, 0, &si, 22));
 	ASSERT_EQ(3, io_uring_submit(&self->ring));
 	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(1, collect(&self->ring, &rec, 1));
@@ -772,14 +849,14 @@ TEST_F(ring, take_bad_info_queued)
 	ASSERT_EQ(8, send_str(ch, "precious"));
 
 	/* A kernel address is refused before anything happens. */
-	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_TAKE, 0, 0,
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_TAKE, 0, 0,
 			      (void *)(uintptr_t)0xffff888000000000ULL, 1));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 	EXPECT_EQ(-EFAULT, rec.res);
 	EXPECT_EQ(1U, chan_get(ch, STAT_DEPTH));
 
-	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_TAKE, 0, 0, bad, 2));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_TAKE, 0, 0, bad, 2));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 	EXPECT_EQ(2U, rec.ud);
@@ -805,7 +882,7 @@ TEST_F(ring, take_bad_info_parked)
 	ch = chan_new(2, 16);
 	ASSERT_LE(0, ch);
 
-	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_TAKE, 0, 0, bad, 1));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_TAKE, 0, 0, bad, 1));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, 1));
 	ASSERT_EQ(8, send_str(ch, "precious"));
@@ -839,7 +916,7 @@ TEST_F(ring, parked_take_wakes_epollout)
 	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, ch, &ev));
 	EXPECT_EQ(0, epoll_wait(ep, &ev, 1, 0));	/* nobody to hand to */
 
-	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_TAKE, 0, 0, &info, 1));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_TAKE, 0, 0, &info, 1));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(1, epoll_wait(ep, &ev, 1, 2000));
 	EXPECT_NE(0U, ev.events & EPOLLOUT);
@@ -868,7 +945,7 @@ TEST(ring_closed_with_parked_take)
 	ch = chan_new(2, 16);
 	ASSERT_LE(0, ch);
 	ASSERT_EQ(0, uring_init(&ring, 8, false));
-	ASSERT_TRUE(queue_cmd(&ring, ch, CSPCHAN_IOC_TAKE, 0, 0, &info, 1));
+	ASSERT_TRUE(queue_cmd(&ring, ch, CSPCHAN_URING_TAKE, 0, 0, &info, 1));
 	ASSERT_EQ(1, io_uring_submit(&ring));
 	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, 1));
 	io_uring_queue_exit(&ring);
@@ -905,10 +982,10 @@ TEST_F(ring, shutdown_completes_parked)
 	ASSERT_LE(0, slot);
 
 	for (i = 0; i < 3; i++)
-		ASSERT_TRUE(queue_cmd(&self->ring, empty, CSPCHAN_IOC_TAKE, 0, 0, &si[i], 10 + i));
+		ASSERT_TRUE(queue_cmd(&self->ring, empty, CSPCHAN_URING_TAKE, 0, 0, &si[i], 10 + i));
 	for (i = 0; i < 2; i++)
-		ASSERT_TRUE(queue_cmd(&self->ring, full, CSPCHAN_IOC_ACQUIRE, 0, 0, NULL, 20 + i));
-	ASSERT_TRUE(queue_cmd(&self->ring, unbuf, CSPCHAN_IOC_COMMIT, slot, 3, NULL, 30));
+		ASSERT_TRUE(queue_cmd(&self->ring, full, CSPCHAN_URING_ACQUIRE, 0, 0, NULL, 20 + i));
+	ASSERT_TRUE(queue_cmd(&self->ring, unbuf, CSPCHAN_URING_COMMIT, slot, 3, NULL, 30));
 	ASSERT_EQ(6, io_uring_submit(&self->ring));
 	ASSERT_EQ(0, wait_stat(empty, STAT_RECEIVERS_WAITING, 3));
 	ASSERT_EQ(0, wait_stat(full, STAT_SENDERS_WAITING, 2));
@@ -945,8 +1022,8 @@ TEST_F(ring, shutdown_completes_parked)
 	EXPECT_STREQ("full", buf);
 	EXPECT_EQ(0, recv_str(full, buf, sizeof(buf)));
 	/* Commands issued after shutdown finish at once. */
-	ASSERT_TRUE(queue_cmd(&self->ring, empty, CSPCHAN_IOC_TAKE, 0, 0, &si[0], 40));
-	ASSERT_TRUE(queue_cmd(&self->ring, full, CSPCHAN_IOC_ACQUIRE, 0, 0, NULL, 41));
+	ASSERT_TRUE(queue_cmd(&self->ring, empty, CSPCHAN_URING_TAKE, 0, 0, &si[0], 40));
+	ASSERT_TRUE(queue_cmd(&self->ring, full, CSPCHAN_URING_ACQUIRE, 0, 0, NULL, 41));
 	ASSERT_EQ(2, io_uring_submit(&self->ring));
 	ASSERT_EQ(2, collect(&self->ring, recs, 2));
 	for (i = 0; i < 2; i++)
@@ -1048,8 +1125,8 @@ TEST_F(parked_exit, nothing_stays_pinned)
 		CHILD_ASSERT(ha >= 0);
 		CHILD_ASSERT(uring_init(&ring, 16, variant->sqpoll) == 0);
 		for (i = 0; i < PX_TAKES; i++)
-			CHILD_ASSERT(queue_cmd(&ring, ht, CSPCHAN_IOC_TAKE, 0, 0, &si[i], i));
-		CHILD_ASSERT(queue_cmd(&ring, ha, CSPCHAN_IOC_ACQUIRE, 0, 0, NULL, 10));
+			CHILD_ASSERT(queue_cmd(&ring, ht, CSPCHAN_URING_TAKE, 0, 0, &si[i], i));
+		CHILD_ASSERT(queue_cmd(&ring, ha, CSPCHAN_URING_ACQUIRE, 0, 0, NULL, 10));
 		CHILD_ASSERT(io_uring_submit(&ring) == PX_TAKES + 1);
 		CHILD_ASSERT(wait_stat(ht, STAT_RECEIVERS_WAITING, PX_TAKES) == 0);
 		CHILD_ASSERT(wait_stat(ha, STAT_SENDERS_WAITING, 1) == 0);
@@ -1323,7 +1400,7 @@ TEST_F(ring, vec_commit_unbuffered_needs_receiver)
 	EXPECT_EQ(-EAGAIN, rec.res);
 	EXPECT_EQ(0U, chan_get(ch, STAT_SENT));
 
-	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_IOC_TAKE, 0, 0, &took, 5));
+	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_TAKE, 0, 0, &took, 5));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, 1));
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_COMMITV, 0, 1, vec, 6));

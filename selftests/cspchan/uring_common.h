@@ -37,8 +37,8 @@ static inline bool ring_sqpoll(const struct io_uring *ring)
 }
 
 /*
- * An IORING_OP_URING_CMD for the channel: @op is CSPCHAN_IOC_ACQUIRE,
- * _COMMIT, _TAKE, _RELEASE or a CSPCHAN_URING_*V; the 16-byte struct
+ * An IORING_OP_URING_CMD for the channel: @op is CSPCHAN_URING_ACQUIRE,
+ * _COMMIT, _TAKE, _RELEASE, a CSPCHAN_URING_*V or a legacy CSPCHAN_IOC_*; the 16-byte struct
  * cspchan_uring_cmd goes into the SQE's command area (a plain 64-byte SQE
  * has room for it).
  */

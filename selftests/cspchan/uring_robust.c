@@ -88,7 +88,7 @@ take_then_receive(int a, int b, int timeout_ms, struct tw_report *rep)
 
 	memset(&rep->info, 0xee, sizeof(rep->info));
 	CHILD_ASSERT(uring_init(&ring, 4, false) == 0);
-	CHILD_ASSERT(queue_cmd(&ring, a, CSPCHAN_IOC_TAKE, 0, 0, &rep->info, TW_TAKE_UD));
+	CHILD_ASSERT(queue_cmd(&ring, a, CSPCHAN_URING_TAKE, 0, 0, &rep->info, TW_TAKE_UD));
 	CHILD_ASSERT(io_uring_submit(&ring) == 1);
 	CHILD_ASSERT(wait_stat(a, STAT_RECEIVERS_WAITING, 1) == 0);
 
@@ -434,7 +434,7 @@ TEST_F(dead_taker, messages_not_lost_or_reordered)
 			CHILD_ASSERT(h >= 0);
 			CHILD_ASSERT(uring_init(&ring, 16, variant->sqpoll) == 0);
 			for (i = 0; i < DT_TAKES; i++)
-				CHILD_ASSERT(queue_cmd(&ring, h, CSPCHAN_IOC_TAKE, 0, 0,
+				CHILD_ASSERT(queue_cmd(&ring, h, CSPCHAN_URING_TAKE, 0, 0,
 						       &self->info[i], i));
 			CHILD_ASSERT(io_uring_submit(&ring) == DT_TAKES);
 			CHILD_ASSERT(wait_stat(h, STAT_RECEIVERS_WAITING, DT_TAKES) == 0);
@@ -606,15 +606,15 @@ every_command(bool sqpoll, unsigned int sqe_flags, struct every_report *rep)
 	CHILD_ASSERT(uring_init(&ring, 8, sqpoll) == 0);
 	memset(rep->takev, 0xee, sizeof(rep->takev));
 
-	ret = run_step(&ring, sqe_flags, ch, CSPCHAN_IOC_ACQUIRE, 0, 0, NULL, &st[ST_ACQUIRE]);
+	ret = run_step(&ring, sqe_flags, ch, CSPCHAN_URING_ACQUIRE, 0, 0, NULL, &st[ST_ACQUIRE]);
 	if (ret < 0)
 		_exit(0);
-	if (run_step(&ring, sqe_flags, ch, CSPCHAN_IOC_COMMIT, (uint32_t)ret, 3, NULL,
+	if (run_step(&ring, sqe_flags, ch, CSPCHAN_URING_COMMIT, (uint32_t)ret, 3, NULL,
 		     &st[ST_COMMIT]) < 0)
 		_exit(0);
-	if (run_step(&ring, sqe_flags, ch, CSPCHAN_IOC_TAKE, 0, 0, &rep->take, &st[ST_TAKE]) < 0)
+	if (run_step(&ring, sqe_flags, ch, CSPCHAN_URING_TAKE, 0, 0, &rep->take, &st[ST_TAKE]) < 0)
 		_exit(0);
-	if (run_step(&ring, sqe_flags, ch, CSPCHAN_IOC_RELEASE, rep->take.slot, 0, NULL,
+	if (run_step(&ring, sqe_flags, ch, CSPCHAN_URING_RELEASE, rep->take.slot, 0, NULL,
 		     &st[ST_RELEASE]) < 0)
 		_exit(0);
 	if (run_step(&ring, sqe_flags, ch, CSPCHAN_URING_ACQUIREV, 0, 2, vec,
@@ -803,9 +803,9 @@ TEST_F(fields, acquire_rejects_nonzero_unused)
 {
 	struct cspchan_slot_info junk;
 
-	EXPECT_EQ(-EINVAL, run_cmd(&self->ring, self->ch, CSPCHAN_IOC_ACQUIRE, 1, 0, NULL));
-	EXPECT_EQ(-EINVAL, run_cmd(&self->ring, self->ch, CSPCHAN_IOC_ACQUIRE, 0, 8, NULL));
-	EXPECT_EQ(-EINVAL, run_cmd(&self->ring, self->ch, CSPCHAN_IOC_ACQUIRE, 0, 0, &junk));
+	EXPECT_EQ(-EINVAL, run_cmd(&self->ring, self->ch, CSPCHAN_URING_ACQUIRE, 1, 0, NULL));
+	EXPECT_EQ(-EINVAL, run_cmd(&self->ring, self->ch, CSPCHAN_URING_ACQUIRE, 0, 8, NULL));
+	EXPECT_EQ(-EINVAL, run_cmd(&self->ring, self->ch, CSPCHAN_URING_ACQUIRE, 0, 0, &junk));
 	EXPECT_EQ(0U, chan_get(self->ch, STAT_SENDERS_WAITING));
 	EXPECT_TRUE(all_slots_free(self->ch));
 }
@@ -819,11 +819,11 @@ TEST_F(fields, commit_rejects_nonzero_info)
 
 	slot = zc_acquire(self->ch, 0, &req);
 	ASSERT_LE(0, slot);
-	EXPECT_EQ(-EINVAL, run_cmd(&self->ring, self->ch, CSPCHAN_IOC_COMMIT,
+	EXPECT_EQ(-EINVAL, run_cmd(&self->ring, self->ch, CSPCHAN_URING_COMMIT,
 				   (uint32_t)slot, 3, &junk));
 	EXPECT_EQ(0U, chan_get(self->ch, STAT_SENT));
 	EXPECT_EQ(0U, chan_get(self->ch, STAT_DEPTH));
-	EXPECT_EQ(3, run_cmd(&self->ring, self->ch, CSPCHAN_IOC_COMMIT, (uint32_t)slot, 3, NULL));
+	EXPECT_EQ(3, run_cmd(&self->ring, self->ch, CSPCHAN_URING_COMMIT, (uint32_t)slot, 3, NULL));
 	EXPECT_EQ(1U, chan_get(self->ch, STAT_SENT));
 }
 
@@ -834,12 +834,12 @@ TEST_F(fields, take_rejects_nonzero_unused)
 
 	ASSERT_EQ(5, send_str(self->ch, "hello"));
 	memset(&si, 0xee, sizeof(si));
-	EXPECT_EQ(-EINVAL, run_cmd(&self->ring, self->ch, CSPCHAN_IOC_TAKE, 1, 0, &si));
-	EXPECT_EQ(-EINVAL, run_cmd(&self->ring, self->ch, CSPCHAN_IOC_TAKE, 0, 5, &si));
+	EXPECT_EQ(-EINVAL, run_cmd(&self->ring, self->ch, CSPCHAN_URING_TAKE, 1, 0, &si));
+	EXPECT_EQ(-EINVAL, run_cmd(&self->ring, self->ch, CSPCHAN_URING_TAKE, 0, 5, &si));
 	EXPECT_EQ(0xeeeeeeeeU, si.len);
 	EXPECT_EQ(1U, chan_get(self->ch, STAT_DEPTH));
 	EXPECT_EQ(0U, chan_get(self->ch, STAT_RECEIVED));
-	EXPECT_EQ(5, run_cmd(&self->ring, self->ch, CSPCHAN_IOC_TAKE, 0, 0, &si));
+	EXPECT_EQ(5, run_cmd(&self->ring, self->ch, CSPCHAN_URING_TAKE, 0, 0, &si));
 	EXPECT_EQ(5U, si.len);
 	EXPECT_EQ(0U, si.seq);
 }
@@ -852,12 +852,12 @@ TEST_F(fields, release_rejects_nonzero_unused)
 
 	ASSERT_EQ(5, send_str(self->ch, "hello"));
 	ASSERT_EQ(5, zc_take(self->ch, 0, &req));
-	EXPECT_EQ(-EINVAL, run_cmd(&self->ring, self->ch, CSPCHAN_IOC_RELEASE, req.slot, 1, NULL));
-	EXPECT_EQ(-EINVAL, run_cmd(&self->ring, self->ch, CSPCHAN_IOC_RELEASE, req.slot, 0,
+	EXPECT_EQ(-EINVAL, run_cmd(&self->ring, self->ch, CSPCHAN_URING_RELEASE, req.slot, 1, NULL));
+	EXPECT_EQ(-EINVAL, run_cmd(&self->ring, self->ch, CSPCHAN_URING_RELEASE, req.slot, 0,
 				   &junk));
 	/* Still held: the first good RELEASE frees it, a second finds it free. */
-	EXPECT_EQ(0, run_cmd(&self->ring, self->ch, CSPCHAN_IOC_RELEASE, req.slot, 0, NULL));
-	EXPECT_EQ(-EPERM, run_cmd(&self->ring, self->ch, CSPCHAN_IOC_RELEASE, req.slot, 0, NULL));
+	EXPECT_EQ(0, run_cmd(&self->ring, self->ch, CSPCHAN_URING_RELEASE, req.slot, 0, NULL));
+	EXPECT_EQ(-EPERM, run_cmd(&self->ring, self->ch, CSPCHAN_URING_RELEASE, req.slot, 0, NULL));
 	EXPECT_TRUE(all_slots_free(self->ch));
 }
 
@@ -917,13 +917,13 @@ TEST_F(sqpoll_kill, after_async_take_process_reaped_module_unpinned)
 		CHILD_ASSERT(h >= 0);
 		CHILD_ASSERT(uring_init(&ring, 16, true) == 0);
 		/* Its completion (or its loss) is every_cmd's business. */
-		CHILD_ASSERT(queue_cmd_flags(&ring, h, CSPCHAN_IOC_TAKE, 0, 0,
+		CHILD_ASSERT(queue_cmd_flags(&ring, h, CSPCHAN_URING_TAKE, 0, 0,
 					     &si[SK_TAKES], 100, IOSQE_ASYNC));
 		CHILD_ASSERT(io_uring_submit(&ring) == 1);
 		CHILD_ASSERT(wait_stat(h, STAT_RECEIVED, 1) == 0);
 		next_cqe(&ring, &rec, SETTLE_MS);
 		for (i = 0; i < SK_TAKES; i++)
-			CHILD_ASSERT(queue_cmd(&ring, h, CSPCHAN_IOC_TAKE, 0, 0, &si[i], i));
+			CHILD_ASSERT(queue_cmd(&ring, h, CSPCHAN_URING_TAKE, 0, 0, &si[i], i));
 		CHILD_ASSERT(io_uring_submit(&ring) == SK_TAKES);
 		CHILD_ASSERT(wait_stat(h, STAT_RECEIVERS_WAITING, SK_TAKES) == 0);
 		__atomic_store_n(self->ready, 1, __ATOMIC_SEQ_CST);

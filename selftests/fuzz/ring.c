@@ -29,14 +29,19 @@ static const struct {
 	enum op_kind kind;
 	bool vector;
 } cmds[] = {
-	{ CSPCHAN_IOC_ACQUIRE, OP_U_ACQUIRE, false },
-	{ CSPCHAN_IOC_COMMIT, OP_U_COMMIT, false },
-	{ CSPCHAN_IOC_TAKE, OP_U_TAKE, false },
-	{ CSPCHAN_IOC_RELEASE, OP_U_RELEASE, false },
+	{ CSPCHAN_URING_ACQUIRE, OP_U_ACQUIRE, false },
+	{ CSPCHAN_URING_COMMIT, OP_U_COMMIT, false },
+	{ CSPCHAN_URING_TAKE, OP_U_TAKE, false },
+	{ CSPCHAN_URING_RELEASE, OP_U_RELEASE, false },
 	{ CSPCHAN_URING_ACQUIREV, OP_U_ACQUIREV, true },
 	{ CSPCHAN_URING_COMMITV, OP_U_COMMITV, true },
 	{ CSPCHAN_URING_TAKEV, OP_U_TAKEV, true },
 	{ CSPCHAN_URING_RELEASEV, OP_U_RELEASEV, true },
+	/* The legacy codes, still accepted. */
+	{ CSPCHAN_IOC_ACQUIRE, OP_U_ACQUIRE, false },
+	{ CSPCHAN_IOC_COMMIT, OP_U_COMMIT, false },
+	{ CSPCHAN_IOC_TAKE, OP_U_TAKE, false },
+	{ CSPCHAN_IOC_RELEASE, OP_U_RELEASE, false },
 };
 
 static void prep_cmd(struct io_uring_sqe *sqe, int fd, uint32_t op,
@@ -408,13 +413,13 @@ int child_uring_takes(struct rng *r, int fd, char *area, bool sqpoll)
 		memset(&c, 0, sizeof(c));
 		c.info = (uint64_t)(uintptr_t)(area + AREA_INFO + i * INFO_CHUNK);
 		if (k < 5) {
-			prep_cmd(sqe, fd, CSPCHAN_IOC_TAKE, &c);
+			prep_cmd(sqe, fd, CSPCHAN_URING_TAKE, &c);
 		} else if (k < 8) {
 			c.len = 1 + below(r, 4);
 			prep_cmd(sqe, fd, CSPCHAN_URING_TAKEV, &c);
 		} else {
 			c.info = 0;
-			prep_cmd(sqe, fd, CSPCHAN_IOC_ACQUIRE, &c);
+			prep_cmd(sqe, fd, CSPCHAN_URING_ACQUIRE, &c);
 		}
 		if (!excluded(F_ASYNC) && one_in(r, 8))
 			sqe->flags |= IOSQE_ASYNC;

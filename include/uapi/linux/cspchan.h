@@ -40,6 +40,12 @@
 #define CSPCHAN_FEAT_ZEROCOPY	(1ULL << 3)	/* mmap arena and slot commands */
 #define CSPCHAN_FEAT_URING_CMD	(1ULL << 4)	/* slot commands through IORING_OP_URING_CMD */
 #define CSPCHAN_FEAT_URING_SLOTV (1ULL << 5)	/* vectored slot commands, CSPCHAN_URING_*V */
+/* io_uring itself cancels parked commands (Linux 6.7+); else the module does */
+#define CSPCHAN_FEAT_URING_CANCEL (1ULL << 6)
+/* IORING_OP_READs that find the channel empty park in order, not polled */
+#define CSPCHAN_FEAT_URING_READ_PARK (1ULL << 7)
+/* io_uring commands have codes of their own: CSPCHAN_URING_ACQUIRE ... */
+#define CSPCHAN_FEAT_URING_OPCODES (1ULL << 8)
 
 struct cspchan_features {
 	__u64 features;			/* out: CSPCHAN_FEAT_* */
@@ -182,18 +188,26 @@ struct cspchan_slot_req {
 };
 
 /*
- * io_uring: IORING_OP_URING_CMD with sqe->cmd_op one of CSPCHAN_IOC_ACQUIRE,
- * _COMMIT, _TAKE, _RELEASE and this 16-byte payload in sqe->cmd.  The
- * command completes when it can (it never blocks an io-wq worker): cqe->res
- * is the slot (ACQUIRE), the length (COMMIT, TAKE; 0 at end of stream for
- * TAKE) or 0 (RELEASE), or -errno.  TAKE writes its struct
- * cspchan_slot_info to info before completing.  Commands parked when their
- * task exits complete with -ECANCELED.
+ * io_uring: IORING_OP_URING_CMD with sqe->cmd_op one of CSPCHAN_URING_ACQUIRE,
+ * _COMMIT, _TAKE, _RELEASE (the slot commands of CSPCHAN_IOC_ACQUIRE ...)
+ * or the vectored CSPCHAN_URING_*V below, and this 16-byte payload in
+ * sqe->cmd.  Every payload field a command does not use must be zero
+ * (EINVAL); unknown codes fail with ENOTTY.  The command completes when it
+ * can (it never blocks an io-wq worker): cqe->res is the slot (ACQUIRE),
+ * the length (COMMIT, TAKE; 0 at end of stream for TAKE) or 0 (RELEASE),
+ * or -errno.  TAKE writes its struct cspchan_slot_info to info before
+ * completing.  Commands parked when their task exits or execs, or whose
+ * ring is closed, complete with -ECANCELED.
+ *
+ * The ioctl numbers CSPCHAN_IOC_ACQUIRE, _COMMIT, _TAKE and _RELEASE are
+ * still accepted as cmd_op for programs built before the command codes
+ * existed (legacy, as ublk keeps its legacy opcodes); new programs use
+ * CSPCHAN_URING_* (CSPCHAN_FEAT_URING_OPCODES).
  */
 struct cspchan_uring_cmd {
-	__u32 slot;			/* COMMIT, RELEASE */
-	__u32 len;			/* COMMIT */
-	__u64 info;			/* TAKE: user address of struct cspchan_slot_info */
+	__u32 slot;			/* COMMIT, RELEASE; else zero */
+	__u32 len;			/* COMMIT; *V: entries in info; else zero */
+	__u64 info;			/* TAKE, *V: address of cspchan_slot_info[]; else 0 */
 };
 
 struct cspchan_slot_info {
@@ -253,6 +267,10 @@ struct cspchan_slot_info {
 #define CSPCHAN_IOC_RELEASE	_IOWR(CSPCHAN_IOC_MAGIC, 0x17, struct cspchan_slot_req)
 
 /* io_uring command codes only (sqe->cmd_op); not ioctls. */
+#define CSPCHAN_URING_ACQUIRE	_IOWR(CSPCHAN_IOC_MAGIC, 0x24, struct cspchan_uring_cmd)
+#define CSPCHAN_URING_COMMIT	_IOWR(CSPCHAN_IOC_MAGIC, 0x25, struct cspchan_uring_cmd)
+#define CSPCHAN_URING_TAKE	_IOWR(CSPCHAN_IOC_MAGIC, 0x26, struct cspchan_uring_cmd)
+#define CSPCHAN_URING_RELEASE	_IOWR(CSPCHAN_IOC_MAGIC, 0x27, struct cspchan_uring_cmd)
 #define CSPCHAN_URING_ACQUIREV	_IOWR(CSPCHAN_IOC_MAGIC, 0x20, struct cspchan_uring_cmd)
 #define CSPCHAN_URING_COMMITV	_IOWR(CSPCHAN_IOC_MAGIC, 0x21, struct cspchan_uring_cmd)
 #define CSPCHAN_URING_TAKEV	_IOWR(CSPCHAN_IOC_MAGIC, 0x22, struct cspchan_uring_cmd)

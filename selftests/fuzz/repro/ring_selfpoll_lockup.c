@@ -48,7 +48,7 @@ int main(int argc, char **argv)
 		int ctl = open(CSPCHAN_DEVICE, O_RDWR), ch = ioctl(ctl, CSPCHAN_IOC_CREATE, &req);
 
 		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, ch, NULL, 0, 0);
-		sqe->cmd_op = CSPCHAN_IOC_ACQUIRE;
+		sqe->cmd_op = CSPCHAN_URING_ACQUIRE;
 	} else {
 		io_uring_prep_nop(sqe);
 	}
