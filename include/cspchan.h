@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 #define CSPCHAN_VERSION_MAJOR	0
-#define CSPCHAN_VERSION_MINOR	2
+#define CSPCHAN_VERSION_MINOR	3
 
 /* cspchan_select() operations */
 #define CSPCHAN_SEND	CSPCHAN_OP_SEND
@@ -76,6 +76,8 @@ ssize_t cspchan_recvmsg(int ch, void *buf, size_t len, struct cspchan_msginfo *i
 int cspchan_shutdown(int ch);
 int cspchan_stat(int ch, struct cspchan_stat *st);
 int cspchan_select(struct cspchan_case *cases, unsigned int n, int timeout_ms);
+/* As cspchan_select(), but the ready case with the lowest index wins. */
+int cspchan_select_prio(struct cspchan_case *cases, unsigned int n, int timeout_ms);
 
 /* Module limits and implemented features (struct cspchan_features). */
 int cspchan_features(struct cspchan_features *f);

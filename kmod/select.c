@@ -7,7 +7,8 @@
  *
  * 1. Try every case without blocking, in a random order; the first that
  *    proceeds is the one performed.  Over a fixed set of ready cases this
- *    chooses uniformly at random.
+ *    chooses uniformly at random.  A priority select (CSPCHAN_SELECT_PRIO)
+ *    tries them in index order instead: the lowest ready index wins.
  * 2. Park one waiter per case, all sharing a struct cspchan_sel: receive
  *    cases on recvq, buffered send cases on sendq (for a slot), and
  *    unbuffered send cases as an offer — the message copied into a
@@ -551,7 +552,8 @@ long cspchan_select(struct cspchan_select_req __user *ureq)
 
 	if (copy_from_user(&req, ureq, sizeof(req)))
 		return -EFAULT;
-	if (req.flags || req.reserved[0] || req.reserved[1])
+	if ((req.flags & ~CSPCHAN_SELECT_FLAGS) || req.reserved[0] ||
+	    req.reserved[1])
 		return -EINVAL;
 	if (!req.nr || req.nr > CSPCHAN_MAX_SELECT_CASES)
 		return -EINVAL;
@@ -578,9 +580,13 @@ long cspchan_select(struct cspchan_select_req __user *ureq)
 		dl = &deadline;
 	}
 
-	/* A uniformly random order (Fisher-Yates). */
+	/*
+	 * A uniformly random order (Fisher-Yates); a priority select tries
+	 * its cases in index order, so the lowest ready one is performed.
+	 */
 	for (i = 0; i < req.nr; i++) {
-		u32 j = get_random_u32_below(i + 1);
+		u32 j = req.flags & CSPCHAN_SELECT_PRIO ? i :
+			get_random_u32_below(i + 1);
 
 		order[i] = order[j];
 		order[j] = i;

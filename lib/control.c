@@ -125,8 +125,8 @@ int cspchan_unlink(const char *name)
 /* Enough for ordinary selects without touching the heap. */
 #define SELECT_STACK_CASES	64
 
-CSPCHAN_EXPORT
-int cspchan_select(struct cspchan_case *cases, unsigned int n, int timeout_ms)
+static int select_cases(struct cspchan_case *cases, unsigned int n,
+			int timeout_ms, uint32_t flags)
 {
 	struct cspchan_select_case stack_cases[SELECT_STACK_CASES];
 	struct cspchan_select_case *kcases = stack_cases;
@@ -169,6 +169,7 @@ int cspchan_select(struct cspchan_case *cases, unsigned int n, int timeout_ms)
 	memset(&req, 0, sizeof(req));
 	req.cases = (uintptr_t)kcases;
 	req.nr = n;
+	req.flags = flags;
 	req.timeout_ns = cspchan_timeout_ns(timeout_ms);
 
 	ret = control_ioctl(CSPCHAN_IOC_SELECT, &req);
@@ -186,6 +187,19 @@ int cspchan_select(struct cspchan_case *cases, unsigned int n, int timeout_ms)
 		errno = saved_errno;
 	}
 	return ret;
+}
+
+CSPCHAN_EXPORT
+int cspchan_select(struct cspchan_case *cases, unsigned int n, int timeout_ms)
+{
+	return select_cases(cases, n, timeout_ms, 0);
+}
+
+CSPCHAN_EXPORT
+int cspchan_select_prio(struct cspchan_case *cases, unsigned int n,
+			int timeout_ms)
+{
+	return select_cases(cases, n, timeout_ms, CSPCHAN_SELECT_PRIO);
 }
 
 CSPCHAN_EXPORT

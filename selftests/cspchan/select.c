@@ -323,6 +323,130 @@ TEST(fair_between_two_ready_receives)
 	close(b);
 }
 
+/* ---- priority select (SPEC 10) ------------------------------------------------------------ */
+
+TEST(prio_feature_advertised)
+{
+	struct cspchan_features f;
+
+	REQUIRE_CSPCHAN();
+	ASSERT_EQ(0, chan_features(&f));
+	EXPECT_NE(0ULL, f.features & CSPCHAN_FEAT_SELECT_PRIO);
+}
+
+/* Among ready cases, the lowest index wins, every time. */
+TEST(prio_lowest_ready_index_wins)
+{
+	char b[3][8];
+	unsigned int round;
+	int ch[3], k;
+
+	REQUIRE_CSPCHAN();
+	for (k = 0; k < 3; k++) {
+		ch[k] = chan_new(2, 8);
+		ASSERT_LE(0, ch[k]);
+		ASSERT_EQ(1, send_str(ch[k], "x"));
+	}
+	for (round = 0; round < FAIR_ROUNDS; round++) {
+		struct cspchan_case cases[3] = {
+			recv_case(ch[0], b[0], sizeof(b[0])),
+			recv_case(ch[1], b[1], sizeof(b[1])),
+			recv_case(ch[2], b[2], sizeof(b[2])),
+		};
+
+		ASSERT_EQ(0, cspchan_select_prio(cases, 3, 0)) TH_LOG("round %u", round);
+		ASSERT_EQ(1, cases[0].result);
+		ASSERT_EQ(1, send_str(ch[0], "x"));
+	}
+	EXPECT_EQ(FAIR_ROUNDS, chan_get(ch[0], STAT_RECEIVED));
+	EXPECT_EQ(0U, chan_get(ch[1], STAT_RECEIVED));
+	EXPECT_EQ(0U, chan_get(ch[2], STAT_RECEIVED));
+	for (k = 0; k < 3; k++)
+		close(ch[k]);
+}
+
+/* A case that is not ready is skipped: the next ready index wins. */
+TEST(prio_skips_cases_not_ready)
+{
+	char b[3][8], out[8] = "s";
+	struct cspchan_case four[4], two[2];
+	int e, full, ready;
+
+	REQUIRE_CSPCHAN();
+	e = chan_new(2, 8);		/* empty: its receive case is not ready */
+	full = chan_new(1, 8);		/* full: its send case is not ready */
+	ready = chan_new(2, 8);
+	ASSERT_LE(0, e);
+	ASSERT_LE(0, full);
+	ASSERT_LE(0, ready);
+	ASSERT_EQ(1, send_str(full, "f"));
+	ASSERT_EQ(1, send_str(ready, "r"));
+	four[0] = recv_case(e, b[0], sizeof(b[0]));
+	four[1] = sel_case(full, CSPCHAN_SEND, out, 1);
+	four[2] = sel_case(-1, CSPCHAN_RECV, b[1], sizeof(b[1]));
+	four[3] = recv_case(ready, b[2], sizeof(b[2]));
+	EXPECT_EQ(3, cspchan_select_prio(four, 4, 0));
+	EXPECT_EQ(1, four[3].result);
+	EXPECT_EQ('r', b[2][0]);
+
+	/* A ready send case before a ready receive case wins too. */
+	ASSERT_EQ(1, send_str(ready, "r"));
+	two[0] = sel_case(e, CSPCHAN_SEND, out, 1);
+	two[1] = recv_case(ready, b[2], sizeof(b[2]));
+	EXPECT_EQ(0, cspchan_select_prio(two, 2, 0));
+	EXPECT_EQ(1, two[0].result);
+	EXPECT_EQ(1U, chan_get(e, STAT_DEPTH));
+	EXPECT_EQ(1U, chan_get(ready, STAT_DEPTH));
+	EXPECT_EQ(1U, chan_get(full, STAT_DEPTH));
+	close(e);
+	close(full);
+	close(ready);
+}
+
+/* With nothing ready it waits like select: the case that becomes ready wins. */
+TEST(prio_blocked_woken_by_later_case)
+{
+	char b[2][8];
+	struct cspchan_case cases[2];
+	int a, c;
+	pid_t pid;
+
+	REQUIRE_CSPCHAN();
+	a = chan_new(2, 8);
+	c = chan_new(2, 8);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, c);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		usleep(100 * 1000);
+		_exit(send_str(c, "w") == 1 ? 0 : 1);
+	}
+	cases[0] = recv_case(a, b[0], sizeof(b[0]));
+	cases[1] = recv_case(c, b[1], sizeof(b[1]));
+	EXPECT_EQ(1, cspchan_select_prio(cases, 2, 5000));
+	EXPECT_EQ(1, cases[1].result);
+	EXPECT_EQ('w', b[1][0]);
+	EXPECT_EQ(0, child_wait(pid, 5000));
+	EXPECT_EQ(0U, chan_get(a, STAT_RECEIVED));
+	close(a);
+	close(c);
+}
+
+/* The library checks its arguments as cspchan_select() does. */
+TEST(prio_bad_arguments)
+{
+	struct cspchan_case one;
+
+	REQUIRE_CSPCHAN();
+	errno = 0;
+	EXPECT_EQ(-EINVAL, cspchan_select_prio(NULL, 1, 0));
+	EXPECT_EQ(EINVAL, errno);
+	one = sel_case(-1, CSPCHAN_RECV, NULL, 0);
+	EXPECT_EQ(-EINVAL, cspchan_select_prio(&one, 0, 0));
+	EXPECT_EQ(-EAGAIN, cspchan_select_prio(&one, 1, 0));
+}
+
 TEST(fair_between_ready_send_and_ready_receive)
 {
 	unsigned int round, count[2] = { 0, 0 };
@@ -2107,7 +2231,9 @@ TEST_F(bad, raw_reserved_and_flags_einval)
 	raw_ready(self, &cases[0]);
 	raw_ready(self, &cases[1]);
 	raw_req(&req, cases, 2);
-	req.flags = 1;
+	req.flags = CSPCHAN_SELECT_PRIO << 1;	/* the first undefined bit */
+	EXPECT_RAW_ERRNO(EINVAL, self->ctl, &req);
+	req.flags = CSPCHAN_SELECT_PRIO | 0x80000000U;
 	EXPECT_RAW_ERRNO(EINVAL, self->ctl, &req);
 	req.flags = 0x80000000U;
 	EXPECT_RAW_ERRNO(EINVAL, self->ch, &req);

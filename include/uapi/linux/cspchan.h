@@ -46,6 +46,8 @@
 #define CSPCHAN_FEAT_URING_READ_PARK (1ULL << 7)
 /* io_uring commands have codes of their own: CSPCHAN_URING_ACQUIRE ... */
 #define CSPCHAN_FEAT_URING_OPCODES (1ULL << 8)
+/* CSPCHAN_SELECT_PRIO: priority select */
+#define CSPCHAN_FEAT_SELECT_PRIO (1ULL << 9)
 
 struct cspchan_features {
 	__u64 features;			/* out: CSPCHAN_FEAT_* */
@@ -140,13 +142,17 @@ struct cspchan_select_case {
 
 /*
  * CSPCHAN_IOC_SELECT on the control device or any handle: perform exactly
- * one ready case, chosen uniformly at random among the ready ones.
- * Returns the case's index; its outcome is in result.
+ * one ready case, chosen uniformly at random among the ready ones (with
+ * CSPCHAN_SELECT_PRIO: the ready one with the lowest index).  Returns the
+ * case's index; its outcome is in result.
  */
+#define CSPCHAN_SELECT_PRIO	(1U << 0)	/* lowest ready index, not random */
+#define CSPCHAN_SELECT_FLAGS	(CSPCHAN_SELECT_PRIO)
+
 struct cspchan_select_req {
 	__u64 cases;			/* in: user address of cspchan_select_case[nr] */
 	__u32 nr;			/* in: 1 .. max_select_cases */
-	__u32 flags;			/* in: none defined, must be zero */
+	__u32 flags;			/* in: CSPCHAN_SELECT_FLAGS */
 	__s64 timeout_ns;		/* in: <0 forever, 0 never block, >0 relative */
 	__s64 result;			/* out: bytes, 0 end of stream, or -errno */
 	__u64 reserved[2];		/* in: must be zero */
