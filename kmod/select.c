@@ -41,7 +41,6 @@
 #include <linux/uio.h>
 
 #include "chanfile.h"
-#include "compat.h"
 #include "cspchan.h"
 #include "select.h"
 #include "slots.h"
@@ -409,34 +408,20 @@ static ssize_t cspchan_case_finish(struct cspchan_sel_case *c)
 static int cspchan_select_sleep(struct cspchan_sel *sel,
 				const ktime_t *deadline)
 {
-	unsigned int saved = cspchan_ignore_task_work();
-	bool expired = false, notified = false;
-	ktime_t expires;
+	struct cspchan_sleep s;
 	int ret = 0;
 
+	cspchan_sleep_begin(&s, deadline);
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (atomic_read(&sel->done))
 			break;
-		if (cspchan_interrupted(&notified)) {
-			ret = deadline ? -EINTR : -ERESTARTSYS;
+		ret = cspchan_sleep_check(&s);
+		if (ret)
 			break;
-		}
-		if (expired) {
-			ret = -ETIMEDOUT;
-			break;
-		}
-		if (deadline) {
-			expires = *deadline;
-			expired = !schedule_hrtimeout_range(&expires, 0,
-							    HRTIMER_MODE_ABS);
-		} else {
-			schedule();
-		}
+		cspchan_sleep(&s);
 	}
-	__set_current_state(TASK_RUNNING);
-	cspchan_task_work_restore(notified);
-	cspchan_restore_task_work(saved);
+	cspchan_sleep_end(&s);
 	return ret;
 }
 

@@ -184,7 +184,7 @@ bool cspchan_has_live_waiter(struct list_head *queue,
 	return false;
 }
 
-/**
+/*
  * cspchan_interrupted() - does a signal end this wait?
  * @notified:	set when io_uring task work was pending and set aside
  *
@@ -198,7 +198,7 @@ bool cspchan_has_live_waiter(struct list_head *queue,
  *
  * Return: true for a real signal.
  */
-bool cspchan_interrupted(bool *notified)
+static bool cspchan_interrupted(bool *notified)
 {
 	if (!signal_pending(current))
 		return false;
@@ -209,14 +209,75 @@ bool cspchan_interrupted(bool *notified)
 	return false;
 }
 
-/**
+/*
  * cspchan_task_work_restore() - the wait is over: let the task work run
  * @notified:	what cspchan_interrupted() set aside
  */
-void cspchan_task_work_restore(bool notified)
+static void cspchan_task_work_restore(bool notified)
 {
 	if (notified)
 		set_thread_flag(TIF_NOTIFY_SIGNAL);
+}
+
+/**
+ * cspchan_sleep_begin() - start an interruptible wait
+ * @s:		the wait's state
+ * @deadline:	absolute CLOCK_MONOTONIC time to give up; NULL: never
+ *
+ * A wait is a loop: set TASK_INTERRUPTIBLE, check its own condition, then
+ * cspchan_sleep_check() and cspchan_sleep(); cspchan_sleep_end() after.
+ * io_uring task work does not end it (cspchan_interrupted()).
+ */
+void cspchan_sleep_begin(struct cspchan_sleep *s, const ktime_t *deadline)
+{
+	s->deadline = deadline;
+	s->saved = cspchan_ignore_task_work();
+	s->expired = false;
+	s->notified = false;
+}
+
+/**
+ * cspchan_sleep_check() - may the wait sleep (again)?
+ * @s:	the wait's state, with TASK_INTERRUPTIBLE set
+ *
+ * Return: 0 to sleep; -ERESTARTSYS (-EINTR for a timed wait, which is not
+ * restarted with its full timeout) for a signal, -ETIMEDOUT once the
+ * deadline passed.
+ */
+int cspchan_sleep_check(struct cspchan_sleep *s)
+{
+	if (cspchan_interrupted(&s->notified))
+		return s->deadline ? -EINTR : -ERESTARTSYS;
+	if (s->expired)
+		return -ETIMEDOUT;
+	return 0;
+}
+
+/**
+ * cspchan_sleep() - sleep until woken, a signal, or the deadline
+ * @s:	the wait's state
+ */
+void cspchan_sleep(struct cspchan_sleep *s)
+{
+	ktime_t expires;
+
+	if (!s->deadline) {
+		schedule();
+		return;
+	}
+	expires = *s->deadline;
+	s->expired = !schedule_hrtimeout_range(&expires, 0, HRTIMER_MODE_ABS);
+}
+
+/**
+ * cspchan_sleep_end() - the wait is over
+ * @s:	the wait's state
+ */
+void cspchan_sleep_end(struct cspchan_sleep *s)
+{
+	__set_current_state(TASK_RUNNING);
+	cspchan_task_work_restore(s->notified);
+	cspchan_restore_task_work(s->saved);
 }
 
 /*
@@ -231,39 +292,24 @@ int cspchan_wait(struct cspchan *ch, struct cspchan_waiter *w,
 	__must_hold(&ch->lock)
 {
 	u64 start = trace_cspchan_wake_enabled() ? ktime_get_ns() : 0;
-	unsigned int saved = cspchan_ignore_task_work();
-	bool expired = false, notified = false;
-	ktime_t expires;
+	struct cspchan_sleep s;
 	int ret = 0;
 
 	lockdep_assert_held(&ch->lock);
 	trace_cspchan_block(ch, op);
+	cspchan_sleep_begin(&s, deadline);
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (READ_ONCE(w->state) != CSPCHAN_WAITING)
 			break;
-		if (cspchan_interrupted(&notified)) {
-			/* A timed wait is not restarted with its full timeout. */
-			ret = deadline ? -EINTR : -ERESTARTSYS;
+		ret = cspchan_sleep_check(&s);
+		if (ret)
 			break;
-		}
-		if (expired) {
-			ret = -ETIMEDOUT;
-			break;
-		}
 		cspchan_unlock_and_wake(ch, wk);
-		if (deadline) {
-			expires = *deadline;
-			expired = !schedule_hrtimeout_range(&expires, 0,
-							    HRTIMER_MODE_ABS);
-		} else {
-			schedule();
-		}
+		cspchan_sleep(&s);
 		mutex_lock(&ch->lock);
 	}
-	__set_current_state(TASK_RUNNING);
-	cspchan_task_work_restore(notified);
-	cspchan_restore_task_work(saved);
+	cspchan_sleep_end(&s);
 	if (trace_cspchan_wake_enabled())
 		trace_cspchan_wake(ch, op, start ? ktime_get_ns() - start : 0,
 				   ret);

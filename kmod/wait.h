@@ -5,6 +5,20 @@
 
 #include "cspchan.h"
 
+/**
+ * struct cspchan_sleep - an interruptible wait in progress
+ * @deadline:	absolute time to give up, or NULL
+ * @saved:	what cspchan_ignore_task_work() returned
+ * @expired:	the deadline passed
+ * @notified:	io_uring task work was set aside (cspchan_interrupted())
+ */
+struct cspchan_sleep {
+	const ktime_t *deadline;
+	unsigned int saved;
+	bool expired;
+	bool notified;
+};
+
 bool cspchan_sel_claim(struct cspchan_sel *sel);
 void cspchan_wake_waiter(struct cspchan *ch, struct cspchan_wakeups *wk,
 			 struct cspchan_waiter *w, int state);
@@ -20,8 +34,10 @@ bool cspchan_waiter_live(const struct cspchan_waiter *w,
 			 const struct cspchan_sel *self);
 bool cspchan_has_live_waiter(struct list_head *queue,
 			     struct cspchan_sel *self);
-bool cspchan_interrupted(bool *notified);
-void cspchan_task_work_restore(bool notified);
+void cspchan_sleep_begin(struct cspchan_sleep *s, const ktime_t *deadline);
+int cspchan_sleep_check(struct cspchan_sleep *s);
+void cspchan_sleep(struct cspchan_sleep *s);
+void cspchan_sleep_end(struct cspchan_sleep *s);
 int cspchan_wait(struct cspchan *ch, struct cspchan_waiter *w,
 		 int op, const ktime_t *deadline,
 		 struct cspchan_wakeups *wk);
