@@ -5,6 +5,9 @@
 #   make            build the module, the library, the tools and the tests
 #   make check      install what is missing, build, run host checks and the
 #                   guest test suite; ends with "N passed, N failed"
+#                   (KVER=6.12, 7.2, ...: on that Debian kernel instead)
+#   make check-kernels  the same on 6.1, 6.12 and 7.2 (KERNELS), one
+#                   combined "N passed, N failed" at the end
 #   make check-debug  the whole suite, a 10-minute soak and fuzz and a
 #                   kmemleak scan on a debug kernel (KASAN, lockdep,
 #                   DEBUG_OBJECTS, fail_function); builds it once (~30 min)
@@ -16,13 +19,22 @@
 #   make install    library, headers, pkg-config file, man pages, tools
 #                   (DESTDIR, PREFIX); make modules_install for the module
 #
-# KDIR defaults to the running kernel's build tree when it exists, else to
-# the installed Debian linux-headers-<ver>-amd64.
+# KVER is the guest kernel (tools/vm/kernel): 6.1 (the default: Debian 12's,
+# the installed linux-headers-amd64), 6.12 (bookworm-backports), 7.2
+# (unstable), unstable, or a full release.  For 6.1 the module is built in
+# kmod/ against KDIR, which defaults to the running kernel's build tree when
+# it exists, else to the installed Debian linux-headers-<ver>-amd64; for any
+# other, tools/vm/kernel builds a copy in build/kmod/<release>/ against that
+# kernel's headers (KDIR does not apply).
 
 TOP := $(abspath .)
 B := $(TOP)/build
-KVER ?= $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1 | sed 's,.*/linux-headers-,,')
-KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) /usr/src/linux-headers-$(KVER))
+HOST_KVER := $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1 | sed 's,.*/linux-headers-,,')
+KVER ?= 6.1
+KERNELS ?= 6.1 6.12 7.2
+KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) /usr/src/linux-headers-$(HOST_KVER))
+# Empty unless KVER names another kernel than the host's headers.
+OTHER_KVER := $(filter-out 6.1 $(HOST_KVER),$(strip $(KVER)))
 PREFIX ?= /usr/local
 DESTDIR ?=
 export KDIR PREFIX DESTDIR
@@ -33,15 +45,20 @@ deps:
 	@$(TOP)/tools/install-deps
 
 # Module BTF (for tp_btf/fentry programs) needs the kernel's vmlinux, which
-# Debian's headers lack: tools/kdir-btf links the guest image's into a copy
-# of the headers tree.  NO_BTF=1, or any other KDIR, builds without it.
+# Debian's 6.1 headers lack: tools/kdir-btf links the guest image's into a
+# copy of the headers tree.  NO_BTF=1, or any other KDIR, builds without it.
+# (The newer kernels' headers have their vmlinux.)
 kmod:
+ifeq ($(OTHER_KVER),)
 	@kdir=$(KDIR); extra=; \
-	if [ -z "$(NO_BTF)" ] && [ "$$kdir" = /usr/src/linux-headers-$(KVER) ] && \
-	   btfdir=$$($(TOP)/tools/kdir-btf $(KVER)); then \
+	if [ -z "$(NO_BTF)" ] && [ "$$kdir" = /usr/src/linux-headers-$(HOST_KVER) ] && \
+	   btfdir=$$($(TOP)/tools/kdir-btf $(HOST_KVER)); then \
 		kdir=$$btfdir; extra=RESOLVE_BTFIDS=/bin/true; \
 	fi; \
 	$(MAKE) -C kmod KDIR=$$kdir $$extra
+else
+	@$(TOP)/tools/vm/kernel build-module $(KVER)
+endif
 
 lib:
 	$(MAKE) -C lib O=$(B)/lib
@@ -53,17 +70,23 @@ selftests: lib
 	$(MAKE) -C selftests/fuzz O=$(B)/selftests/fuzz
 	$(MAKE) -C selftests/inject O=$(B)/selftests/inject
 
-# cspchan-top's vmlinux.h comes from the guest kernel, which kmod fetches.
+# cspchan-top's vmlinux.h comes from the 6.1 guest kernel, which kmod
+# fetches (for another KVER, from any guest kernel fetched so far); built
+# once, it runs on every kernel (CO-RE).
 tools: lib kmod
 	$(MAKE) -C tools/cspchan O=$(B)/tools
-	$(MAKE) -C tools/cspchan-top O=$(B)/tools/cspchan-top
+	$(MAKE) -C tools/cspchan-top O=$(B)/tools/cspchan-top \
+		$(if $(wildcard $(B)/vm/$(HOST_KVER)/vmlinux),VMLINUX_BTF=$(B)/vm/$(HOST_KVER)/vmlinux)
 
 examples: lib
 	$(MAKE) -C examples/pipeline O=$(B)/examples/pipeline
 	$(MAKE) -C examples/zerocopy O=$(B)/examples/zerocopy
 
 check: deps
-	@$(TOP)/tools/check
+	@$(TOP)/tools/check $(KVER)
+
+check-kernels: deps
+	@$(TOP)/tools/check $(KERNELS)
 
 check-debug: deps
 	@$(TOP)/tools/check-debug
@@ -77,14 +100,14 @@ bench: deps
 # The chaos soak alone, longer: its checker's self-test, then DURATION s.
 DURATION ?= 3600
 soak: deps all
-	$(TOP)/tools/vm/run-guest -t $$(( $(DURATION) + 1200 )) -o $(B)/soak-vm -- \
+	$(TOP)/tools/vm/run-guest -t $$(( $(DURATION) + 1200 )) -o $(B)/soak-vm --kver $(KVER) -- \
 		sh -c 'selftests/stress/run.sh --self-test && selftests/stress/run.sh $(DURATION)'
 
 # The fuzzer alone, longer: ITER operations (or DURATION s); FUZZ_SEED=
 # replays a run, FUZZ_EXCLUDE= leaves families out (selftests/fuzz/README.md).
 FUZZ_TIMEOUT ?= 7200
 fuzz: deps all
-	$(TOP)/tools/vm/run-guest -t $$(( $(FUZZ_TIMEOUT) + 600 )) -o $(B)/fuzz-vm \
+	$(TOP)/tools/vm/run-guest -t $$(( $(FUZZ_TIMEOUT) + 600 )) -o $(B)/fuzz-vm --kver $(KVER) \
 		-e FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) $(if $(ITER),-e ITER=$(ITER)) \
 		$(if $(filter command line,$(origin DURATION)),-e DURATION=$(DURATION)) \
 		$(if $(FUZZ_SEED),-e FUZZ_SEED=$(FUZZ_SEED)) \
@@ -100,6 +123,6 @@ modules_install: kmod
 
 clean:
 	$(MAKE) -C kmod clean KDIR=$(KDIR)
-	rm -rf $(B)/lib $(B)/selftests $(B)/vm-out
+	rm -rf $(B)/lib $(B)/selftests $(B)/vm-out $(B)/kmod
 
-.PHONY: all deps kmod lib selftests tools examples check check-debug demo bench soak fuzz install modules_install clean
+.PHONY: all deps kmod lib selftests tools examples check check-kernels check-debug demo bench soak fuzz install modules_install clean
