@@ -16,6 +16,8 @@
  *   6.8	import_single_range() removed: import_ubuf()
  *   6.13	an io_uring request names its task through ->tctx
  *   6.18	io_uring_cmd_done() lost its res2 argument
+ *   6.10	io_uring runs its task work oldest first (newest first before;
+ *		seen on Debian's 6.1, 6.12 and 7.2)
  *   6.19	uring_cmd task work is an io_req_tw_func_t
  */
 #ifndef _CSPCHAN_COMPAT_H
@@ -187,10 +189,14 @@ static void name(struct io_uring_cmd *cmd, unsigned int issue_flags)	\
 }
 #endif
 
+/* io_uring runs the task work it queues oldest first (else newest first). */
+#define CSPCHAN_URING_TW_FIFO	CSPCHAN_SINCE(6, 10)
+
 /*
  * io_uring cancels a parked command itself (it calls ->uring_cmd with
- * IO_URING_F_CANCEL when the submitter exits or execs, or the ring is
- * closed) from 6.7 on; before, the driver must notice (reaper.c).
+ * IO_URING_F_CANCEL when the ring is closed or its task execs) from 6.7
+ * on; before, the driver must notice (reaper.c), as it must everywhere
+ * when only the submitting thread exits.
  */
 #if CSPCHAN_SINCE(6, 7)
 #define CSPCHAN_HAVE_URING_CANCEL	1

@@ -5,8 +5,10 @@
  * A parked io_uring read (uring_rw.c) pins its ring, its handle and the
  * module until the driver completes it: io_uring has no way to cancel a
  * read that a driver queued, on any kernel.  Before 6.7 the same holds for
- * a parked uring command (uring.c); from 6.7 on io_uring cancels those
- * itself (IO_URING_F_CANCEL) and they never come here.
+ * a parked uring command (uring.c).  From 6.7 on io_uring cancels parked
+ * commands itself (IO_URING_F_CANCEL) when their ring closes or their task
+ * execs, at once; but not when only the thread that submitted them exits
+ * while the ring lives on, so they are watched here too.
  *
  * So each channel has a reaper: while a request is parked on the channel,
  * every CSPCHAN_REAP_MS it completes, with -ECANCELED, the requests whose

@@ -204,8 +204,7 @@ static void cspchan_uring_complete(struct cspchan *ch, struct cspchan_uring *u,
 				   long res)
 {
 	lockdep_assert_held(&ch->lock);
-	if (!CSPCHAN_HAVE_URING_CANCEL)
-		cspchan_unpark_async(ch, &u->w);
+	cspchan_unpark_async(ch, &u->w);
 	u->completing = true;
 	u->res = res;
 	io_uring_cmd_complete_in_task(u->cmd, cspchan_uring_done_tw);
@@ -287,12 +286,11 @@ static void cspchan_uring_granted(struct cspchan *ch, struct cspchan_waiter *w,
 	cspchan_uring_complete(ch, u, res);
 }
 
-/* ->cancel: take a parked command back off its channel (its task is gone). */
-static void cspchan_uring_cancel(struct cspchan *ch, struct cspchan_waiter *w)
+/* Take a parked command back off its channel, nothing granted. */
+static void cspchan_uring_unlink(struct cspchan *ch, struct cspchan_uring *u)
 {
-	struct cspchan_uring *u = cspchan_waiter_uring(w);
-
 	lockdep_assert_held(&ch->lock);
+	cspchan_unpark_async(ch, &u->w);
 	if (u->op == CSPCHAN_URING_COMMIT) {
 		cspchan_withdraw_offer(ch, u->slot);
 		cspchan_hold(ch, u->slot, u->file, CSPCHAN_HELD_ACQUIRED);
@@ -304,6 +302,14 @@ static void cspchan_uring_cancel(struct cspchan *ch, struct cspchan_waiter *w)
 		else
 			ch->nr_recvq--;
 	}
+}
+
+/* ->cancel: the reaper found the submitter gone. */
+static void cspchan_uring_cancel(struct cspchan *ch, struct cspchan_waiter *w)
+{
+	struct cspchan_uring *u = cspchan_waiter_uring(w);
+
+	cspchan_uring_unlink(ch, u);
 	cspchan_uring_complete(ch, u, -ECANCELED);
 }
 
@@ -317,7 +323,9 @@ static const struct cspchan_waiter_ops cspchan_uring_waiter_ops = {
 /*
  * A command that must wait: move it from the issuer's stack to the heap
  * (most commands complete at once and never get here), and note it for
- * the reaper.  NULL: no memory, nothing done.
+ * the reaper: io_uring cancels parked commands itself (6.7+) when their
+ * ring closes or their task execs, but not when only the thread that
+ * submitted them exits.  NULL: no memory, nothing done.
  */
 static noinline struct cspchan_uring *
 cspchan_uring_park(struct cspchan *ch, struct cspchan_uring *tmp)
@@ -332,9 +340,7 @@ cspchan_uring_park(struct cspchan *ch, struct cspchan_uring *tmp)
 	/* The submitter, even when an io-wq worker issues the command. */
 	u->task = get_task_struct(cspchan_io_req_task(cmd_to_io_kiocb(u->cmd)));
 	*(struct cspchan_uring **)u->cmd->pdu = u;
-	/* Cancelled by io_uring itself where it can (cspchan_uring_cmd()). */
-	if (!CSPCHAN_HAVE_URING_CANCEL)
-		cspchan_park_async(ch, &u->w);
+	cspchan_park_async(ch, &u->w);
 	return u;
 }
 
@@ -827,12 +833,14 @@ static bool cspchan_uring_may_park(u32 op)
 
 /*
  * IO_URING_F_CANCEL (6.7+): io_uring gives up a parked command, because
- * its submitter exits or execs or its ring is closed.  A command whose
- * completion is already queued is left to it.  io_uring holds its ring
- * lock here, which the completion's io_uring_cmd_done() needs as well, so
- * the command cannot be freed meanwhile.
+ * its ring is closed or its task execs.  A command whose completion is
+ * already queued is left to it; one still parked is taken off the channel
+ * and completed here, with the issue flags io_uring passed, as ublk does.
+ * io_uring holds its ring lock, which the completion's io_uring_cmd_done()
+ * needs as well, so the command cannot be freed meanwhile.
  */
-static void cspchan_uring_cancel_cmd(struct io_uring_cmd *cmd)
+static void cspchan_uring_cancel_cmd(struct io_uring_cmd *cmd,
+				     unsigned int issue_flags)
 {
 	struct cspchan *ch = cmd->file->private_data;
 	struct cspchan_uring *u;
@@ -840,8 +848,15 @@ static void cspchan_uring_cancel_cmd(struct io_uring_cmd *cmd)
 	mutex_lock(&ch->lock);
 	u = *(struct cspchan_uring **)cmd->pdu;
 	if (u && !u->completing)
-		cspchan_uring_cancel(ch, &u->w);
+		cspchan_uring_unlink(ch, u);
+	else
+		u = NULL;
 	mutex_unlock(&ch->lock);
+	if (!u)
+		return;
+	cspchan_uring_cmd_done(cmd, -ECANCELED, issue_flags);
+	put_task_struct(u->task);
+	kfree(u);
 }
 
 /**
@@ -860,7 +875,7 @@ int cspchan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	long ret;
 
 	if (issue_flags & CSPCHAN_URING_F_CANCEL) {
-		cspchan_uring_cancel_cmd(cmd);
+		cspchan_uring_cancel_cmd(cmd, issue_flags);
 		return 0;
 	}
 	cspchan_uring_init(&u, cmd);

@@ -182,12 +182,20 @@ static void cspchan_rw_copy_out(struct callback_head *work)
 
 	/*
 	 * Each read got its message in order; the completions are posted in
-	 * order too when they reach io_uring newest first, because 6.1's
-	 * io_uring runs its own task work newest first as well.
+	 * order too when they reach io_uring in the order its own task work
+	 * runs them: oldest first on newer kernels, newest first on older
+	 * ones (CSPCHAN_URING_TW_FIFO).
 	 */
-	list_for_each_entry_safe_reverse(e, tmp, &batch, w.parked) {
-		list_del_init(&e->w.parked);
-		e->iocb->ki_complete(e->iocb, e->res);
+	if (CSPCHAN_URING_TW_FIFO) {
+		list_for_each_entry_safe(e, tmp, &batch, w.parked) {
+			list_del_init(&e->w.parked);
+			e->iocb->ki_complete(e->iocb, e->res);
+		}
+	} else {
+		list_for_each_entry_safe_reverse(e, tmp, &batch, w.parked) {
+			list_del_init(&e->w.parked);
+			e->iocb->ki_complete(e->iocb, e->res);
+		}
 	}
 	cspchan_rw_release(r);
 }

@@ -1075,7 +1075,7 @@ FIXTURE_SETUP(parked_exit)
 {
 	REQUIRE_CSPCHAN();
 	self->pid = -1;
-	self->ready = shared_alloc(sizeof(int));
+	self->ready = shared_alloc(2 * sizeof(int));	/* ready, go */
 	ASSERT_NE(NULL, self->ready);
 	unique_name(self->take_name, "ur-exit-take");
 	unique_name(self->acq_name, "ur-exit-acq");
@@ -1096,7 +1096,8 @@ FIXTURE_TEARDOWN(parked_exit)
 
 /*
  * The child opens the channels by name (handles of its own), sets up its
- * own ring, parks four TAKEs and one ACQUIRE, and exits or is killed.
+ * own ring, parks four TAKEs and one ACQUIRE, and, once the parent saw
+ * them parked, exits or is killed.
  * Within a second the commands are gone from the channels, its handles are
  * released (the module's reference count is back to what it was), and the
  * channels work: the cancelled commands took nothing.
@@ -1131,6 +1132,11 @@ TEST_F(parked_exit, nothing_stays_pinned)
 		CHILD_ASSERT(wait_stat(ht, STAT_RECEIVERS_WAITING, PX_TAKES) == 0);
 		CHILD_ASSERT(wait_stat(ha, STAT_SENDERS_WAITING, 1) == 0);
 		__atomic_store_n(self->ready, 1, __ATOMIC_SEQ_CST);
+		/*
+		 * Wait until the parent saw the commands parked: io_uring
+		 * cancels them as soon as the ring closes (Linux 6.7+).
+		 */
+		wait_counter(self->ready + 1, 1);
 		if (!variant->kill)
 			_exit(0);
 		for (;;)
@@ -1142,6 +1148,7 @@ TEST_F(parked_exit, nothing_stays_pinned)
 	EXPECT_EQ(1U, chan_get(self->acqch, STAT_SENDERS_WAITING));
 	during = module_refcnt();
 	EXPECT_LT(idle, during);
+	__atomic_store_n(self->ready + 1, 1, __ATOMIC_SEQ_CST);
 
 	if (variant->kill)
 		ASSERT_EQ(0, kill(pid, SIGKILL));

@@ -16,6 +16,7 @@
  */
 #include "fuzz.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -52,6 +53,32 @@ static void prep_cmd(struct io_uring_sqe *sqe, int fd, uint32_t op,
 	memcpy((char *)sqe + offsetof(struct io_uring_sqe, cmd), c, sizeof(*c));
 }
 
+/*
+ * Lowest descriptor number a ring gets: above every channel handle a
+ * worker opens, and below the hostile numbers (hostile_fd()).
+ */
+#define RING_FD_MIN	900
+
+/*
+ * Move a new ring's descriptor up to RING_FD_MIN or above.  A handle that
+ * another thread closed is often still picked by number; if a ring could
+ * reuse that number, requests would be issued on an io_uring descriptor,
+ * which the fuzzer avoids on purpose (README, Known): on Debian's 6.1 a
+ * ring polling another ring's descriptor makes lockdep report the nested
+ * CQ wait-queue locks, with no cspchan involved.
+ */
+static int ring_fd_move_up(struct io_uring *ring)
+{
+	int fd = fcntl(ring->ring_fd, F_DUPFD_CLOEXEC, RING_FD_MIN);
+
+	if (fd < 0)
+		return -errno;
+	close(ring->ring_fd);
+	ring->ring_fd = fd;
+	ring->enter_ring_fd = fd;
+	return 0;
+}
+
 void ring_teardown(struct thread_ctx *t)
 {
 	if (t->ring.live)
@@ -79,6 +106,11 @@ static void ring_setup(struct thread_ctx *t)
 	}
 	t->op_kind = OP_RING;
 	ret = io_uring_queue_init_params(entries, &rs->ring, &p);
+	if (!ret) {
+		ret = ring_fd_move_up(&rs->ring);
+		if (ret)
+			io_uring_queue_exit(&rs->ring);
+	}
 	count(OP_RING, ret);
 	if (ret < 0)
 		return;
@@ -405,6 +437,11 @@ int child_uring_takes(struct rng *r, int fd, char *area, bool sqpoll)
 	ret = io_uring_queue_init_params(16, &ring, &p);
 	if (ret < 0)
 		return ret;
+	ret = ring_fd_move_up(&ring);
+	if (ret) {
+		io_uring_queue_exit(&ring);
+		return ret;
+	}
 	for (i = 0; i < n; i++) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
 		struct cspchan_uring_cmd c;
