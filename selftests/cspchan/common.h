@@ -75,6 +75,17 @@
 		     CSPCHAN_DEVICE);					\
 } while (0)
 
+/*
+ * Skip the test when this kernel's module lacks a feature that depends on
+ * the kernel (struct cspchan_features.features): the reason is printed.
+ */
+#define REQUIRE_FEATURE(bit, what) do {					\
+	struct cspchan_features rf_;					\
+	if (chan_features(&rf_) != 0 || !(rf_.features & (bit)))	\
+		SKIP(_exit(255), "this kernel's module lacks %s (%s)",	\
+		     what, #bit);					\
+} while (0)
+
 #define REQUIRE_ROOT() do {						\
 	if (geteuid() != 0)						\
 		SKIP(_exit(255), "needs root");				\

@@ -164,6 +164,8 @@ TEST_F(ring, rw_reads_before_writes)
 	struct io_uring_sqe *sqe;
 	int ch, i, next = 0, writes = 0;
 
+	REQUIRE_FEATURE(CSPCHAN_FEAT_URING_READ_PARK, "reads parked in order");
+
 	ch = chan_new(RW_N, RW_MSG);
 	ASSERT_LE(0, ch);
 
@@ -238,6 +240,8 @@ TEST_F(ring, rw_many_reads_slow_sender_in_order)
 	uint64_t next_ud = 0;
 	int ch, i, in_module = 0;
 
+	REQUIRE_FEATURE(CSPCHAN_FEAT_URING_READ_PARK, "reads parked in order");
+
 	ch = chan_new(4, RW_MSG);
 	ASSERT_LE(0, ch);
 	for (i = 0; i < RWS_READS; i++) {
@@ -293,6 +297,8 @@ TEST_F(ring, rw_writes_before_reads)
 	bool seen[RW_N] = { false };
 	struct io_uring_sqe *sqe;
 	int ch, i, nw = 0, nr = 0;
+
+	REQUIRE_FEATURE(CSPCHAN_FEAT_URING_READ_PARK, "reads parked in order");
 
 	ch = chan_new(4, RW_MSG);
 	ASSERT_LE(0, ch);
