@@ -175,7 +175,7 @@ TEST_F(ring, rw_reads_before_writes)
 		io_uring_prep_read(sqe, ch, rbuf[i], RW_MSG, 0);
 		io_uring_sqe_set_data64(sqe, i);
 	}
-	ASSERT_EQ(RW_N, io_uring_submit(&self->ring));
+	ASSERT_EQ(RW_N, submit_new(&self->ring));
 	EXPECT_TRUE(no_cqe(&self->ring, SETTLE_MS));
 	EXPECT_EQ(0, iowq_workers());
 	EXPECT_EQ(0U, chan_get(ch, STAT_DEPTH));
@@ -187,7 +187,7 @@ TEST_F(ring, rw_reads_before_writes)
 		io_uring_prep_write(sqe, ch, wbuf[i], wlen[i], 0);
 		io_uring_sqe_set_data64(sqe, 1000 + i);
 	}
-	ASSERT_EQ(RW_N, io_uring_submit(&self->ring));
+	ASSERT_EQ(RW_N, submit_new(&self->ring));
 	ASSERT_EQ(2 * RW_N, collect(&self->ring, recs, 2 * RW_N));
 	EXPECT_TRUE(no_cqe(&self->ring, 1));
 	EXPECT_EQ(0, iowq_workers());
@@ -250,7 +250,7 @@ TEST_F(ring, rw_many_reads_slow_sender_in_order)
 		io_uring_prep_read(sqe, ch, rbuf[i], RW_MSG, 0);
 		io_uring_sqe_set_data64(sqe, i);
 	}
-	ASSERT_EQ(RWS_READS, io_uring_submit(&self->ring));
+	ASSERT_EQ(RWS_READS, submit_new(&self->ring));
 	/* Parked reads are receivers waiting (SPEC 3.10). */
 	EXPECT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, RWS_READS));
 	EXPECT_TRUE(no_cqe(&self->ring, SETTLE_MS));
@@ -273,7 +273,7 @@ TEST_F(ring, rw_many_reads_slow_sender_in_order)
 		io_uring_prep_read(sqe, ch, rbuf[b], RW_MSG, 0);
 		io_uring_sqe_set_data64(sqe, next_ud + RWS_READS);
 		/* SQPOLL counts the entries its thread has not consumed yet. */
-		ASSERT_LE(1, io_uring_submit(&self->ring));
+		ASSERT_LE(1, submit_new(&self->ring));
 		next_ud++;
 	}
 	EXPECT_EQ(0, in_module);
@@ -310,7 +310,7 @@ TEST_F(ring, rw_writes_before_reads)
 		io_uring_prep_write(sqe, ch, wbuf[i], wlen[i], 0);
 		io_uring_sqe_set_data64(sqe, 1000 + i);
 	}
-	ASSERT_EQ(RW_N, io_uring_submit(&self->ring));
+	ASSERT_EQ(RW_N, submit_new(&self->ring));
 	ASSERT_EQ(4, collect(&self->ring, recs, 4));
 	for (i = 0; i < 4; i++) {
 		EXPECT_EQ(1000U + i, recs[i].ud);
@@ -328,7 +328,7 @@ TEST_F(ring, rw_writes_before_reads)
 		io_uring_prep_read(sqe, ch, rbuf[i], RW_MSG, 0);
 		io_uring_sqe_set_data64(sqe, i);
 	}
-	ASSERT_EQ(RW_N, io_uring_submit(&self->ring));
+	ASSERT_EQ(RW_N, submit_new(&self->ring));
 	ASSERT_EQ(2 * RW_N - 4, collect(&self->ring, recs + 4, 2 * RW_N - 4));
 	EXPECT_TRUE(no_cqe(&self->ring, 1));
 	EXPECT_EQ(0, iowq_workers());
@@ -395,13 +395,13 @@ TEST_F(ring, take_batch_completed_by_commits)
 
 	for (i = 0; i < TB_N; i++)
 		ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_TAKE, 0, 0, &infos[i], i));
-	ASSERT_EQ(TB_N, io_uring_submit(&self->ring));
+	ASSERT_EQ(TB_N, submit_new(&self->ring));
 	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, TB_N));
 	EXPECT_TRUE(no_cqe(&self->ring, SETTLE_MS));
 
 	for (i = 0; i < TB_N; i++)
 		ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_ACQUIRE, 0, 0, NULL, 100 + i));
-	ASSERT_EQ(TB_N, io_uring_submit(&self->ring));
+	ASSERT_EQ(TB_N, submit_new(&self->ring));
 	ASSERT_EQ(TB_N, collect(&self->ring, recs, TB_N));
 	for (i = 0; i < TB_N; i++) {
 		int j = (int)recs[i].ud - 100;
@@ -425,7 +425,7 @@ TEST_F(ring, take_batch_completed_by_commits)
 	for (i = 0; i < TB_N; i++)
 		ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_COMMIT, slot[i], 10 + i * 29,
 				      NULL, 200 + i));
-	ASSERT_EQ(TB_N, io_uring_submit(&self->ring));
+	ASSERT_EQ(TB_N, submit_new(&self->ring));
 	ASSERT_EQ(2 * TB_N, collect(&self->ring, recs, 2 * TB_N));
 	t1 = now_ns();
 	for (i = 0; i < 2 * TB_N; i++) {
@@ -468,7 +468,7 @@ TEST_F(ring, take_batch_completed_by_commits)
 	for (i = 0; i < TB_N; i++)
 		ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_RELEASE, infos[i].slot, 0,
 				      NULL, 300 + i));
-	ASSERT_EQ(TB_N, io_uring_submit(&self->ring));
+	ASSERT_EQ(TB_N, submit_new(&self->ring));
 	ASSERT_EQ(TB_N, collect(&self->ring, recs, TB_N));
 	for (i = 0; i < TB_N; i++) {
 		EXPECT_LE(300U, recs[i].ud);
@@ -499,7 +499,7 @@ TEST_F(ring, take_queued_completes_at_once)
 	memset(&si, 0xee, sizeof(si));
 
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_TAKE, 0, 0, &si, 7));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 	EXPECT_EQ(7U, rec.ud);
 	EXPECT_EQ(6, rec.res);
@@ -537,7 +537,7 @@ TEST_F(ring, acquire_parked_until_slot_freed)
 	ASSERT_EQ(2, send_str(ch, "m1"));
 
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_ACQUIRE, 0, 0, NULL, 1));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(0, wait_stat(ch, STAT_SENDERS_WAITING, 1));
 	EXPECT_TRUE(no_cqe(&self->ring, SETTLE_MS));
 
@@ -558,7 +558,7 @@ TEST_F(ring, acquire_parked_until_slot_freed)
 
 	/* Full again (m1, ring): a parked ACQUIRE completes on read(2). */
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_ACQUIRE, 0, 0, NULL, 2));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(0, wait_stat(ch, STAT_SENDERS_WAITING, 1));
 	ASSERT_EQ(2, recv_str(ch, buf, sizeof(buf)));
 	EXPECT_STREQ("m1", buf);
@@ -593,7 +593,7 @@ TEST_F(ring, commit_parked_on_unbuffered)
 	ASSERT_NE(NULL, map);
 
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_ACQUIRE, 0, 0, NULL, 1));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, recs, 1));
 	slot = recs[0].res;
 	ASSERT_LE(0, slot);
@@ -601,7 +601,7 @@ TEST_F(ring, commit_parked_on_unbuffered)
 	fill(map + (size_t)slot * info.slot_size, 50, 1);
 
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_COMMIT, slot, 50, NULL, 2));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(0, wait_stat(ch, STAT_SENDERS_WAITING, 1));
 	EXPECT_TRUE(no_cqe(&self->ring, SETTLE_MS));
 	EXPECT_EQ(0U, chan_get(ch, STAT_DEPTH));
@@ -617,18 +617,18 @@ TEST_F(ring, commit_parked_on_unbuffered)
 
 	/* Both ends in the ring: a parked COMMIT, then a TAKE. */
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_ACQUIRE, 0, 0, NULL, 3));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, recs, 1));
 	slot = recs[0].res;
 	ASSERT_LE(0, slot);
 	fill(map + (size_t)slot * info.slot_size, 64, 2);
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_COMMIT, slot, 64, NULL, 4));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(0, wait_stat(ch, STAT_SENDERS_WAITING, 1));
 	EXPECT_TRUE(no_cqe(&self->ring, SETTLE_MS));
 	memset(&si, 0xee, sizeof(si));
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_TAKE, 0, 0, &si, 5));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(2, collect(&self->ring, recs, 2));
 	for (i = 0; i < 2; i++) {
 		if (recs[i].ud == 4) {
@@ -664,28 +664,28 @@ TEST_F(ring, release_command)
 	/* An acquired slot. */
 	ASSERT_LE(0, zc_acquire(ch, 0, &req));
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_RELEASE, req.slot, 0, NULL, 1));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 	EXPECT_EQ(0, rec.res);
 	/* Twice. */
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_RELEASE, req.slot, 0, NULL, 2));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 	EXPECT_EQ(-EPERM, rec.res);
 	/* Out of range. */
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_RELEASE, info.nr_slots, 0, NULL, 3));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 	EXPECT_EQ(-EINVAL, rec.res);
 
 	/* A taken slot, taken through the ring too. */
 	ASSERT_EQ(1, send_str(ch, "t"));
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_TAKE, 0, 0, &si, 4));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 	ASSERT_EQ(1, rec.res);
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_RELEASE, si.slot, 0, NULL, 5));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 	EXPECT_EQ(5U, rec.ud);
 	EXPECT_EQ(0, rec.res);
@@ -719,24 +719,24 @@ TEST_F(ring, legacy_opcodes_still_accepted)
 	for (k = 0; k < 2; k++) {
 		EXPECT_NE(codes[0][0], codes[1][0]);
 		ASSERT_TRUE(queue_cmd(&self->ring, ch, codes[k][0], 0, 0, NULL, 1));
-		ASSERT_EQ(1, io_uring_submit(&self->ring));
+		ASSERT_EQ(1, submit_new(&self->ring));
 		ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 		ASSERT_LE(0, rec.res);
 		slot = rec.res;
 		ASSERT_TRUE(queue_cmd(&self->ring, ch, codes[k][1], (uint32_t)slot, 5, NULL, 2));
-		ASSERT_EQ(1, io_uring_submit(&self->ring));
+		ASSERT_EQ(1, submit_new(&self->ring));
 		ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 		EXPECT_EQ(5, rec.res);
 		memset(&si, 0xff, sizeof(si));
 		ASSERT_TRUE(queue_cmd(&self->ring, ch, codes[k][2], 0, 0, &si, 3));
-		ASSERT_EQ(1, io_uring_submit(&self->ring));
+		ASSERT_EQ(1, submit_new(&self->ring));
 		ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 		EXPECT_EQ(5, rec.res);
 		EXPECT_EQ((uint32_t)slot, si.slot);
 		EXPECT_EQ(5U, si.len);
 		EXPECT_EQ((uint64_t)k, si.seq);
 		ASSERT_TRUE(queue_cmd(&self->ring, ch, codes[k][3], si.slot, 0, NULL, 4));
-		ASSERT_EQ(1, io_uring_submit(&self->ring));
+		ASSERT_EQ(1, submit_new(&self->ring));
 		ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 		EXPECT_EQ(0, rec.res);
 	}
@@ -768,7 +768,7 @@ TEST_F(ring, bad_commands)
 
 	for (i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
 		ASSERT_TRUE(queue_cmd(&self->ring, ch, unknown[i], 0, 0, NULL, i));
-		ASSERT_EQ(1, io_uring_submit(&self->ring));
+		ASSERT_EQ(1, submit_new(&self->ring));
 		ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 		EXPECT_EQ(i, rec.ud);
 		EXPECT_EQ(-ENOTTY, rec.res);
@@ -778,7 +778,7 @@ TEST_F(ring, bad_commands)
 	/* COMMIT of a slot the handle does not own, or out of range. */
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_COMMIT, 0, 1, NULL, 10));
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_COMMIT, info.nr_slots, 1, NULL, 11));
-	ASSERT_EQ(2, io_uring_submit(&self->ring));
+	ASSERT_EQ(2, submit_new(&self->ring));
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 		EXPECT_EQ(rec.ud == 10 ? -EPERM : -EINVAL, rec.res);
@@ -787,7 +787,7 @@ TEST_F(ring, bad_commands)
 	/* Owned by another handle of the channel. */
 	ASSERT_LE(0, zc_acquire(wo, 0, &req));
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_COMMIT, req.slot, 1, NULL, 12));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 	EXPECT_EQ(-EPERM, rec.res);
 	EXPECT_EQ(0, zc_release(wo, req.slot));
@@ -795,11 +795,11 @@ TEST_F(ring, bad_commands)
 	/* Owned, but a bad length: the handle keeps the slot. */
 	ASSERT_LE(0, zc_acquire(ch, 0, &req));
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_COMMIT, req.slot, 0, NULL, 13));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 	EXPECT_EQ(-EINVAL, rec.res);
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_COMMIT, req.slot, 17, NULL, 14));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 	EXPECT_EQ(-EMSGSIZE, rec.res);
 	EXPECT_EQ(0U, chan_get(ch, STAT_SENT));
@@ -810,7 +810,7 @@ TEST_F(ring, bad_commands)
 	ASSERT_TRUE(queue_cmd(&self->ring, ro, CSPCHAN_URING_ACQUIRE, 0, 0, NULL, 20));
 	ASSERT_TRUE(queue_cmd(&self->ring, ro, CSPCHAN_URING_COMMIT, 0, 1, NULL, 21));
 	ASSERT_TRUE(queue_cmd(&self->ring, wo, CSPCHAN_URING_TAKE, 0, 0, &si, 22));
-	ASSERT_EQ(3, io_uring_submit(&self->ring));
+	ASSERT_EQ(3, submit_new(&self->ring));
 	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 		EXPECT_LE(20U, rec.ud);
@@ -857,13 +857,13 @@ TEST_F(ring, take_bad_info_queued)
 	/* A kernel address is refused before anything happens. */
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_TAKE, 0, 0,
 			      (void *)(uintptr_t)0xffff888000000000ULL, 1));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 	EXPECT_EQ(-EFAULT, rec.res);
 	EXPECT_EQ(1U, chan_get(ch, STAT_DEPTH));
 
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_TAKE, 0, 0, bad, 2));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 	EXPECT_EQ(2U, rec.ud);
 	EXPECT_EQ(-EFAULT, rec.res);
@@ -889,7 +889,7 @@ TEST_F(ring, take_bad_info_parked)
 	ASSERT_LE(0, ch);
 
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_TAKE, 0, 0, bad, 1));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, 1));
 	ASSERT_EQ(8, send_str(ch, "precious"));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
@@ -923,7 +923,7 @@ TEST_F(ring, parked_take_wakes_epollout)
 	EXPECT_EQ(0, epoll_wait(ep, &ev, 1, 0));	/* nobody to hand to */
 
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_TAKE, 0, 0, &info, 1));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(1, epoll_wait(ep, &ev, 1, 2000));
 	EXPECT_NE(0U, ev.events & EPOLLOUT);
 	ASSERT_EQ(4, cspchan_send_timeout(ch, "take", 4, 0));
@@ -952,7 +952,7 @@ TEST(ring_closed_with_parked_take)
 	ASSERT_LE(0, ch);
 	ASSERT_EQ(0, uring_init(&ring, 8, false));
 	ASSERT_TRUE(queue_cmd(&ring, ch, CSPCHAN_URING_TAKE, 0, 0, &info, 1));
-	ASSERT_EQ(1, io_uring_submit(&ring));
+	ASSERT_EQ(1, submit_new(&ring));
 	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, 1));
 	io_uring_queue_exit(&ring);
 	for (i = 0; i < 200 && chan_get(ch, STAT_RECEIVERS_WAITING); i++)
@@ -992,7 +992,7 @@ TEST_F(ring, shutdown_completes_parked)
 	for (i = 0; i < 2; i++)
 		ASSERT_TRUE(queue_cmd(&self->ring, full, CSPCHAN_URING_ACQUIRE, 0, 0, NULL, 20 + i));
 	ASSERT_TRUE(queue_cmd(&self->ring, unbuf, CSPCHAN_URING_COMMIT, slot, 3, NULL, 30));
-	ASSERT_EQ(6, io_uring_submit(&self->ring));
+	ASSERT_EQ(6, submit_new(&self->ring));
 	ASSERT_EQ(0, wait_stat(empty, STAT_RECEIVERS_WAITING, 3));
 	ASSERT_EQ(0, wait_stat(full, STAT_SENDERS_WAITING, 2));
 	ASSERT_EQ(0, wait_stat(unbuf, STAT_SENDERS_WAITING, 1));
@@ -1030,7 +1030,7 @@ TEST_F(ring, shutdown_completes_parked)
 	/* Commands issued after shutdown finish at once. */
 	ASSERT_TRUE(queue_cmd(&self->ring, empty, CSPCHAN_URING_TAKE, 0, 0, &si[0], 40));
 	ASSERT_TRUE(queue_cmd(&self->ring, full, CSPCHAN_URING_ACQUIRE, 0, 0, NULL, 41));
-	ASSERT_EQ(2, io_uring_submit(&self->ring));
+	ASSERT_EQ(2, submit_new(&self->ring));
 	ASSERT_EQ(2, collect(&self->ring, recs, 2));
 	for (i = 0; i < 2; i++)
 		EXPECT_EQ(recs[i].ud == 40 ? 0 : -EPIPE, recs[i].res);
@@ -1134,7 +1134,7 @@ TEST_F(parked_exit, nothing_stays_pinned)
 		for (i = 0; i < PX_TAKES; i++)
 			CHILD_ASSERT(queue_cmd(&ring, ht, CSPCHAN_URING_TAKE, 0, 0, &si[i], i));
 		CHILD_ASSERT(queue_cmd(&ring, ha, CSPCHAN_URING_ACQUIRE, 0, 0, NULL, 10));
-		CHILD_ASSERT(io_uring_submit(&ring) == PX_TAKES + 1);
+		CHILD_ASSERT(submit_new(&ring) == PX_TAKES + 1);
 		CHILD_ASSERT(wait_stat(ht, STAT_RECEIVERS_WAITING, PX_TAKES) == 0);
 		CHILD_ASSERT(wait_stat(ha, STAT_SENDERS_WAITING, 1) == 0);
 		__atomic_store_n(self->ready, 1, __ATOMIC_SEQ_CST);
@@ -1198,7 +1198,7 @@ static int run_vec(struct io_uring *ring, int fd, uint32_t op, const void *vec,
 {
 	if (!queue_cmd(ring, fd, op, 0, n, vec, op))
 		return -EBUSY;
-	if (io_uring_submit(ring) != 1)
+	if (submit_new(ring) != 1)
 		return -EIO;
 	return collect(ring, rec, 1) == 1 ? 0 : -ETIME;
 }
@@ -1268,7 +1268,7 @@ TEST_F(ring, vec_take_parked_completes_with_burst)
 	ch = chan_new(8, 16);
 	ASSERT_LE(0, ch);
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_TAKEV, 0, 4, vec, 1));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, 1));
 	EXPECT_TRUE(no_cqe(&self->ring, 50));
 	for (i = 0; i < 3; i++)
@@ -1293,7 +1293,7 @@ TEST_F(ring, vec_take_end_of_stream)
 	ch = chan_new(4, 16);
 	ASSERT_LE(0, ch);
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_TAKEV, 0, 4, vec, 1));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, 1));
 	ASSERT_EQ(0, cspchan_shutdown(ch));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
@@ -1329,11 +1329,11 @@ TEST_F(ring, vec_acquire_commit_burst)
 	}
 	/* Nothing free: the next one parks. */
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_ACQUIREV, 0, 8, more, 7));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(0, wait_stat(ch, STAT_SENDERS_WAITING, 1));
 
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_COMMITV, 0, 4, vec, 8));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 	EXPECT_EQ(8U, rec.ud);
 	EXPECT_EQ(4, rec.res);
@@ -1414,10 +1414,10 @@ TEST_F(ring, vec_commit_unbuffered_needs_receiver)
 	EXPECT_EQ(0U, chan_get(ch, STAT_SENT));
 
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_TAKE, 0, 0, &took, 5));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, 1));
 	ASSERT_TRUE(queue_cmd(&self->ring, ch, CSPCHAN_URING_COMMITV, 0, 1, vec, 6));
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_new(&self->ring));
 	for (int k = 0; k < 2; k++) {
 		ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 		EXPECT_EQ(rec.ud == 5 ? 3 : 1, rec.res);	/* TAKE: length */
@@ -1460,7 +1460,7 @@ TEST_F(ring, vec_bad_vectors)
 		ASSERT_TRUE(queue_cmd(&self->ring, ch, ops[i], 0, 1, bad, 4));
 		ASSERT_TRUE(queue_cmd(&self->ring, ch, ops[i], 0, 1,
 				      (void *)(uintptr_t)0xffff888000000000ULL, 5));
-		ASSERT_EQ(5, io_uring_submit(&self->ring));
+		ASSERT_EQ(5, submit_new(&self->ring));
 		for (int k = 0; k < 5; k++) {
 			ASSERT_EQ(1, collect(&self->ring, &rec, 1));
 			EXPECT_EQ(rec.ud >= 4 ? -EFAULT : -EINVAL, rec.res);

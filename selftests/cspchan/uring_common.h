@@ -58,6 +58,23 @@ static inline void prep_chan_cmd(struct io_uring_sqe *sqe, int fd, uint32_t op,
 	io_uring_sqe_set_data64(sqe, ud);
 }
 
+/*
+ * io_uring_submit(), returning how many entries this call submitted.  On
+ * an SQPOLL ring liburing counts every entry the kernel thread has not yet
+ * marked consumed, and the thread posts an entry's completion before it
+ * moves the head past it: on a slow guest, io_uring_submit() then also
+ * counts an entry whose completion was already reaped.
+ */
+static inline int submit_new(struct io_uring *ring)
+{
+	unsigned int n = ring->sq.sqe_tail - ring->sq.sqe_head;
+	int ret = io_uring_submit(ring);
+
+	if (ret < 0 || !(ring->flags & IORING_SETUP_SQPOLL))
+		return ret;
+	return (int)n;
+}
+
 /* Queue one command with @sqe_flags; false if the submission queue is full. */
 static inline bool queue_cmd_flags(struct io_uring *ring, int fd, uint32_t op,
 				   uint32_t slot, uint32_t len, const void *info,

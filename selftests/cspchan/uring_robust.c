@@ -51,7 +51,7 @@ static int run_cmd(struct io_uring *ring, int fd, uint32_t op, uint32_t slot,
 
 	if (!queue_cmd(ring, fd, op, slot, len, info, op))
 		return -EBUSY;
-	if (io_uring_submit(ring) != 1)
+	if (submit_new(ring) != 1)
 		return -EIO;
 	if (next_cqe(ring, &rec, WAIT_MS) != 1)
 		return -ETIME;
@@ -89,7 +89,7 @@ take_then_receive(int a, int b, int timeout_ms, struct tw_report *rep)
 	memset(&rep->info, 0xee, sizeof(rep->info));
 	CHILD_ASSERT(uring_init(&ring, 4, false) == 0);
 	CHILD_ASSERT(queue_cmd(&ring, a, CSPCHAN_URING_TAKE, 0, 0, &rep->info, TW_TAKE_UD));
-	CHILD_ASSERT(io_uring_submit(&ring) == 1);
+	CHILD_ASSERT(submit_new(&ring) == 1);
 	CHILD_ASSERT(wait_stat(a, STAT_RECEIVERS_WAITING, 1) == 0);
 
 	t0 = now_ns();
@@ -436,7 +436,7 @@ TEST_F(dead_taker, messages_not_lost_or_reordered)
 			for (i = 0; i < DT_TAKES; i++)
 				CHILD_ASSERT(queue_cmd(&ring, h, CSPCHAN_URING_TAKE, 0, 0,
 						       &self->info[i], i));
-			CHILD_ASSERT(io_uring_submit(&ring) == DT_TAKES);
+			CHILD_ASSERT(submit_new(&ring) == DT_TAKES);
 			CHILD_ASSERT(wait_stat(h, STAT_RECEIVERS_WAITING, DT_TAKES) == 0);
 			__atomic_store_n(self->ready, 1, __ATOMIC_SEQ_CST);
 			if (!variant->kill)
@@ -568,7 +568,7 @@ static int run_step(struct io_uring *ring, unsigned int sqe_flags, int fd, uint3
 		io_uring_sqe_set_data64(sqe, UD_NOP);
 	}
 	t0 = now_ns();
-	if (io_uring_submit(ring) != want)
+	if (submit_new(ring) != want)
 		return -EIO;
 	while (want-- > 0) {
 		if (next_cqe(ring, &rec, STEP_MS) != 1)
@@ -919,12 +919,12 @@ TEST_F(sqpoll_kill, after_async_take_process_reaped_module_unpinned)
 		/* Its completion (or its loss) is every_cmd's business. */
 		CHILD_ASSERT(queue_cmd_flags(&ring, h, CSPCHAN_URING_TAKE, 0, 0,
 					     &si[SK_TAKES], 100, IOSQE_ASYNC));
-		CHILD_ASSERT(io_uring_submit(&ring) == 1);
+		CHILD_ASSERT(submit_new(&ring) == 1);
 		CHILD_ASSERT(wait_stat(h, STAT_RECEIVED, 1) == 0);
 		next_cqe(&ring, &rec, SETTLE_MS);
 		for (i = 0; i < SK_TAKES; i++)
 			CHILD_ASSERT(queue_cmd(&ring, h, CSPCHAN_URING_TAKE, 0, 0, &si[i], i));
-		CHILD_ASSERT(io_uring_submit(&ring) == SK_TAKES);
+		CHILD_ASSERT(submit_new(&ring) == SK_TAKES);
 		CHILD_ASSERT(wait_stat(h, STAT_RECEIVERS_WAITING, SK_TAKES) == 0);
 		__atomic_store_n(self->ready, 1, __ATOMIC_SEQ_CST);
 		for (;;)
