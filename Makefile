@@ -8,6 +8,7 @@
 #                   (KVER=6.12, 7.2, ...: on that Debian kernel instead)
 #   make check-kernels  the same on 6.1, 6.12 and 7.2 (KERNELS), one
 #                   combined "N passed, N failed" at the end
+#   make check-go   the Go package's tests and examples in the guest
 #   make check-debug  the whole suite, a 10-minute soak and fuzz and a
 #                   kmemleak scan on a debug kernel (KASAN, lockdep,
 #                   DEBUG_OBJECTS, fail_function); builds it once (~30 min)
@@ -91,6 +92,13 @@ check-kernels: deps
 check-debug: deps
 	@$(TOP)/tools/check-debug
 
+# The Go package (go/) and examples/go in the guest: gofmt, go vet, go test
+# and the examples, as TAP.  Installs Debian's golang-go.  Not yet part of
+# make check.
+check-go: deps kmod
+	@command -v go >/dev/null || apt-get install -y -qq golang-go >/dev/null
+	$(TOP)/tools/vm/run-guest -t 1800 -o $(B)/go-vm -- selftests/go/run.sh $(B)/go
+
 demo: deps
 	@$(TOP)/tools/demo
 
@@ -125,4 +133,4 @@ clean:
 	$(MAKE) -C kmod clean KDIR=$(KDIR)
 	rm -rf $(B)/lib $(B)/selftests $(B)/vm-out $(B)/kmod
 
-.PHONY: all deps kmod lib selftests tools examples check check-kernels check-debug demo bench soak fuzz install modules_install clean
+.PHONY: all deps kmod lib selftests tools examples check check-kernels check-debug check-go demo bench soak fuzz install modules_install clean

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+
+//go:build linux
+
+package cspchan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestSendRecvMetadata(t *testing.T) {
+	ctx := testCtx(t, time.Minute)
+	c := mustCreate(t, "", Attr{Capacity: 4, MsgSize: 64})
+	if c.Cap() != 4 || c.MsgSize() != 64 || c.Name() != "" {
+		t.Fatalf("Cap %d MsgSize %d Name %q", c.Cap(), c.MsgSize(), c.Name())
+	}
+	before := monotonicNs()
+	for i := 0; i < 3; i++ {
+		if err := c.Send(ctx, []byte(fmt.Sprintf("msg %d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var last uint64
+	for i := 0; i < 3; i++ {
+		m, err := c.Recv(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("msg %d", i); string(m.Data) != want {
+			t.Errorf("message %d: %q, want %q", i, m.Data, want)
+		}
+		if i > 0 && m.Seq != last+1 {
+			t.Errorf("message %d: seq %d after %d", i, m.Seq, last)
+		}
+		last = m.Seq
+		if m.PID != os.Getpid() {
+			t.Errorf("message %d: pid %d, want %d", i, m.PID, os.Getpid())
+		}
+		if m.SentNs < before || m.SentNs > monotonicNs() || m.Age() < 0 {
+			t.Errorf("message %d: sent_ns %d outside [%d, now]", i, m.SentNs, before)
+		}
+	}
+}
+
+func TestRecvInto(t *testing.T) {
+	ctx := testCtx(t, time.Minute)
+	c := mustCreate(t, "", Attr{Capacity: 2, MsgSize: 16})
+	if err := c.Send(ctx, []byte("0123456789")); err != nil {
+		t.Fatal(err)
+	}
+	short := make([]byte, 4)
+	if _, err := c.RecvInto(ctx, short); !errors.Is(err, syscall.EMSGSIZE) {
+		t.Fatalf("short buffer: %v, want EMSGSIZE", err)
+	}
+	buf := make([]byte, 16)
+	m, err := c.RecvInto(ctx, buf)
+	if err != nil || string(m.Data) != "0123456789" || &m.Data[0] != &buf[0] {
+		t.Fatalf("RecvInto: %q, %v (the message must stay after EMSGSIZE, in buf)", m.Data, err)
+	}
+}
+
+func TestSizes(t *testing.T) {
+	ctx := testCtx(t, time.Minute)
+	c := mustCreate(t, "", Attr{Capacity: 2, MsgSize: 8})
+	if err := c.Send(ctx, make([]byte, 9)); !errors.Is(err, syscall.EMSGSIZE) {
+		t.Errorf("9 bytes on msg_size 8: %v, want EMSGSIZE", err)
+	}
+	if err := c.Send(ctx, nil); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("empty message: %v, want EINVAL", err)
+	}
+	if _, err := Create("", Attr{Capacity: 1}); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("MsgSize 0: %v, want EINVAL", err)
+	}
+}
+
+func TestNames(t *testing.T) {
+	ctx := testCtx(t, time.Minute)
+	name := chanName(t, "names")
+	c := mustCreate(t, name, Attr{Capacity: 4, MsgSize: 32, Exclusive: true})
+	if _, err := Create(name, Attr{Capacity: 4, MsgSize: 32, Exclusive: true}); !errors.Is(err, fs.ErrExist) || !errors.Is(err, syscall.EEXIST) {
+		t.Errorf("exclusive create of an existing name: %v, want EEXIST", err)
+	}
+	again, err := Create(name, Attr{Capacity: 1, MsgSize: 1})
+	if err != nil {
+		t.Fatalf("create of an existing name opens it: %v", err)
+	}
+	if again.Cap() != 4 || again.MsgSize() != 32 {
+		t.Errorf("reopened by Create: cap %d size %d, want the original 4, 32", again.Cap(), again.MsgSize())
+	}
+	again.Close()
+
+	w, err := Open(name, os.O_WRONLY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	r, err := Open(name, os.O_RDONLY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := w.Send(ctx, []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Send(ctx, []byte("x")); !errors.Is(err, syscall.EBADF) {
+		t.Errorf("send on a receive-only handle: %v, want EBADF", err)
+	}
+	if _, err := w.Recv(ctx); !errors.Is(err, syscall.EBADF) {
+		t.Errorf("receive on a send-only handle: %v, want EBADF", err)
+	}
+	if m, err := r.Recv(ctx); err != nil || string(m.Data) != "hello" {
+		t.Errorf("Recv: %q %v", m.Data, err)
+	}
+	st, err := c.Stat()
+	if err != nil || st.Name != name || !st.Named || st.Mode != 0o600 {
+		t.Errorf("Stat: %+v %v, want name %q, named, mode 0600", st, err, name)
+	}
+
+	if err := Unlink(name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(name, os.O_RDWR); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("open after unlink: %v, want ENOENT", err)
+	}
+	if err := w.Send(ctx, []byte("still")); err != nil {
+		t.Errorf("open handles keep working after unlink: %v", err)
+	}
+	if _, err := Open("bad/name", os.O_RDWR); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("bad name: %v, want EINVAL", err)
+	}
+	if _, err := Open(string(make([]byte, 64)), os.O_RDWR); !errors.Is(err, syscall.ENAMETOOLONG) {
+		t.Errorf("64-byte name: %v, want ENAMETOOLONG", err)
+	}
+}
+
+func TestShutdownDrains(t *testing.T) {
+	ctx := testCtx(t, time.Minute)
+	c := mustCreate(t, "", Attr{Capacity: 4, MsgSize: 8})
+	c.Send(ctx, []byte("a"))
+	c.Send(ctx, []byte("b"))
+	if err := c.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	err := c.Send(ctx, []byte("c"))
+	if !errors.Is(err, ErrShutdown) || !errors.Is(err, syscall.EPIPE) {
+		t.Errorf("send after shutdown: %v, want ErrShutdown (EPIPE)", err)
+	}
+	for _, want := range []string{"a", "b"} {
+		if m, err := c.Recv(ctx); err != nil || string(m.Data) != want {
+			t.Errorf("drain: %q %v, want %q", m.Data, err, want)
+		}
+	}
+	_, err = c.Recv(ctx)
+	if !errors.Is(err, io.EOF) || !errors.Is(err, ErrShutdown) {
+		t.Errorf("receive after drain: %v, want end of stream (io.EOF, ErrShutdown)", err)
+	}
+	if err := c.Shutdown(); !errors.Is(err, ErrShutdown) {
+		t.Errorf("second shutdown: %v, want ErrShutdown", err)
+	}
+	if st, _ := c.Stat(); !st.Shut {
+		t.Error("Stat: not shut")
+	}
+}
+
+func TestStat(t *testing.T) {
+	ctx := testCtx(t, time.Minute)
+	c := mustCreate(t, "", Attr{Capacity: 8, MsgSize: 100, AutoClose: true})
+	for i := 0; i < 5; i++ {
+		c.Send(ctx, []byte("x"))
+	}
+	c.Recv(ctx)
+	st, err := c.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Capacity != 8 || st.MsgSize != 100 || st.Depth != 4 || st.Sent != 5 ||
+		st.Received != 1 || st.HighWater != 5 || !st.AutoClose || st.Shut || st.Named {
+		t.Errorf("Stat: %+v", st)
+	}
+}
+
+func TestFeatures(t *testing.T) {
+	needModule(t)
+	f, err := ReadFeatures()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Has(FeatSelect|FeatXfer|FeatNames) || f.MaxSelectCases < 1 || f.MaxMsgSize < 1 {
+		t.Errorf("features: %+v", f)
+	}
+	t.Logf("features %#x, max_select_cases %d, max_msg_size %d", f.Bits, f.MaxSelectCases, f.MaxMsgSize)
+}
+
+func TestRecvWaits(t *testing.T) {
+	ctx := testCtx(t, time.Minute)
+	c := mustCreate(t, "", Attr{Capacity: 1, MsgSize: 8})
+	got := make(chan string)
+	go func() {
+		m, err := c.Recv(ctx)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		got <- string(m.Data)
+	}()
+	time.Sleep(20 * time.Millisecond)
+	select {
+	case s := <-got:
+		t.Fatalf("Recv returned %q before anything was sent", s)
+	default:
+	}
+	c.Send(ctx, []byte("late"))
+	if s := <-got; s != "late" {
+		t.Errorf("Recv: %q", s)
+	}
+}
+
+func TestBackPressure(t *testing.T) {
+	ctx := testCtx(t, time.Minute)
+	c := mustCreate(t, "", Attr{Capacity: 2, MsgSize: 8})
+	c.Send(ctx, []byte("1"))
+	c.Send(ctx, []byte("2"))
+	sent := make(chan error)
+	go func() { sent <- c.Send(ctx, []byte("3")) }()
+	time.Sleep(20 * time.Millisecond)
+	select {
+	case err := <-sent:
+		t.Fatalf("send on a full channel returned: %v", err)
+	default:
+	}
+	if m, _ := c.Recv(ctx); string(m.Data) != "1" {
+		t.Fatalf("Recv: %q", m.Data)
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"2", "3"} {
+		if m, _ := c.Recv(ctx); string(m.Data) != want {
+			t.Errorf("Recv: %q, want %q", m.Data, want)
+		}
+	}
+}
+
+// TestUnbuffered checks the rendezvous both ways round: a Go receiver
+// waits in the poller, so the sender must offer in the kernel.
+func TestUnbuffered(t *testing.T) {
+	ctx := testCtx(t, time.Minute)
+	c := mustCreate(t, "", Attr{Capacity: 0, MsgSize: 8})
+
+	// Sender first: it must not complete until the receive.
+	done := make(chan error)
+	go func() { done <- c.Send(ctx, []byte("first")) }()
+	time.Sleep(20 * time.Millisecond)
+	select {
+	case err := <-done:
+		t.Fatalf("unbuffered send completed without a receiver: %v", err)
+	default:
+	}
+	if m, err := c.Recv(ctx); err != nil || string(m.Data) != "first" {
+		t.Fatalf("Recv: %q %v", m.Data, err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	// Receiver first.
+	got := make(chan string)
+	go func() {
+		m, _ := c.Recv(ctx)
+		got <- string(m.Data)
+	}()
+	time.Sleep(20 * time.Millisecond)
+	if err := c.Send(ctx, []byte("second")); err != nil {
+		t.Fatal(err)
+	}
+	if s := <-got; s != "second" {
+		t.Errorf("Recv: %q", s)
+	}
+
+	// Many senders and receivers: each message exactly once.
+	const n = 200
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			for j := i; j < n; j += 4 {
+				if err := c.Send(ctx, []byte(fmt.Sprint(j))); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(i)
+	}
+	seen := make(map[string]int)
+	var mu sync.Mutex
+	var rg sync.WaitGroup
+	for i := 0; i < 3; i++ {
+		rg.Add(1)
+		go func() {
+			defer rg.Done()
+			for {
+				m, err := c.Recv(ctx)
+				if err != nil {
+					if !errors.Is(err, io.EOF) {
+						t.Error(err)
+					}
+					return
+				}
+				mu.Lock()
+				seen[string(m.Data)]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	c.Shutdown()
+	rg.Wait()
+	for j := 0; j < n; j++ {
+		if seen[fmt.Sprint(j)] != 1 {
+			t.Errorf("message %d received %d times", j, seen[fmt.Sprint(j)])
+		}
+	}
+}
+
+func TestClose(t *testing.T) {
+	ctx := testCtx(t, time.Minute)
+	needModule(t)
+	c, err := Create("", Attr{Capacity: 1, MsgSize: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := Create("", Attr{Capacity: 0, MsgSize: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 2)
+	go func() { _, err := c.Recv(ctx); errs <- err }()
+	go func() { errs <- u.Send(ctx, []byte("x")) }()
+	time.Sleep(50 * time.Millisecond)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if err := <-errs; !errors.Is(err, os.ErrClosed) {
+			t.Errorf("operation waiting across Close: %v, want os.ErrClosed", err)
+		}
+	}
+	if err := c.Close(); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("second Close: %v", err)
+	}
+	if err := c.Send(ctx, []byte("x")); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Send after Close: %v", err)
+	}
+	if _, err := c.Stat(); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Stat after Close: %v", err)
+	}
+}
+
+func TestNotSupported(t *testing.T) {
+	ctx := testCtx(t, time.Minute)
+	c := mustCreate(t, "", Attr{Capacity: 1, MsgSize: 8})
+	_, callErr := c.Call(ctx, []byte("req"))
+	for name, err := range map[string]error{
+		"Ack":     c.Ack(1),
+		"Nack":    c.Nack(1),
+		"SetRate": c.SetRate(10, 1),
+		"Call":    callErr,
+	} {
+		if !errors.Is(err, ErrNotSupported) || !errors.Is(err, syscall.ENOTSUP) || !errors.Is(err, syscall.EOPNOTSUPP) {
+			t.Errorf("%s: %v, want ErrNotSupported (ENOTSUP)", name, err)
+		}
+	}
+}
+
+func TestErrorText(t *testing.T) {
+	err := error(&Error{Op: "send", Name: "jobs", Err: syscall.EPIPE})
+	if got, want := err.Error(), "cspchan send jobs: broken pipe"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	timeout := error(&Error{Op: "recv", Err: context.DeadlineExceeded})
+	if !errors.Is(timeout, ErrTimeout) || !errors.Is(timeout, syscall.ETIMEDOUT) || !timeout.(*Error).Timeout() {
+		t.Errorf("%v: not a timeout", timeout)
+	}
+	if errors.Is(err, ErrTimeout) || errors.Is(timeout, ErrShutdown) {
+		t.Error("sentinels match what they should not")
+	}
+}

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+
+// Package cspchan gives Go programs the kernel channels of cspchan.ko:
+// Go-style CSP channels that live in the kernel and are shared between
+// processes (see cspchan(7) and the project's SPEC.md).
+//
+// A channel is created with Create, or opened by name with Open; each
+// returns a *Chan, a handle with a descriptor of its own. Send and Recv
+// move one message each, and Recv returns the message's metadata (its
+// sequence number, its sender's pid and its send time). Shutdown is Go's
+// close: receivers drain what is queued, then see end of stream. Select
+// performs exactly one ready case among sends and receives on any
+// channels, as Go's select does.
+//
+//	jobs, err := cspchan.Create("jobs", cspchan.Attr{Capacity: 64, MsgSize: 256})
+//	...
+//	err = jobs.Send(ctx, []byte("job 1"))
+//	m, err := jobs.Recv(ctx) // m.Data, m.Seq, m.PID, m.SentNs
+//
+// Messages and Sink adapt a handle to a Go channel, so that code written
+// for goroutines keeps its shape across processes:
+//
+//	for m := range jobs.Messages(ctx) {
+//		results <- process(m.Data) // results := resultsChan.Sink(ctx)
+//	}
+//
+// # Errors
+//
+// Every error is an *Error. errors.Is compares it with the syscall.Errno
+// the module returned (syscall.EMSGSIZE, syscall.EACCES, ...), with the
+// sentinels ErrShutdown, ErrTimeout and ErrNotSupported, and with
+// io.EOF (end of stream), os.ErrClosed (a closed handle) and the context's
+// errors.
+//
+// # Waiting without threads
+//
+// Every handle is non-blocking and registered with the Go runtime's
+// network poller. An operation first tries without waiting; if the channel
+// is empty (or full), the goroutine joins the handle's queue of waiters and
+// parks in the Go scheduler. One goroutine per handle and direction waits
+// for the descriptor's readiness (EPOLLIN, EPOLLOUT) through
+// RawConn.Read/Write and wakes the first waiter, which tries again. No
+// thread is held while waiting, so thousands of goroutines can wait on
+// channels; giving up when ctx is done is a select on ctx.Done() and
+// returns at once.
+//
+// The exception is a send on an unbuffered channel (capacity 0). A
+// non-blocking send there succeeds only if a receiver is waiting in the
+// kernel, and Go receivers wait in the poller instead, so such a send must
+// wait in the kernel, as an offer that receivers see as EPOLLIN. It does
+// so with CSPCHAN_IOC_SELECT and a timeout, on a thread locked to the
+// goroutine; when ctx is done the thread is interrupted with SIGURG (the
+// runtime's own preemption signal), so that too returns within a few
+// milliseconds. A Select with a send case on an unbuffered channel waits
+// the same way. So a goroutine blocked sending on an unbuffered channel
+// holds a thread; one blocked receiving does not. Two processes that both
+// use only non-blocking calls on an unbuffered channel can never meet
+// (docs/design.md); this package always has one side waiting in the
+// kernel.
+//
+// The descriptor's non-blocking mode belongs to its open file description,
+// which a descriptor passed to another process shares; give other programs
+// a handle of their own (Open by name) rather than this one.
+//
+// # Not yet in the module
+//
+// Leases (Ack, Nack), paced channels (SetRate) and reply channels (Call)
+// are specified (SPEC 9, 11, 12) but not implemented by the module; these
+// methods fail with ErrNotSupported. Priority select (SelectPrio) needs
+// CSPCHAN_FEAT_SELECT_PRIO.
+package cspchan
