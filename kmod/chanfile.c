@@ -2,12 +2,13 @@
 /*
  * cspchan: the file behind a channel handle.
  *
- * A handle is an anonymous-inode file whose private_data is the channel;
- * its f_mode says whether it may receive (FMODE_READ) and send
- * (FMODE_WRITE).  read(2)/write(2) move one message each; the file is
- * FMODE_NOWAIT, and both O_NONBLOCK and IOCB_NOWAIT turn a wait into
- * -EAGAIN, so io_uring serves reads and writes by poll-driven retry
- * instead of parking an io-wq worker.
+ * A handle is an anonymous-inode file whose private_data is a struct
+ * cspchan_handle (its channel, and its implicit lease); its f_mode says
+ * whether it may receive (FMODE_READ) and send (FMODE_WRITE).
+ * read(2)/write(2) move one message each; the file is FMODE_NOWAIT, and
+ * both O_NONBLOCK and IOCB_NOWAIT turn a wait into -EAGAIN, so io_uring
+ * serves reads and writes by poll-driven retry instead of parking an
+ * io-wq worker.
  */
 #include <linux/anon_inodes.h>
 #include <linux/compat.h>
@@ -22,6 +23,7 @@
 #include "channel.h"
 #include "compat.h"
 #include "cspchan.h"
+#include "lease.h"
 #include "select.h"
 #include "slots.h"
 #include "transfer.h"
@@ -47,7 +49,7 @@ static unsigned int cspchan_iocb_flags(struct kiocb *iocb)
  */
 static ssize_t cspchan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	struct cspchan *ch = iocb->ki_filp->private_data;
+	struct cspchan *ch = cspchan_file_channel(iocb->ki_filp);
 	unsigned int flags = cspchan_iocb_flags(iocb);
 	bool parks = cspchan_uring_read_parks(iocb, to);
 	ssize_t ret;
@@ -55,7 +57,7 @@ static ssize_t cspchan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	if (parks)
 		flags |= CSPCHAN_IO_NONBLOCK;
 	for (;;) {
-		ret = cspchan_recv_iter(ch, to, flags, NULL, NULL);
+		ret = cspchan_recv_iter(iocb->ki_filp, to, flags, NULL, NULL);
 		if (ret != -EAGAIN || !parks)
 			return ret;
 		ret = cspchan_uring_read(ch, iocb, to);
@@ -67,7 +69,7 @@ static ssize_t cspchan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 
 static ssize_t cspchan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
-	struct cspchan *ch = iocb->ki_filp->private_data;
+	struct cspchan *ch = cspchan_file_channel(iocb->ki_filp);
 
 	return cspchan_send_iter(ch, from, cspchan_iocb_flags(iocb), NULL);
 }
@@ -78,25 +80,26 @@ static ssize_t cspchan_write_iter(struct kiocb *iocb, struct iov_iter *from)
  * @mode:	the handle's FMODE_READ/FMODE_WRITE
  *
  * Lockless: the caller registered on the wait queues first, so a change
- * after these reads wakes it.
+ * after these reads wakes it.  A shut-down lease channel hangs up for its
+ * receivers only once nothing is leased any more (end of stream).
  */
 static __poll_t cspchan_poll_mask(struct cspchan *ch, fmode_t mode)
 {
 	bool shut = READ_ONCE(ch->shut);
 	__poll_t mask = 0;
 
-	if ((mode & FMODE_READ) && (cspchan_recv_ready(ch) || shut))
+	if ((mode & FMODE_READ) && cspchan_recv_ready(ch))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if ((mode & FMODE_WRITE) && (cspchan_send_ready(ch) || shut))
 		mask |= EPOLLOUT | EPOLLWRNORM;
-	if (shut)
+	if (shut && (!(mode & FMODE_READ) || cspchan_recv_eos(ch)))
 		mask |= EPOLLHUP;
 	return mask;
 }
 
 static __poll_t cspchan_handle_poll(struct file *file, poll_table *pt)
 {
-	struct cspchan *ch = file->private_data;
+	struct cspchan *ch = cspchan_file_channel(file);
 
 	/*
 	 * Wakers skip the poll queues until this is set: set it under the
@@ -138,7 +141,9 @@ static int cspchan_xfer_prepare(struct file *file,
 
 	if (copy_from_user(x, ux, sizeof(*x)))
 		return -EFAULT;
-	if (x->flags || x->reserved0 || x->reserved[0] || x->reserved[1])
+	if ((x->flags & ~CSPCHAN_XFER_FLAGS) || x->reserved0)
+		return -EINVAL;
+	if (dir == ITER_SOURCE && x->flags)
 		return -EINVAL;
 	if (!(file->f_mode & need))
 		return -EBADF;
@@ -148,6 +153,8 @@ static int cspchan_xfer_prepare(struct file *file,
 		return ret;
 	r->flags = cspchan_timeout_flags(file, x->timeout_ns, &r->deadline,
 					 &r->dl);
+	if (x->flags & CSPCHAN_XFER_LEASE)
+		r->flags |= CSPCHAN_IO_LEASE;
 	return 0;
 }
 
@@ -159,7 +166,8 @@ static long cspchan_ioctl_send(struct file *file, struct cspchan_xfer __user *ux
 	ret = cspchan_xfer_prepare(file, ux, ITER_SOURCE, &r);
 	if (ret)
 		return ret;
-	return cspchan_send_iter(file->private_data, &r.iter, r.flags, r.dl);
+	return cspchan_send_iter(cspchan_file_channel(file), &r.iter, r.flags,
+				 r.dl);
 }
 
 static long cspchan_ioctl_recv(struct file *file, struct cspchan_xfer __user *ux)
@@ -180,24 +188,78 @@ static long cspchan_ioctl_recv(struct file *file, struct cspchan_xfer __user *ux
 	if (copy_to_user(ux, &r.x, sizeof(r.x)))
 		return -EFAULT;
 
-	len = cspchan_recv_iter(file->private_data, &r.iter, r.flags, r.dl,
-				&meta);
+	len = cspchan_recv_iter(file, &r.iter, r.flags, r.dl, &meta);
 	if (len <= 0)
 		return len;
 	r.x.seq = meta.seq;
 	r.x.sent_ns = meta.sent_ns;
 	r.x.pid = meta.pid;
+	r.x.deliveries = meta.deliveries;
+	r.x.lease = meta.lease;
 	if (copy_to_user(ux, &r.x, sizeof(r.x)))
 		return -EFAULT;
 	return len;
 }
 
+/* CSPCHAN_IOC_ACK and _NACK. */
+static long cspchan_ioctl_lease(struct file *file,
+				struct cspchan_lease_req __user *ureq, bool ack)
+{
+	struct cspchan_lease_req req;
+
+	if (copy_from_user(&req, ureq, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || req.reserved0 || req.reserved[0] || req.reserved[1])
+		return -EINVAL;
+	return cspchan_lease_end(file, req.lease, ack);
+}
+
+static long cspchan_ioctl_deadletter(struct file *file,
+				     struct cspchan_deadletter_req __user *ureq)
+{
+	struct cspchan *ch = cspchan_file_channel(file);
+	struct cspchan_deadletter_req req;
+	struct cspchan *dlq = NULL;
+	struct file *f = NULL;
+	long ret = 0;
+
+	if (copy_from_user(&req, ureq, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || req.reserved[0] || req.reserved[1])
+		return -EINVAL;
+	if (req.fd != -1) {
+		f = req.fd >= 0 ? fget(req.fd) : NULL;
+		dlq = f ? cspchan_handle_channel(f) : NULL;
+		if (!dlq || !(f->f_mode & FMODE_WRITE))
+			ret = -EBADF;
+		else if (dlq == ch)
+			ret = -EINVAL;
+	}
+	if (!ret)
+		cspchan_lease_set_dead_letter(ch, dlq);
+	if (f)
+		fput(f);
+	return ret;
+}
+
+/*
+ * CSPCHAN_IOC_STAT, in the size the caller was built with: the structure
+ * grew at its end (CSPCHAN_IOC_STAT_V1 is its first size).
+ */
+static long cspchan_ioctl_stat(struct cspchan *ch, void __user *uarg,
+			       size_t size)
+{
+	struct cspchan_info info;
+
+	cspchan_fill_info(ch, &info, true);
+	return copy_to_user(uarg, &info, size) ? -EFAULT : 0;
+}
+
 static long cspchan_handle_ioctl(struct file *file, unsigned int cmd,
 				 unsigned long arg)
 {
-	struct cspchan *ch = file->private_data;
+	struct cspchan *ch = cspchan_file_channel(file);
 	void __user *uarg = (void __user *)arg;
-	struct cspchan_info info;
 
 	switch (cmd) {
 	case CSPCHAN_IOC_SEND:
@@ -214,8 +276,15 @@ static long cspchan_handle_ioctl(struct file *file, unsigned int cmd,
 	case CSPCHAN_IOC_RELEASE:
 		return cspchan_zc_ioctl(file, cmd, uarg);
 	case CSPCHAN_IOC_STAT:
-		cspchan_fill_info(ch, &info, true);
-		return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+		return cspchan_ioctl_stat(ch, uarg, sizeof(struct cspchan_info));
+	case CSPCHAN_IOC_STAT_V1:
+		return cspchan_ioctl_stat(ch, uarg, CSPCHAN_INFO_SIZE_V1);
+	case CSPCHAN_IOC_ACK:
+		return cspchan_ioctl_lease(file, uarg, true);
+	case CSPCHAN_IOC_NACK:
+		return cspchan_ioctl_lease(file, uarg, false);
+	case CSPCHAN_IOC_SET_DEADLETTER:
+		return cspchan_ioctl_deadletter(file, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -223,10 +292,13 @@ static long cspchan_handle_ioctl(struct file *file, unsigned int cmd,
 
 static int cspchan_handle_release(struct inode *inode, struct file *file)
 {
-	struct cspchan *ch = file->private_data;
+	struct cspchan_handle *h = file->private_data;
+	struct cspchan *ch = h->ch;
 
+	cspchan_lease_reclaim(file);
 	cspchan_zc_reclaim(ch, file);
 	cspchan_handle_closed(ch, file->f_mode & FMODE_WRITE);
+	kfree(h);
 	cspchan_put(ch);
 	return 0;
 }
@@ -259,18 +331,26 @@ const struct file_operations cspchan_handle_fops = {
 int cspchan_handle_prepare(struct cspchan *ch, unsigned int oflags,
 			   struct cspchan_new_handle *h)
 {
+	struct cspchan_handle *handle;
 	struct file *file;
 	int fd;
 
+	handle = kzalloc(sizeof(*handle), GFP_KERNEL_ACCOUNT);
+	if (!handle)
+		return -ENOMEM;
 	fd = get_unused_fd_flags(oflags & O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		kfree(handle);
 		return fd;
+	}
 
 	cspchan_get(ch);
-	file = anon_inode_getfile("[cspchan]", &cspchan_handle_fops, ch,
+	handle->ch = ch;
+	file = anon_inode_getfile("[cspchan]", &cspchan_handle_fops, handle,
 				  oflags & (O_ACCMODE | O_NONBLOCK));
 	if (IS_ERR(file)) {
 		cspchan_put(ch);
+		kfree(handle);
 		put_unused_fd(fd);
 		return PTR_ERR(file);
 	}

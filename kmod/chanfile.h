@@ -29,7 +29,8 @@ extern const struct file_operations cspchan_handle_fops;
  */
 static inline struct cspchan *cspchan_handle_channel(struct file *file)
 {
-	return file->f_op == &cspchan_handle_fops ? file->private_data : NULL;
+	return file->f_op == &cspchan_handle_fops ? cspchan_file_channel(file) :
+						    NULL;
 }
 
 int cspchan_handle_prepare(struct cspchan *ch, unsigned int oflags,

@@ -76,6 +76,14 @@ void cspchan_fill_info(struct cspchan *ch, struct cspchan_info *info,
 	info->sent = READ_ONCE(ch->sent);
 	info->received = READ_ONCE(ch->received);
 	info->high_water = READ_ONCE(ch->high_water);
+	info->leased = READ_ONCE(ch->leased);
+	info->max_deliveries = ch->max_deliveries;
+	info->lease_ms = ch->lease_ms;
+	info->redelivered = READ_ONCE(ch->redelivered);
+	info->dead = READ_ONCE(ch->dead);
+	info->dead_letter = READ_ONCE(ch->dead_letter);
+	if (cspchan_leases(ch))
+		info->flags |= CSPCHAN_INFO_LEASE;
 	if (READ_ONCE(ch->shut))
 		info->flags |= CSPCHAN_INFO_SHUT;
 	if (ch->flags & CSPCHAN_AUTOCLOSE)
@@ -144,13 +152,15 @@ static void cspchan_user_uncharge(kuid_t uid, u64 bytes)
  * What a channel of this shape pins: its arena, whole pages, and the
  * per-slot bookkeeping beside it.
  */
-static u64 cspchan_charge_bytes(u32 nr_slots, u32 slot_size)
+static u64 cspchan_charge_bytes(u32 nr_slots, u32 slot_size, bool leases)
 {
 	u64 arena = PAGE_ALIGN((u64)nr_slots * slot_size);
+	u64 per_slot = sizeof(struct cspchan_slot) + 2 * sizeof(u32);
 
-	return arena + (u64)nr_slots * (sizeof(struct cspchan_slot) +
-					2 * sizeof(u32)) +
-	       sizeof(struct cspchan);
+	if (leases)
+		per_slot += sizeof(struct cspchan_lease) +
+			    2 * sizeof(struct hlist_head);
+	return arena + (u64)nr_slots * per_slot + sizeof(struct cspchan);
 }
 
 static void cspchan_free(struct cspchan *ch)
@@ -158,6 +168,11 @@ static void cspchan_free(struct cspchan *ch)
 	u32 i;
 
 	cspchan_reaper_exit(ch);
+	/* Set up by cspchan_lease_setup() once the channel was allocated. */
+	if (ch->lease_timer.work.func)
+		cancel_delayed_work_sync(&ch->lease_timer);
+	kvfree(ch->leases);
+	kvfree(ch->lease_hash);
 	if (ch->slots)
 		for (i = 0; i < ch->nr_slots; i++)
 			put_pid(ch->slots[i].pid);
@@ -179,11 +194,41 @@ static int cspchan_check_attr(const struct cspchan_create_req *req,
 		return -EINVAL;
 	if (!req->msg_size || req->msg_size > READ_ONCE(cspchan_max_msg_size))
 		return -EINVAL;
+	/* Leases need a slot to keep each leased message in. */
+	if ((req->flags & CSPCHAN_LEASE) && !req->capacity)
+		return -EINVAL;
+	if (!(req->flags & CSPCHAN_LEASE) &&
+	    (req->max_deliveries || req->lease_ms))
+		return -EINVAL;
+	if (req->rate || req->burst)	/* paced channels: not yet */
+		return -EINVAL;
 	*nr_slots = req->capacity ?: max(READ_ONCE(cspchan_unbuffered_slots), 1U);
 	*slot_size = ALIGN(req->msg_size, CSPCHAN_SLOT_ALIGN);
 	bytes = (u64)*nr_slots * *slot_size;
 	if (bytes > READ_ONCE(cspchan_max_channel_bytes))
 		return -EINVAL;
+	return 0;
+}
+
+/* A lease channel's per-slot leases and their hash table by id. */
+static int cspchan_alloc_leases(struct cspchan *ch)
+{
+	u32 i, buckets;
+
+	ch->lease_hash_bits = max(ilog2(roundup_pow_of_two(ch->nr_slots)), 1);
+	buckets = 1U << ch->lease_hash_bits;
+	ch->leases = kvcalloc(ch->nr_slots, sizeof(*ch->leases),
+			      GFP_KERNEL_ACCOUNT);
+	ch->lease_hash = kvcalloc(buckets, sizeof(*ch->lease_hash),
+				  GFP_KERNEL_ACCOUNT);
+	if (!ch->leases || !ch->lease_hash)
+		return -ENOMEM;
+	for (i = 0; i < buckets; i++)
+		INIT_HLIST_HEAD(&ch->lease_hash[i]);
+	for (i = 0; i < ch->nr_slots; i++) {
+		INIT_HLIST_NODE(&ch->leases[i].hash);
+		INIT_LIST_HEAD(&ch->leases[i].expiry);
+	}
 	return 0;
 }
 
@@ -212,7 +257,8 @@ struct cspchan *cspchan_alloc(const struct cspchan_create_req *req,
 	if (ret)
 		return ERR_PTR(ret);
 
-	charge = cspchan_charge_bytes(nr_slots, slot_size);
+	charge = cspchan_charge_bytes(nr_slots, slot_size,
+				      req->flags & CSPCHAN_LEASE);
 	mutex_lock(&cspchan_all_lock);
 	ret = cspchan_user_charge(current_fsuid(), charge);
 	mutex_unlock(&cspchan_all_lock);
@@ -231,6 +277,10 @@ struct cspchan *cspchan_alloc(const struct cspchan_create_req *req,
 	ch->slot_size = slot_size;
 	ch->charged = charge;
 	ch->flags = req->flags;
+	ch->max_deliveries = req->max_deliveries;
+	ch->lease_ms = req->lease_ms;
+	ch->next_lease = 1;
+	INIT_LIST_HEAD(&ch->lease_expiry);
 	ch->uid = current_fsuid();
 	ch->gid = current_fsgid();
 	ch->mode = req->mode;
@@ -251,6 +301,11 @@ struct cspchan *cspchan_alloc(const struct cspchan_create_req *req,
 	ch->free = kvcalloc(nr_slots, sizeof(*ch->free), GFP_KERNEL_ACCOUNT);
 	if (!ch->slots || !ch->ring || !ch->free)
 		goto err_free;
+	if (cspchan_leases(ch)) {
+		ret = cspchan_alloc_leases(ch);
+		if (ret)
+			goto err_free;
+	}
 	ret = cspchan_arena_alloc(&ch->arena, (size_t)nr_slots * slot_size);
 	if (ret)
 		goto err_free;
@@ -299,6 +354,30 @@ void cspchan_put(struct cspchan *ch)
 }
 
 /**
+ * cspchan_get_by_id() - the live channel with this id, referenced
+ * @id:	a channel id
+ *
+ * A linear search: for dead letters, which are rare.
+ *
+ * Return: the channel, or NULL when it is gone.
+ */
+struct cspchan *cspchan_get_by_id(u64 id)
+{
+	struct cspchan *ch, *found = NULL;
+
+	mutex_lock(&cspchan_all_lock);
+	list_for_each_entry(ch, &cspchan_all, all_node) {
+		if (ch->id == id) {
+			if (kref_get_unless_zero(&ch->ref))
+				found = ch;
+			break;
+		}
+	}
+	mutex_unlock(&cspchan_all_lock);
+	return found;
+}
+
+/**
  * cspchan_for_each() - visit every live channel
  * @visit:	called under the list lock; may take ch->lock; returns false
  *		to stop
@@ -336,6 +415,16 @@ static void cspchan_shut_queue(struct cspchan *ch, struct list_head *queue,
 		cspchan_wake_waiter(ch, wk, w, CSPCHAN_SHUT);
 }
 
+/**
+ * cspchan_shut_receivers() - end of stream for every parked receiver
+ * @ch:		the channel, locked, shut down, with nothing queued or leased
+ * @wk:		wake-ups to issue after unlocking
+ */
+void cspchan_shut_receivers(struct cspchan *ch, struct cspchan_wakeups *wk)
+{
+	cspchan_shut_queue(ch, &ch->recvq, &ch->nr_recvq, wk);
+}
+
 static int __cspchan_shutdown(struct cspchan *ch)
 {
 	struct cspchan_wakeups wk = { .nr = 0 };
@@ -351,7 +440,9 @@ static int __cspchan_shutdown(struct cspchan *ch)
 	trace_cspchan_shutdown(ch);
 
 	cspchan_shut_queue(ch, &ch->sendq, &ch->nr_sendq, &wk);
-	cspchan_shut_queue(ch, &ch->recvq, &ch->nr_recvq, &wk);
+	/* A leased message may come back: its receivers wait for it. */
+	if (!ch->leased)
+		cspchan_shut_receivers(ch, &wk);
 
 	/* Senders parked on an offer have not completed: withdraw them. */
 	for (i = 0, n = ch->queued; i < n && ch->nr_offers; ) {

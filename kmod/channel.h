@@ -11,6 +11,8 @@ struct cspchan *cspchan_alloc(const struct cspchan_create_req *req,
 			      struct vfsmount *ns_mnt);
 void cspchan_get(struct cspchan *ch);
 void cspchan_put(struct cspchan *ch);
+struct cspchan *cspchan_get_by_id(u64 id);
+void cspchan_shut_receivers(struct cspchan *ch, struct cspchan_wakeups *wk);
 void cspchan_for_each(bool (*visit)(struct cspchan *ch, void *arg), void *arg);
 void cspchan_exit_channels(void);
 int cspchan_shutdown(struct cspchan *ch);

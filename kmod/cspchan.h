@@ -2,7 +2,8 @@
 /*
  * cspchan: the object model — the structures every file shares, their
  * states and their lock rules.  Each .c file exports its functions in a
- * header of its own name; this one declares no functions.
+ * header of its own name; this one declares no functions
+ * beyond a few inline accessors of these structures.
  *
  * The files, from the bottom up (none calls a file above it):
  *
@@ -11,13 +12,15 @@
  *   slots.c	slot states, the free stack, the FIFO, offers and
  *		hand-off, consume and put-back; slot index checks
  *   reaper.c	parked asynchronous requests nobody can reap any more
+ *   channel.c	the channel object: creation, limits, references,
+ *		figures, shutdown and auto-close
+ *   lease.c	leases: delivered messages held until acknowledged,
+ *		redelivery, revocation, dead letters
  *   transfer.c	the copy path: send and receive through user buffers
  *   zerocopy.c	slots held in place: acquire, commit, take, release; mmap
  *   uring_owner.c	is an io_uring request's submitter still there?
  *   uring.c	the slot operations as io_uring commands
  *   uring_rw.c	io_uring reads parked in order, not polled
- *   channel.c	the channel object: creation, limits, references,
- *		figures, shutdown and auto-close
  *   names.c	the name table, scoped by IPC namespace
  *   select.c	the atomic multi-channel select
  *   chanfile.c	the file behind a channel handle (read/write/poll/ioctl)
@@ -38,6 +41,7 @@
 
 #include <linux/atomic.h>
 #include <linux/bits.h>
+#include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
@@ -82,6 +86,7 @@ struct cspchan_arena {
  *		taken; NULL otherwise
  * @owner:	zero-copy: the handle that holds the slot, or NULL
  * @held:	enum cspchan_held: how @owner holds it
+ * @deliveries:	lease channels: how often the message was delivered
  */
 struct cspchan_slot {
 	u32 len;
@@ -91,6 +96,7 @@ struct cspchan_slot {
 	struct cspchan_waiter *offerer;
 	struct file *owner;
 	u32 held;
+	u32 deliveries;
 };
 
 enum cspchan_held {
@@ -99,7 +105,46 @@ enum cspchan_held {
 	CSPCHAN_HELD_TAKEN,	/* taken, being read in place */
 	/* io_uring TAKE granted, its answer not yet written: not releasable */
 	CSPCHAN_HELD_TAKING,
+	CSPCHAN_HELD_LEASED,	/* copied out, leased until acknowledged */
 };
+
+/**
+ * struct cspchan_lease - the lease on a delivered message (lease channels)
+ * @id:		the lease id, 0 while the slot is not leased
+ * @expires_ns:	CLOCK_MONOTONIC time of revocation (lease_ms channels)
+ * @hash:	entry in cspchan.lease_hash, by @id
+ * @expiry:	entry in cspchan.lease_expiry (lease_ms channels), in the
+ *		order the leases were granted, which is the order of
+ *		@expires_ns; a list of leases being ended otherwise
+ *
+ * One per slot: the holder is the slot's owner, and a leased message keeps
+ * its slot, so capacity bounds queued plus leased messages.
+ */
+struct cspchan_lease {
+	u64 id;
+	u64 expires_ns;
+	struct hlist_node hash;
+	struct list_head expiry;
+};
+
+/**
+ * struct cspchan_handle - one channel handle (an open file description)
+ * @ch:		its channel; the handle holds a reference
+ * @implicit:	the lease of the message its last read(2), recv, select or
+ *		io_uring READ received, 0 when none (cspchan.lock)
+ */
+struct cspchan_handle {
+	struct cspchan *ch;
+	u64 implicit;
+};
+
+/* The channel behind a file known to be a channel handle. */
+static inline struct cspchan *cspchan_file_channel(const struct file *file)
+{
+	const struct cspchan_handle *h = file->private_data;
+
+	return h->ch;
+}
 
 enum cspchan_wait_state {
 	CSPCHAN_WAITING,	/* parked, nothing happened yet */
@@ -188,6 +233,7 @@ struct cspchan_wakeups {
 
 /* Flags of cspchan_send_iter() and cspchan_recv_iter(). */
 #define CSPCHAN_IO_NONBLOCK	BIT(0)	/* -EAGAIN instead of waiting */
+#define CSPCHAN_IO_LEASE	BIT(1)	/* receive: return an explicit lease */
 
 #define CSPCHAN_MAX_SELECT_CASES	64
 
@@ -200,7 +246,9 @@ struct cspchan_wakeups {
  * @slot_size:		bytes between slots in the arena (immutable)
  * @nr_slots:		slots in the arena (immutable)
  * @charged:		bytes charged to the creator's per-user limit (immutable)
- * @flags:		CSPCHAN_AUTOCLOSE (immutable)
+ * @flags:		CSPCHAN_AUTOCLOSE, CSPCHAN_LEASE (immutable)
+ * @max_deliveries:	lease channels: dead-letter after this many (immutable)
+ * @lease_ms:		lease channels: revoke leases after this long (immutable)
  * @uid:		creator's fsuid, owner for permission checks (immutable)
  * @gid:		creator's fsgid (immutable)
  * @mode:		permission bits (immutable)
@@ -247,6 +295,17 @@ struct cspchan_wakeups {
  * @rw_granted:		io_uring reads handed a message whose copy (in their
  *			submitter's task) has not run yet, in the order they
  *			were handed it (@lock)
+ * @leases:		lease channels: one struct cspchan_lease per slot
+ * @lease_hash:		lease channels: leased slots by lease id
+ * @lease_hash_bits:	log2 of @lease_hash's buckets (immutable)
+ * @next_lease:		the next lease id (from 1)
+ * @leased:		messages leased now
+ * @redelivered:	deliveries after a message's first
+ * @dead:		messages dead-lettered or dropped after max_deliveries
+ * @dead_letter:	id of the dead-letter channel, 0 for none (a weak
+ *			reference: it is looked up when a letter is sent)
+ * @lease_expiry:	leased slots in the order of their expiry
+ * @lease_timer:	revokes expired leases (lease.c)
  */
 struct cspchan {
 	struct kref ref;
@@ -257,6 +316,8 @@ struct cspchan {
 	u32 nr_slots;
 	u64 charged;
 	u32 flags;
+	u32 max_deliveries;
+	u32 lease_ms;
 	kuid_t uid;
 	kgid_t gid;
 	umode_t mode;
@@ -294,18 +355,39 @@ struct cspchan {
 	struct list_head async_parked;
 	struct delayed_work reaper;
 	struct list_head rw_granted;
+
+	struct cspchan_lease *leases;
+	struct hlist_head *lease_hash;
+	u32 lease_hash_bits;
+	u64 next_lease;
+	u32 leased;
+	u64 redelivered;
+	u64 dead;
+	u64 dead_letter;
+	struct list_head lease_expiry;
+	struct delayed_work lease_timer;
 };
+
+/* Does the channel lease what it delivers (SPEC 9)? */
+static inline bool cspchan_leases(const struct cspchan *ch)
+{
+	return ch->flags & CSPCHAN_LEASE;
+}
 
 /**
  * struct cspchan_msgmeta - what a receiver learns about a message
  * @seq:	sequence number
  * @sent_ns:	CLOCK_MONOTONIC time of the send
  * @pid:	sender's tgid in the receiver's pid namespace
+ * @deliveries:	deliveries of this message, 1 the first time
+ * @lease:	the lease the receiver holds it under, 0 for none
  */
 struct cspchan_msgmeta {
 	u64 seq;
 	u64 sent_ns;
 	u32 pid;
+	u32 deliveries;
+	u64 lease;
 };
 
 #endif /* _CSPCHAN_INTERNAL_H */

@@ -18,6 +18,7 @@
 #include "channel.h"
 #include "compat.h"
 #include "cspchan.h"
+#include "lease.h"
 #include "main.h"
 #include "names.h"
 #include "procfs.h"
@@ -62,7 +63,7 @@ static long cspchan_ioctl_features(struct cspchan_features __user *uf)
 	f.features = CSPCHAN_FEAT_NAMES | CSPCHAN_FEAT_XFER | CSPCHAN_FEAT_SELECT |
 		     CSPCHAN_FEAT_ZEROCOPY | CSPCHAN_FEAT_URING_CMD |
 		     CSPCHAN_FEAT_URING_SLOTV | CSPCHAN_FEAT_URING_OPCODES |
-		     CSPCHAN_FEAT_SELECT_PRIO;
+		     CSPCHAN_FEAT_SELECT_PRIO | CSPCHAN_FEAT_LEASE;
 	if (CSPCHAN_HAVE_URING_CANCEL)
 		f.features |= CSPCHAN_FEAT_URING_CANCEL;
 	if (CSPCHAN_HAVE_URING_READ_PARK)
@@ -117,6 +118,7 @@ static long cspchan_ioctl_create(struct cspchan_create_req __user *ureq)
 	ch = cspchan_alloc(&req, cspchan_current_ns_mnt());
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
+	cspchan_lease_setup(ch);
 
 	/*
 	 * The handle first, the name last: a create that fails (a full

@@ -42,6 +42,7 @@
 
 #include "chanfile.h"
 #include "cspchan.h"
+#include "lease.h"
 #include "select.h"
 #include "slots.h"
 #include "transfer.h"
@@ -98,10 +99,10 @@ static bool cspchan_case_ready(struct cspchan *ch, bool send, bool has_slot,
 			       struct cspchan_sel *sel)
 {
 	lockdep_assert_held(&ch->lock);
+	if (!send)
+		return cspchan_recv_eos(ch) || cspchan_has_msg_for(ch, sel);
 	if (ch->shut)
 		return true;
-	if (!send)
-		return cspchan_has_msg_for(ch, sel);
 	if (cspchan_buffered(ch))
 		return ch->nr_free;
 	return (has_slot || ch->nr_free) &&
@@ -262,7 +263,7 @@ static int cspchan_case_prepare(struct cspchan_sel_case *c)
 	c->file = fget(c->uc.fd);
 	if (!c->file || !cspchan_handle_channel(c->file))
 		return -EBADF;
-	c->ch = c->file->private_data;
+	c->ch = cspchan_file_channel(c->file);
 	if (!(c->file->f_mode & (send ? FMODE_WRITE : FMODE_READ)))
 		return -EBADF;
 	if (send && !c->uc.len)
@@ -304,8 +305,8 @@ static ssize_t cspchan_case_try(struct cspchan_sel_case *c)
 
 	cspchan_case_iter(c, &it);
 	if (!cspchan_case_send(c))
-		return cspchan_recv_iter(c->ch, &it, CSPCHAN_IO_NONBLOCK, NULL,
-					 NULL);
+		return cspchan_recv_iter(c->file, &it, CSPCHAN_IO_NONBLOCK,
+					 NULL, NULL);
 	if (c->slot < 0)
 		return cspchan_send_iter(c->ch, &it, CSPCHAN_IO_NONBLOCK, NULL);
 
@@ -400,7 +401,8 @@ static ssize_t cspchan_case_finish(struct cspchan_sel_case *c)
 	if (cspchan_case_send(c))
 		ret = cspchan_send_into(ch, c->w.slot, &it, 0, NULL, &wk);
 	else
-		ret = cspchan_recv_slot(ch, c->w.slot, true, &it, NULL, &wk);
+		ret = cspchan_recv_slot(ch, c->file, c->w.slot, true, &it, 0,
+					NULL, &wk);
 	cspchan_unlock_and_wake(ch, &wk);
 	return ret;
 }
@@ -500,6 +502,27 @@ static long cspchan_select_round(struct cspchan_sel_case *cases,
 	return ret ?: -EAGAIN;
 }
 
+/*
+ * A select with a receive case on a lease channel's handle is a receive
+ * of that handle: it acknowledges the handle's implicit lease first.
+ */
+static void cspchan_select_settle(struct cspchan_sel_case *cases, u32 nr)
+{
+	struct cspchan_wakeups wk;
+	u32 i;
+
+	for (i = 0; i < nr; i++) {
+		struct cspchan_sel_case *c = &cases[i];
+
+		if (!c->ch || cspchan_case_send(c) || !cspchan_leases(c->ch))
+			continue;
+		wk.nr = 0;
+		mutex_lock(&c->ch->lock);
+		cspchan_lease_settle(c->ch, c->file, &wk);
+		cspchan_unlock_and_wake(c->ch, &wk);
+	}
+}
+
 /* The kernel's copy of the cases and their random order. */
 static noinline int cspchan_select_alloc(u32 nr,
 					 struct cspchan_sel_case **cases,
@@ -559,6 +582,8 @@ long cspchan_select(struct cspchan_select_req __user *ureq)
 		if (ret)
 			goto out_put;
 	}
+
+	cspchan_select_settle(cases, req.nr);
 
 	if (req.timeout_ns > 0) {
 		deadline = ktime_add_safe(ktime_get(), ns_to_ktime(req.timeout_ns));

@@ -80,7 +80,8 @@ int cspchan_slot_lookup(struct cspchan *ch, struct file *file, u32 index,
 		return -EINVAL;
 	index = array_index_nospec(index, ch->nr_slots);
 	s = &ch->slots[index];
-	if (s->owner != file || s->held == CSPCHAN_HELD_NONE)
+	if (s->owner != file || s->held == CSPCHAN_HELD_NONE ||
+	    s->held == CSPCHAN_HELD_LEASED)
 		return -EPERM;
 	if (s->held == CSPCHAN_HELD_TAKING)	/* its TAKE is completing */
 		return -EBUSY;
@@ -101,7 +102,7 @@ bool cspchan_send_ready(const struct cspchan *ch)
 /* Can a receive proceed without parking?  Also what EPOLLIN reports. */
 bool cspchan_recv_ready(const struct cspchan *ch)
 {
-	return READ_ONCE(ch->queued);
+	return READ_ONCE(ch->queued) || cspchan_recv_eos(ch);
 }
 
 /*
@@ -286,6 +287,7 @@ static void cspchan_stamp_sender(struct cspchan_slot *s, u32 len, u64 sent_ns)
 
 	s->len = len;
 	s->sent_ns = sent_ns;
+	s->deliveries = 0;
 	if (s->pid != pid) {
 		put_pid(s->pid);
 		s->pid = get_pid(pid);
@@ -449,12 +451,77 @@ void cspchan_consume(struct cspchan *ch, u32 slot, bool handed,
 	if (s->offerer)
 		cspchan_offer_taken(ch, s, wk);
 	trace_cspchan_recv(ch, s->len, s->seq);
+	if (cspchan_leases(ch) && s->deliveries++)
+		ch->redelivered++;
 	if (meta) {
 		meta->seq = s->seq;
 		meta->sent_ns = s->sent_ns;
 		meta->pid = pid_nr_ns(s->pid, task_active_pid_ns(current));
+		meta->deliveries = cspchan_leases(ch) ? s->deliveries : 1;
+		meta->lease = 0;
 	}
 	ch->received++;
+}
+
+/**
+ * cspchan_unconsume() - a consumed message nobody received goes back
+ * @ch:		the channel, locked
+ * @slot:	its slot, held by nobody
+ * @wk:		wake-ups to issue after unlocking
+ *
+ * First in the channel again, as if cspchan_consume() had not happened.
+ */
+void cspchan_unconsume(struct cspchan *ch, u32 slot, struct cspchan_wakeups *wk)
+{
+	struct cspchan_slot *s = &ch->slots[slot];
+
+	lockdep_assert_held(&ch->lock);
+	ch->received--;
+	if (cspchan_leases(ch) && --s->deliveries)
+		ch->redelivered--;
+	cspchan_put_back(ch, slot, wk);
+}
+
+/**
+ * cspchan_post_letter() - send a message that keeps its metadata
+ * @ch:		the channel, locked
+ * @slot:	a slot the caller got from cspchan_get_slot(), filled
+ * @len:	the message length (at most msg_size)
+ * @meta:	its seq and sent_ns, kept
+ * @pid:	its sender
+ * @wk:		wake-ups to issue after unlocking
+ *
+ * For dead letters, which keep seq, pid and sent_ns of the channel they
+ * come from.  Never waits: on an unbuffered channel with no receiver
+ * parked the message is dropped.
+ *
+ * Return: @len, or -EAGAIN when it was dropped.
+ */
+ssize_t cspchan_post_letter(struct cspchan *ch, u32 slot, u32 len,
+			    const struct cspchan_msgmeta *meta,
+			    struct pid *pid, struct cspchan_wakeups *wk)
+{
+	struct cspchan_slot *s = &ch->slots[slot];
+
+	lockdep_assert_held(&ch->lock);
+	s->len = len;
+	s->sent_ns = meta->sent_ns;
+	s->deliveries = 0;
+	if (s->pid != pid) {
+		put_pid(s->pid);
+		s->pid = get_pid(pid);
+	}
+	s->seq = meta->seq;
+	if (cspchan_buffered(ch)) {
+		cspchan_deliver(ch, slot, false, wk);
+	} else if (!cspchan_hand_off(ch, slot, wk)) {
+		cspchan_release_slot(ch, slot, wk);
+		return -EAGAIN;
+	}
+	ch->sent++;
+	ch->autoclose_armed = true;
+	trace_cspchan_send(ch, len, s->seq);
+	return len;
 }
 
 /**
@@ -548,7 +615,7 @@ int cspchan_next_msg(struct cspchan *ch, unsigned int flags,
 		}
 		return 1;
 	}
-	if (ch->shut)
+	if (cspchan_recv_eos(ch))
 		return 0;
 	if (flags & CSPCHAN_IO_NONBLOCK)
 		return -EAGAIN;

@@ -17,6 +17,15 @@ static inline u32 cspchan_ring_at(const struct cspchan *ch, u32 i)
 	return ch->ring[(ch->head + i) % ch->nr_slots];
 }
 
+/*
+ * End of stream: shut down, and on a lease channel nothing leased either
+ * (a leased message may still come back).  Lockless for ->poll.
+ */
+static inline bool cspchan_recv_eos(const struct cspchan *ch)
+{
+	return READ_ONCE(ch->shut) && !READ_ONCE(ch->leased);
+}
+
 void cspchan_hold(struct cspchan *ch, u32 slot, struct file *file, u32 how);
 int cspchan_slot_lookup(struct cspchan *ch, struct file *file, u32 index,
 			u32 how, u32 *slot);
@@ -40,6 +49,10 @@ void cspchan_offer_taken(struct cspchan *ch, struct cspchan_slot *s,
 			 struct cspchan_wakeups *wk);
 void cspchan_consume(struct cspchan *ch, u32 slot, bool handed,
 		     struct cspchan_msgmeta *meta, struct cspchan_wakeups *wk);
+void cspchan_unconsume(struct cspchan *ch, u32 slot, struct cspchan_wakeups *wk);
+ssize_t cspchan_post_letter(struct cspchan *ch, u32 slot, u32 len,
+			    const struct cspchan_msgmeta *meta,
+			    struct pid *pid, struct cspchan_wakeups *wk);
 void cspchan_put_back(struct cspchan *ch, u32 slot, struct cspchan_wakeups *wk);
 void cspchan_park_receiver(struct cspchan *ch, struct cspchan_waiter *w);
 bool cspchan_offer_claim(struct cspchan *ch, u32 slot);

@@ -23,6 +23,13 @@
 #define CSPCHAN_TRACE_SEND	1
 #define CSPCHAN_TRACE_RECV	2
 
+/* What happened to a lease, for cspchan_lease. */
+#define CSPCHAN_LEASE_GRANTED	0	/* a delivery leased the message */
+#define CSPCHAN_LEASE_ACKED	1	/* acknowledged: the message is done */
+#define CSPCHAN_LEASE_RETURNED	2	/* nacked or its handle went: redelivered */
+#define CSPCHAN_LEASE_REVOKED	3	/* lease_ms passed: redelivered */
+#define CSPCHAN_LEASE_DEAD	4	/* max_deliveries: dead-lettered or dropped */
+
 DECLARE_EVENT_CLASS(cspchan_chan,
 		    TP_PROTO(struct cspchan *ch),
 		    TP_ARGS(ch),
@@ -132,6 +139,43 @@ TRACE_EVENT(cspchan_wake,
 		      __entry->op == CSPCHAN_TRACE_SEND ? "send" : "recv",
 		      __entry->blocked_ns,
 		      __entry->ret)
+);
+
+/* A lease was granted or ended (lease channels, SPEC 9). */
+TRACE_EVENT(cspchan_lease,
+	    TP_PROTO(struct cspchan *ch, u64 seq, u64 lease, u32 deliveries,
+		     int event),
+	    TP_ARGS(ch, seq, lease, deliveries, event),
+	    TP_STRUCT__entry(__field(u64, id)
+			     __array(char, name, CSPCHAN_NAME_MAX)
+			     __field(u32, depth)
+			     __field(u32, leased)
+			     __field(u64, seq)
+			     __field(u64, lease)
+			     __field(u32, deliveries)
+			     __field(int, event)),
+	    TP_fast_assign(__entry->id = ch->id;
+			   memcpy(__entry->name, ch->name, CSPCHAN_NAME_MAX);
+			   __entry->depth = cspchan_depth(ch);
+			   __entry->leased = ch->leased;
+			   __entry->seq = seq;
+			   __entry->lease = lease;
+			   __entry->deliveries = deliveries;
+			   __entry->event = event;),
+	    TP_printk("id=%llu name=%s depth=%u leased=%u seq=%llu lease=%llu deliveries=%u event=%s",
+		      __entry->id,
+		      __entry->name,
+		      __entry->depth,
+		      __entry->leased,
+		      __entry->seq,
+		      __entry->lease,
+		      __entry->deliveries,
+		      __print_symbolic(__entry->event,
+				       { CSPCHAN_LEASE_GRANTED, "granted" },
+				       { CSPCHAN_LEASE_ACKED, "acked" },
+				       { CSPCHAN_LEASE_RETURNED, "returned" },
+				       { CSPCHAN_LEASE_REVOKED, "revoked" },
+				       { CSPCHAN_LEASE_DEAD, "dead" }))
 );
 
 #endif /* _CSPCHAN_TRACE_H */

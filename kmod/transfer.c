@@ -50,6 +50,7 @@
 
 #include "arena.h"
 #include "cspchan.h"
+#include "lease.h"
 #include "slots.h"
 #include "trace.h"
 #include "transfer.h"
@@ -177,18 +178,23 @@ static ssize_t cspchan_recv_failed(struct cspchan *ch, u32 slot, bool handed,
 /**
  * cspchan_recv_slot() - copy out the message in a slot and free it
  * @ch:		the channel, locked
+ * @file:	the receiving handle
  * @slot:	the ring's head, or a slot handed to the caller
  * @handed:	@slot was handed to the caller (it is not in the ring)
  * @to:		where to copy the message
+ * @flags:	CSPCHAN_IO_LEASE: the caller returns the lease (@meta)
  * @meta:	if not NULL, receives the message's metadata
  * @wk:		wake-ups to issue after unlocking
+ *
+ * On a lease channel the slot is leased to @file instead of freed.
  *
  * Return: the message length, or -EMSGSIZE / -EFAULT with the message
  * first in the channel again, or -ESTALE when @slot was a select's offer
  * that had gone stale and was dropped (look for the next message).
  */
-ssize_t cspchan_recv_slot(struct cspchan *ch, u32 slot, bool handed,
-			  struct iov_iter *to, struct cspchan_msgmeta *meta,
+ssize_t cspchan_recv_slot(struct cspchan *ch, struct file *file, u32 slot,
+			  bool handed, struct iov_iter *to, unsigned int flags,
+			  struct cspchan_msgmeta *meta,
 			  struct cspchan_wakeups *wk)
 {
 	struct cspchan_slot *s = &ch->slots[slot];
@@ -210,26 +216,32 @@ ssize_t cspchan_recv_slot(struct cspchan *ch, u32 slot, bool handed,
 	}
 	ret = s->len;
 	cspchan_consume(ch, slot, handed, meta, wk);
-	cspchan_release_slot(ch, slot, wk);
+	cspchan_lease_copied(ch, slot, file, flags & CSPCHAN_IO_LEASE, meta,
+			     wk);
 	return ret;
 }
 
 /**
  * cspchan_recv_iter() - receive one message
- * @ch:		the channel
+ * @file:	the receiving handle
  * @to:		where to put it; must hold the whole message
- * @flags:	CSPCHAN_IO_NONBLOCK: fail with -EAGAIN instead of waiting
+ * @flags:	CSPCHAN_IO_NONBLOCK: fail with -EAGAIN instead of waiting;
+ *		CSPCHAN_IO_LEASE: return the lease in @meta (lease channels)
  * @deadline:	absolute CLOCK_MONOTONIC time to give up; NULL: never
  * @meta:	if not NULL, receives the message's metadata
+ *
+ * A receive on a lease channel first acknowledges the handle's implicit
+ * lease, whatever happens next.
  *
  * Return: the message length, 0 at end of stream (shut down and drained),
  * or -EMSGSIZE, -EAGAIN, -ETIMEDOUT, -EINTR/-ERESTARTSYS, -EFAULT; on
  * error the message stays first in the channel.
  */
-ssize_t cspchan_recv_iter(struct cspchan *ch, struct iov_iter *to,
+ssize_t cspchan_recv_iter(struct file *file, struct iov_iter *to,
 			  unsigned int flags, const ktime_t *deadline,
 			  struct cspchan_msgmeta *meta)
 {
+	struct cspchan *ch = cspchan_file_channel(file);
 	struct cspchan_wakeups wk = { .nr = 0 };
 	struct cspchan_slot *s;
 	bool handed;
@@ -239,6 +251,8 @@ ssize_t cspchan_recv_iter(struct cspchan *ch, struct iov_iter *to,
 	ret = cspchan_lock_io(ch, flags);
 	if (ret)
 		return ret;
+	if (cspchan_leases(ch))
+		cspchan_lease_settle(ch, file, &wk);
 again:
 	ret = cspchan_next_msg(ch, flags, deadline, &wk, &slot, &handed);
 	if (ret <= 0)
@@ -250,8 +264,9 @@ again:
 	 * before the copy succeeded.
 	 */
 	if (s->offerer || s->len > iov_iter_count(to) ||
-	    s->len <= CSPCHAN_LOCKED_COPY_MAX) {
-		ret = cspchan_recv_slot(ch, slot, handed, to, meta, &wk);
+	    s->len <= CSPCHAN_LOCKED_COPY_MAX || cspchan_leases(ch)) {
+		ret = cspchan_recv_slot(ch, file, slot, handed, to, flags, meta,
+					&wk);
 		if (ret == -ESTALE)
 			goto again;
 		goto out;
@@ -260,7 +275,9 @@ again:
 	/*
 	 * Take the message out of the order, then copy it without the lock:
 	 * the slot is ours alone until we release it.  A fault puts the
-	 * message back first.
+	 * message back first.  (A lease channel copies under the lock, so
+	 * that a message is always queued or leased: its end of stream
+	 * depends on it.)
 	 */
 	len = s->len;
 	cspchan_consume(ch, slot, handed, meta, &wk);
@@ -269,12 +286,10 @@ again:
 	if (!cspchan_slot_empty(ch, slot, len, to))
 		ret = -EFAULT;
 	mutex_lock(&ch->lock);
-	if (ret < 0) {
-		ch->received--;
-		cspchan_put_back(ch, slot, &wk);
-	} else {
+	if (ret < 0)
+		cspchan_unconsume(ch, slot, &wk);
+	else
 		cspchan_release_slot(ch, slot, &wk);
-	}
 out:
 	cspchan_unlock_and_wake(ch, &wk);
 	return ret;

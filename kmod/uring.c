@@ -43,6 +43,7 @@
 
 #include "compat.h"
 #include "cspchan.h"
+#include "lease.h"
 #include "reaper.h"
 #include "slots.h"
 #include "uring.h"
@@ -129,13 +130,12 @@ static long cspchan_uring_settle_take(struct cspchan_uring *u, long res)
 		res = -ECANCELED;
 	}
 	mutex_lock(&ch->lock);
-	if (told) {
+	if (!told)
+		cspchan_lease_untake(ch, slot, &wk);
+	else if (cspchan_leases(ch))
+		cspchan_lease_grant(ch, slot, u->file, CSPCHAN_HELD_TAKEN);
+	else
 		cspchan_hold(ch, slot, u->file, CSPCHAN_HELD_TAKEN);
-	} else {
-		cspchan_hold(ch, slot, NULL, CSPCHAN_HELD_NONE);
-		ch->received--;
-		cspchan_put_back(ch, slot, &wk);
-	}
 	cspchan_unlock_and_wake(ch, &wk);
 	return res;
 }
@@ -271,6 +271,7 @@ static void cspchan_uring_granted(struct cspchan *ch, struct cspchan_waiter *w,
 			u->taken.seq = meta.seq;
 			u->taken.sent_ns = meta.sent_ns;
 			u->taken.pid = meta.pid;
+			u->taken.deliveries = meta.deliveries;
 			res = u->taken.len;
 		}
 		break;
@@ -398,7 +399,7 @@ static void cspchan_uring_init(struct cspchan_uring *u,
 	u->mm = current->mm;
 	u->cmd = cmd;
 	u->file = cmd->file;
-	u->ch = cmd->file->private_data;
+	u->ch = cspchan_file_channel(cmd->file);
 	u->op = cspchan_uring_opcode(cmd->cmd_op);
 	/* The payload is in memory userspace can change: read it once. */
 	u->slot = READ_ONCE(payload->slot);
@@ -506,7 +507,7 @@ static int cspchan_put_slot_info(struct cspchan_slot_info __user *uinfo,
 	unsafe_put_user(info->seq, &uinfo->seq, efault);
 	unsafe_put_user(info->sent_ns, &uinfo->sent_ns, efault);
 	unsafe_put_user(info->pid, &uinfo->pid, efault);
-	unsafe_put_user(0U, &uinfo->reserved, efault);
+	unsafe_put_user(info->deliveries, &uinfo->deliveries, efault);
 	user_access_end();
 	return 0;
 efault:
@@ -648,12 +649,8 @@ static long cspchan_uring_take_burst(struct cspchan *ch,
 		if (cspchan_put_slot_info(&uvec[n], &info)) {
 			/* Nobody learnt of them: put them back, in order. */
 			n++;
-			while (n-- > from) {
-				cspchan_hold(ch, got[n], NULL,
-					     CSPCHAN_HELD_NONE);
-				ch->received--;
-				cspchan_put_back(ch, got[n], wk);
-			}
+			while (n-- > from)
+				cspchan_lease_untake(ch, got[n], wk);
 			return -EFAULT;
 		}
 	}
@@ -710,8 +707,7 @@ static long cspchan_uring_releasev(struct cspchan *ch, struct cspchan_uring *u,
 					  &slot);
 		if (ret)
 			break;
-		cspchan_hold(ch, slot, NULL, CSPCHAN_HELD_NONE);
-		cspchan_release_slot(ch, slot, wk);
+		cspchan_lease_done(ch, slot, wk);
 	}
 	return n ? n : ret;
 }
@@ -769,8 +765,7 @@ static long cspchan_uring_release(struct cspchan *ch, struct cspchan_uring *u,
 				  &u->slot);
 	if (ret)
 		return ret;
-	cspchan_hold(ch, u->slot, NULL, CSPCHAN_HELD_NONE);
-	cspchan_release_slot(ch, u->slot, wk);
+	cspchan_lease_done(ch, u->slot, wk);
 	return 0;
 }
 
@@ -842,7 +837,7 @@ static bool cspchan_uring_may_park(u32 op)
 static void cspchan_uring_cancel_cmd(struct io_uring_cmd *cmd,
 				     unsigned int issue_flags)
 {
-	struct cspchan *ch = cmd->file->private_data;
+	struct cspchan *ch = cspchan_file_channel(cmd->file);
 	struct cspchan_uring *u;
 
 	mutex_lock(&ch->lock);
@@ -870,7 +865,7 @@ static void cspchan_uring_cancel_cmd(struct io_uring_cmd *cmd,
  */
 int cspchan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 {
-	struct cspchan *ch = cmd->file->private_data;
+	struct cspchan *ch = cspchan_file_channel(cmd->file);
 	struct cspchan_uring u;
 	long ret;
 

@@ -33,6 +33,7 @@
 #include "arena.h"
 #include "compat.h"
 #include "cspchan.h"
+#include "lease.h"
 #include "reaper.h"
 #include "slots.h"
 #include "uring_owner.h"
@@ -171,12 +172,11 @@ static void cspchan_rw_copy_out(struct callback_head *work)
 
 	mutex_lock(&ch->lock);
 	list_for_each_entry(e, &batch, w.parked) {
-		if (e->res < 0) {	/* nobody has it: it goes back first */
-			ch->received--;
-			cspchan_put_back(ch, e->w.slot, &wk);
-		} else {
-			cspchan_release_slot(ch, e->w.slot, &wk);
-		}
+		if (e->res < 0)		/* nobody has it: it goes back first */
+			cspchan_lease_untake(ch, e->w.slot, &wk);
+		else			/* or the handle's implicit lease */
+			cspchan_lease_copied(ch, e->w.slot, e->file, false,
+					     NULL, &wk);
 	}
 	cspchan_unlock_and_wake(ch, &wk);
 
@@ -230,8 +230,7 @@ static void cspchan_rw_grant(struct cspchan *ch, struct cspchan_waiter *w,
 		return;
 	/* The submitter is past running task work: it is exiting. */
 	list_del_init(&w->parked);
-	ch->received--;
-	cspchan_put_back(ch, w->slot, wk);
+	cspchan_lease_untake(ch, w->slot, wk);
 	fput(r->file);
 	cspchan_rw_done(r, -ECANCELED);
 }
@@ -327,7 +326,7 @@ ssize_t cspchan_uring_read(struct cspchan *ch, struct kiocb *iocb,
 		kfree(r);
 		return -EINTR;
 	}
-	if (ch->queued || ch->shut) {
+	if (ch->queued || cspchan_recv_eos(ch)) {
 		mutex_unlock(&ch->lock);
 		kfree(r);
 		return -EAGAIN;

@@ -22,6 +22,7 @@
 
 #include "compat.h"
 #include "cspchan.h"
+#include "lease.h"
 #include "slots.h"
 #include "wait.h"
 #include "zerocopy.h"
@@ -35,7 +36,7 @@ static long cspchan_zc_acquire(struct file *file, struct cspchan_slot_req *req,
 			       unsigned int flags, const ktime_t *deadline)
 {
 	struct cspchan_wakeups wk = { .nr = 0 };
-	struct cspchan *ch = file->private_data;
+	struct cspchan *ch = cspchan_file_channel(file);
 	int slot;
 
 	if (!(file->f_mode & FMODE_WRITE))
@@ -57,7 +58,7 @@ static long cspchan_zc_commit(struct file *file, struct cspchan_slot_req *req,
 			      unsigned int flags, const ktime_t *deadline)
 {
 	struct cspchan_wakeups wk = { .nr = 0 };
-	struct cspchan *ch = file->private_data;
+	struct cspchan *ch = cspchan_file_channel(file);
 	u32 slot = req->slot;
 	long ret;
 
@@ -93,6 +94,11 @@ static long cspchan_zc_commit(struct file *file, struct cspchan_slot_req *req,
  * @wk:		wake-ups to issue after unlocking
  * @info:	filled in when a message was taken
  *
+ * A take is a receive: on a lease channel it first acknowledges the
+ * handle's implicit lease, and a message taken (CSPCHAN_HELD_TAKEN) is
+ * leased to the handle; one still _TAKING is leased when its taker
+ * learns of it.
+ *
  * Return: the message length, 0 at end of stream, or -EAGAIN, -ETIMEDOUT,
  * -EINTR/-ERESTARTSYS.
  */
@@ -107,13 +113,18 @@ long cspchan_zc_take_locked(struct cspchan *ch, struct file *file,
 	u32 slot;
 	int ret;
 
+	if (cspchan_leases(ch))
+		cspchan_lease_settle(ch, file, wk);
 	do {
 		ret = cspchan_next_msg(ch, flags, deadline, wk, &slot, &handed);
 		if (ret <= 0)
 			return ret;
 	} while (!handed && !cspchan_offer_claim(ch, slot));
 	cspchan_consume(ch, slot, handed, &meta, wk);
-	cspchan_hold(ch, slot, file, how);
+	if (how == CSPCHAN_HELD_TAKEN && cspchan_leases(ch))
+		cspchan_lease_grant(ch, slot, file, how);
+	else
+		cspchan_hold(ch, slot, file, how);
 	memset(info, 0, sizeof(*info));
 	info->slot = slot;
 	info->len = ch->slots[slot].len;
@@ -121,6 +132,7 @@ long cspchan_zc_take_locked(struct cspchan *ch, struct file *file,
 	info->seq = meta.seq;
 	info->sent_ns = meta.sent_ns;
 	info->pid = meta.pid;
+	info->deliveries = meta.deliveries;
 	return info->len;
 }
 
@@ -128,7 +140,7 @@ static long cspchan_zc_take(struct file *file, struct cspchan_slot_req *req,
 			    unsigned int flags, const ktime_t *deadline)
 {
 	struct cspchan_wakeups wk = { .nr = 0 };
-	struct cspchan *ch = file->private_data;
+	struct cspchan *ch = cspchan_file_channel(file);
 	struct cspchan_slot_info info;
 	long ret;
 
@@ -147,6 +159,7 @@ static long cspchan_zc_take(struct file *file, struct cspchan_slot_req *req,
 		req->seq = info.seq;
 		req->sent_ns = info.sent_ns;
 		req->pid = info.pid;
+		req->deliveries = info.deliveries;
 	}
 	return ret;
 }
@@ -156,20 +169,20 @@ static long cspchan_zc_take(struct file *file, struct cspchan_slot_req *req,
  * @file:	the handle
  * @slot:	an index from userspace
  *
+ * A taken slot's lease (lease channels) is acknowledged.
+ *
  * Return: 0, -EINVAL or -EPERM.
  */
 long cspchan_zc_release(struct file *file, u32 slot)
 {
 	struct cspchan_wakeups wk = { .nr = 0 };
-	struct cspchan *ch = file->private_data;
+	struct cspchan *ch = cspchan_file_channel(file);
 	long ret;
 
 	mutex_lock(&ch->lock);
 	ret = cspchan_slot_lookup(ch, file, slot, CSPCHAN_HELD_NONE, &slot);
-	if (!ret) {
-		cspchan_hold(ch, slot, NULL, CSPCHAN_HELD_NONE);
-		cspchan_release_slot(ch, slot, &wk);
-	}
+	if (!ret)
+		cspchan_lease_done(ch, slot, &wk);
 	cspchan_unlock_and_wake(ch, &wk);
 	return ret;
 }
@@ -190,7 +203,7 @@ long cspchan_zc_ioctl(struct file *file, unsigned int cmd,
 
 	if (copy_from_user(&req, ureq, sizeof(req)))
 		return -EFAULT;
-	if (req.flags || req.reserved[0] || req.reserved[1])
+	if (req.flags || req.reserved0 || req.reserved)
 		return -EINVAL;
 	flags = cspchan_timeout_flags(file, req.timeout_ns, &deadline, &dl);
 
@@ -232,7 +245,7 @@ long cspchan_zc_ioctl(struct file *file, unsigned int cmd,
  */
 int cspchan_zc_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct cspchan *ch = file->private_data;
+	struct cspchan *ch = cspchan_file_channel(file);
 
 	if (vma->vm_pgoff)
 		return -EINVAL;
@@ -252,6 +265,9 @@ int cspchan_zc_mmap(struct file *file, struct vm_area_struct *vma)
  * cspchan_zc_reclaim() - a handle is released: free the slots it holds
  * @ch:		the channel
  * @file:	the handle
+ *
+ * On a lease channel cspchan_lease_reclaim() has returned the messages it
+ * held already; what is left are slots it acquired and never committed.
  */
 void cspchan_zc_reclaim(struct cspchan *ch, struct file *file)
 {

@@ -184,8 +184,8 @@ TEST(create_rejects_unknown_oflags)
 
 TEST(create_rejects_unknown_flags)
 {
-	static const unsigned int bad[] = { 1U << 1, 1U << 7, 1U << 31,
-					    CSPCHAN_AUTOCLOSE | (1U << 2) };
+	static const unsigned int bad[] = { 1U << 7, 1U << 15, 1U << 31,
+					    CSPCHAN_AUTOCLOSE | (1U << 14) };
 	struct cspchan_stat st;
 	unsigned int i;
 	int before, ch;

@@ -117,17 +117,35 @@ TEST_F(ctl, create_reserved_fields_einval)
 		EXPECT_IOCTL_ERRNO(EINVAL, self->ctl, CSPCHAN_IOC_CREATE, &req);
 		EXPECT_NOTHING_CREATED();
 	}
+	/* Paced channels are not built yet: rate and burst must be zero. */
+	good_create(self, &req);
+	req.rate = 1;
+	EXPECT_IOCTL_ERRNO(EINVAL, self->ctl, CSPCHAN_IOC_CREATE, &req);
+	EXPECT_NOTHING_CREATED();
+	good_create(self, &req);
+	req.burst = 1;
+	EXPECT_IOCTL_ERRNO(EINVAL, self->ctl, CSPCHAN_IOC_CREATE, &req);
+	EXPECT_NOTHING_CREATED();
+	/* Lease settings without CSPCHAN_LEASE. */
+	good_create(self, &req);
+	req.max_deliveries = 1;
+	EXPECT_IOCTL_ERRNO(EINVAL, self->ctl, CSPCHAN_IOC_CREATE, &req);
+	EXPECT_NOTHING_CREATED();
+	good_create(self, &req);
+	req.lease_ms = 1;
+	EXPECT_IOCTL_ERRNO(EINVAL, self->ctl, CSPCHAN_IOC_CREATE, &req);
+	EXPECT_NOTHING_CREATED();
 	/* Also for an anonymous channel. */
 	good_create(self, &req);
 	req.name[0] = '\0';
-	req.reserved[3] = 1ULL << 40;
+	req.reserved[1] = 1ULL << 40;
 	EXPECT_IOCTL_ERRNO(EINVAL, self->ctl, CSPCHAN_IOC_CREATE, &req);
 	EXPECT_NOTHING_CREATED();
 }
 
 TEST_F(ctl, create_unknown_flags_einval)
 {
-	static const uint32_t bad_flags[] = { 1U << 1, 1U << 16, 1U << 31 };
+	static const uint32_t bad_flags[] = { 1U << 15, 1U << 16, 1U << 31 };
 	static const uint32_t bad_oflags[] = { O_APPEND, O_CREAT, O_TRUNC, O_WRONLY, O_RDWR,
 					       O_DIRECTORY, 1U << 31 };
 	struct cspchan_create_req req;
@@ -368,7 +386,6 @@ static void good_xfer(struct cspchan_xfer *x, void *buf, uint32_t len)
 TEST_F(xfer, send_bad_fields)
 {
 	struct cspchan_xfer x;
-	unsigned int i;
 
 	good_xfer(&x, "ok", 2);
 	x.flags = 1;
@@ -383,12 +400,11 @@ TEST_F(xfer, send_bad_fields)
 	x.reserved0 = 1;
 	EXPECT_IOCTL_ERRNO(EINVAL, self->ch, CSPCHAN_IOC_SEND, &x);
 	EXPECT_CHANNEL_UNCHANGED();
-	for (i = 0; i < ARRAY_SIZE(x.reserved); i++) {
-		good_xfer(&x, "ok", 2);
-		x.reserved[i] = 1;
-		EXPECT_IOCTL_ERRNO(EINVAL, self->ch, CSPCHAN_IOC_SEND, &x);
-		EXPECT_CHANNEL_UNCHANGED();
-	}
+	/* CSPCHAN_XFER_LEASE is for receiving only. */
+	good_xfer(&x, "ok", 2);
+	x.flags = CSPCHAN_XFER_LEASE;
+	EXPECT_IOCTL_ERRNO(EINVAL, self->ch, CSPCHAN_IOC_SEND, &x);
+	EXPECT_CHANNEL_UNCHANGED();
 
 	good_xfer(&x, BAD_PTR, 2);
 	EXPECT_IOCTL_ERRNO(EFAULT, self->ch, CSPCHAN_IOC_SEND, &x);
@@ -413,10 +429,9 @@ TEST_F(xfer, send_bad_fields)
 TEST_F(xfer, receive_bad_fields)
 {
 	struct cspchan_xfer x;
-	unsigned int i;
 
 	good_xfer(&x, self->buf, sizeof(self->buf));
-	x.flags = 1;
+	x.flags = 1U << 1;
 	EXPECT_IOCTL_ERRNO(EINVAL, self->ch, CSPCHAN_IOC_RECV, &x);
 	EXPECT_CHANNEL_UNCHANGED();
 
@@ -424,12 +439,6 @@ TEST_F(xfer, receive_bad_fields)
 	x.reserved0 = 1;
 	EXPECT_IOCTL_ERRNO(EINVAL, self->ch, CSPCHAN_IOC_RECV, &x);
 	EXPECT_CHANNEL_UNCHANGED();
-	for (i = 0; i < ARRAY_SIZE(x.reserved); i++) {
-		good_xfer(&x, self->buf, sizeof(self->buf));
-		x.reserved[i] = 1;
-		EXPECT_IOCTL_ERRNO(EINVAL, self->ch, CSPCHAN_IOC_RECV, &x);
-		EXPECT_CHANNEL_UNCHANGED();
-	}
 
 	good_xfer(&x, BAD_PTR, sizeof(self->buf));
 	EXPECT_IOCTL_ERRNO(EFAULT, self->ch, CSPCHAN_IOC_RECV, &x);

@@ -1237,7 +1237,7 @@ TEST_F(ring, vec_take_burst_in_order)
 		EXPECT_EQ((uint32_t)i + 1, vec[i].len);
 		EXPECT_EQ((uint64_t)vec[i].slot * info.slot_size, vec[i].offset);
 		EXPECT_EQ((uint32_t)getpid(), vec[i].pid);
-		EXPECT_EQ(0U, vec[i].reserved);
+		EXPECT_EQ(1U, vec[i].deliveries);	/* first delivery */
 	}
 	EXPECT_EQ(0xffffffffU, vec[5].slot);	/* untouched */
 	EXPECT_EQ(0U, chan_get(ch, STAT_DEPTH));

@@ -714,12 +714,12 @@ TEST(commit_and_release_errors)
 	r.flags = 1;
 	EXPECT_EQ(-EINVAL, zc_ioctl(ch, CSPCHAN_IOC_COMMIT, &r));
 	r.flags = 0;
-	r.reserved[0] = 1;
+	r.reserved0 = 1;
 	EXPECT_EQ(-EINVAL, zc_ioctl(ch, CSPCHAN_IOC_COMMIT, &r));
-	r.reserved[0] = 0;
-	r.reserved[1] = 1;
+	r.reserved0 = 0;
+	r.reserved = 1;
 	EXPECT_EQ(-EINVAL, zc_ioctl(ch, CSPCHAN_IOC_COMMIT, &r));
-	r.reserved[1] = 0;
+	r.reserved = 0;
 	r.flags = 0x80000000u;
 	EXPECT_EQ(-EINVAL, zc_ioctl(ch, CSPCHAN_IOC_RELEASE, &r));
 	/* The other slot, never acquired, still cannot be committed. */
@@ -765,8 +765,10 @@ TEST(acquire_and_take_bad_requests)
 		memset(&r, 0, sizeof(r));
 		if (i == 0)
 			r.flags = 1;
+		else if (i == 1)
+			r.reserved0 = 1;
 		else
-			r.reserved[i - 1] = 1;
+			r.reserved = 1;
 		EXPECT_EQ(-EINVAL, zc_ioctl(ch, CSPCHAN_IOC_ACQUIRE, &r));
 	}
 	EXPECT_EQ(-EFAULT, zc_ioctl(ch, CSPCHAN_IOC_ACQUIRE, BAD_PTR));
@@ -777,8 +779,10 @@ TEST(acquire_and_take_bad_requests)
 		memset(&r, 0, sizeof(r));
 		if (i == 0)
 			r.flags = 2;
+		else if (i == 1)
+			r.reserved0 = 0xff;
 		else
-			r.reserved[i - 1] = 0xff;
+			r.reserved = 0xff;
 		EXPECT_EQ(-EINVAL, zc_ioctl(ch, CSPCHAN_IOC_TAKE, &r));
 	}
 	EXPECT_EQ(-EFAULT, zc_ioctl(ch, CSPCHAN_IOC_TAKE, BAD_PTR));

@@ -226,9 +226,13 @@ static void op_xfer(struct thread_ctx *t, struct chan *c, bool send)
 		x.flags = 1U << below(&t->rng, 32);
 	if (one_in(&t->rng, 25))
 		x.reserved0 = 1;
-	maybe_reserved(t, x.reserved, sizeof(x.reserved));
-	if (!send && one_in(&t->rng, 20))
-		x.seq = rnd(&t->rng);	/* an "out" field with junk in it */
+	if (!send && one_in(&t->rng, 20)) {
+		/* "out" fields with junk in them */
+		x.seq = rnd(&t->rng);
+		x.deliveries = (uint32_t)rnd(&t->rng);
+		x.lease = rnd(&t->rng);
+		x.fd = (int32_t)rnd(&t->rng);
+	}
 	BEGIN(t, kind);
 	ret = do_ioctl(c->fd, send ? CSPCHAN_IOC_SEND : CSPCHAN_IOC_RECV, arg_ptr(t, &x, sizeof(x), &own));
 	count(kind, ret);
@@ -259,7 +263,11 @@ static long slot_ioctl(struct thread_ctx *t, struct chan *c, enum op_kind kind,
 	req.timeout_ns = pick_timeout(t);
 	if (one_in(&t->rng, 25))
 		req.flags = 1U << below(&t->rng, 32);
-	maybe_reserved(t, req.reserved, sizeof(req.reserved));
+	maybe_reserved(t, &req.reserved, sizeof(req.reserved));
+	if (one_in(&t->rng, 25))
+		req.reserved0 = 1;
+	if (one_in(&t->rng, 25))
+		req.deliveries = (uint32_t)rnd(&t->rng);	/* "out" */
 	if (one_in(&t->rng, 25))
 		req.offset = rnd(&t->rng);
 	BEGIN(t, kind);

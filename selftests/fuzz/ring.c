@@ -211,7 +211,7 @@ static void fill_payload(struct thread_ctx *t, const struct chan *c, bool vector
 		if (one_in(&t->rng, 15))
 			v[i].offset = rnd(&t->rng);
 		if (one_in(&t->rng, 20))
-			v[i].reserved = 1;
+			v[i].deliveries = 1;	/* an "out" field */
 	}
 	switch (below(&t->rng, 10)) {
 	case 0:

@@ -11,7 +11,8 @@
  * Rules for every structure (Documentation/process/botching-up-ioctls.rst):
  * fixed-width types, 64-bit alignment, pointers passed as __u64, and every
  * flags word and reserved field checked: unknown flags and non-zero
- * reserved fields fail with EINVAL.  New features are announced in
+ * reserved fields fail with EINVAL.  Fields marked "out" only are never
+ * read, so a structure can be passed again as it came back.  New features are announced in
  * struct cspchan_features, never by a version number.
  */
 #ifndef _UAPI_LINUX_CSPCHAN_H
@@ -28,7 +29,13 @@
 /* struct cspchan_create_req.flags */
 /* Shut down when the last send-capable handle is released. */
 #define CSPCHAN_AUTOCLOSE	(1U << 0)
-#define CSPCHAN_CREATE_FLAGS	(CSPCHAN_AUTOCLOSE)
+/*
+ * Every delivered message stays leased to the receiving handle until it is
+ * acknowledged, and goes back to the channel when that handle goes (SPEC
+ * 9).  Needs capacity >= 1.
+ */
+#define CSPCHAN_LEASE		(1U << 1)
+#define CSPCHAN_CREATE_FLAGS	(CSPCHAN_AUTOCLOSE | CSPCHAN_LEASE)
 
 /*
  * struct cspchan_features.features: what this module implements.  A
@@ -48,6 +55,8 @@
 #define CSPCHAN_FEAT_URING_OPCODES (1ULL << 8)
 /* CSPCHAN_SELECT_PRIO: priority select */
 #define CSPCHAN_FEAT_SELECT_PRIO (1ULL << 9)
+/* CSPCHAN_LEASE channels: leases, CSPCHAN_IOC_ACK/NACK, dead letters */
+#define CSPCHAN_FEAT_LEASE	(1ULL << 10)
 
 struct cspchan_features {
 	__u64 features;			/* out: CSPCHAN_FEAT_* */
@@ -71,7 +80,11 @@ struct cspchan_create_req {
 	__u32 mode;			/* permission bits (0777 mask) of a named channel */
 	__u32 reserved0;		/* must be zero */
 	char name[CSPCHAN_NAME_MAX];	/* "" for an anonymous channel */
-	__u64 reserved[4];		/* must be zero */
+	__u32 max_deliveries;		/* CSPCHAN_LEASE: 0 unlimited, else dead-letter after */
+	__u32 lease_ms;			/* CSPCHAN_LEASE: 0 never, else revoke leases after */
+	__u32 rate;			/* must be zero (reserved for paced channels) */
+	__u32 burst;			/* must be zero (reserved for paced channels) */
+	__u64 reserved[2];		/* must be zero */
 };
 
 /*
@@ -90,25 +103,39 @@ struct cspchan_name_req {
  * CSPCHAN_IOC_SEND and CSPCHAN_IOC_RECV on a channel handle: one message,
  * with a timeout, and for RECV the message's metadata.  Returns the
  * message length, 0 for end of stream (RECV), or -1 with errno.
+ *
+ * On a CSPCHAN_LEASE channel a RECV leases the message to the handle:
+ * with CSPCHAN_XFER_LEASE the lease is returned in lease and ends with
+ * CSPCHAN_IOC_ACK or _NACK; without it, it is the handle's implicit lease,
+ * acknowledged when the handle starts its next receive (of any kind).
  */
+#define CSPCHAN_XFER_LEASE	(1U << 0)	/* RECV: return an explicit lease */
+#define CSPCHAN_XFER_FLAGS	(CSPCHAN_XFER_LEASE)
+
 struct cspchan_xfer {
 	__u64 buf;			/* in: user address of the message */
 	__u32 len;			/* in: bytes to send / room to receive */
-	__u32 flags;			/* in: none defined, must be zero */
+	__u32 flags;			/* in: CSPCHAN_XFER_FLAGS (RECV only) */
 	__s64 timeout_ns;		/* in: <0 forever, 0 never block, >0 relative */
 	__u64 seq;			/* out (RECV): per-channel sequence number */
 	__u64 sent_ns;			/* out (RECV): CLOCK_MONOTONIC at send */
 	__u32 pid;			/* out (RECV): sender's tgid in the caller's pid ns */
+	__u32 deliveries;		/* out (RECV): 1 the first time */
+	__u64 lease;			/* out (RECV, XFER_LEASE): 0 without leases */
+	__s32 fd;			/* not read yet (reply channels) */
 	__u32 reserved0;		/* in: must be zero */
-	__u64 reserved[2];		/* in: must be zero */
 };
 
 /* struct cspchan_info.flags */
 #define CSPCHAN_INFO_SHUT	(1U << 0)	/* shut down */
 #define CSPCHAN_INFO_AUTOCLOSE	(1U << 1)	/* created with CSPCHAN_AUTOCLOSE */
 #define CSPCHAN_INFO_NAMED	(1U << 2)	/* reachable by name */
+#define CSPCHAN_INFO_LEASE	(1U << 3)	/* created with CSPCHAN_LEASE */
 
-/* CSPCHAN_IOC_STAT on a channel handle. */
+/*
+ * CSPCHAN_IOC_STAT on a channel handle.  The structure grew at its end;
+ * CSPCHAN_IOC_STAT_V1 (the size up to leased's word) is still answered.
+ */
 struct cspchan_info {
 	__u64 id;			/* system-wide channel id */
 	__u32 capacity;
@@ -125,8 +152,20 @@ struct cspchan_info {
 	__u32 mode;			/* permission bits */
 	__u64 arena_size;		/* bytes, a multiple of the page size */
 	char name[CSPCHAN_NAME_MAX];	/* "" when anonymous */
+	__u32 leased;			/* messages leased now (not in depth) */
+	__u32 max_deliveries;		/* 0: unlimited */
+	__u64 redelivered;		/* deliveries after a message's first */
+	__u64 dead;			/* messages dead-lettered or dropped */
+	__u32 lease_ms;			/* 0: leases never expire */
+	__u32 rate;			/* messages/s; 0: unpaced */
+	__u32 burst;			/* token bucket size; 0 when unpaced */
+	__u32 reserved0;
+	__u64 throttled_ns;		/* receivers' waits for a token, summed */
+	__u64 dead_letter;		/* id of the dead-letter channel, 0: none */
 	__u64 reserved[4];
 };
+
+#define CSPCHAN_INFO_SIZE_V1	168	/* up to name[] */
 
 /* struct cspchan_select_case.op */
 #define CSPCHAN_OP_SEND		1
@@ -190,7 +229,9 @@ struct cspchan_slot_req {
 	__u64 sent_ns;			/* out: TAKE */
 	__u32 pid;			/* out: TAKE */
 	__u32 flags;			/* in: none defined, must be zero */
-	__u64 reserved[2];		/* in: must be zero */
+	__u32 deliveries;		/* out: TAKE, 1 the first time */
+	__u32 reserved0;		/* in: must be zero */
+	__u64 reserved;			/* in: must be zero */
 };
 
 /*
@@ -223,7 +264,7 @@ struct cspchan_slot_info {
 	__u64 seq;
 	__u64 sent_ns;
 	__u32 pid;
-	__u32 reserved;
+	__u32 deliveries;		/* 1 the first time (was reserved: zero) */
 };
 
 /*
@@ -253,6 +294,34 @@ struct cspchan_slot_info {
  */
 #define CSPCHAN_SLOTV_MAX	64
 
+/*
+ * Leases (CSPCHAN_LEASE channels).  CSPCHAN_IOC_ACK ends a lease: the
+ * message is done.  CSPCHAN_IOC_NACK ends it and returns the message to
+ * the head of the channel, in its original order, for redelivery.  An id
+ * never issued fails with EINVAL, a live lease of another handle with
+ * EPERM, a lease that has ended with ESTALE; each changes nothing.  A
+ * zero-copy TAKE leases the slot, and RELEASE acknowledges it.
+ */
+struct cspchan_lease_req {
+	__u64 lease;			/* in: from cspchan_xfer.lease */
+	__u32 flags;			/* in: none defined, must be zero */
+	__u32 reserved0;		/* in: must be zero */
+	__u64 reserved[2];		/* in: must be zero */
+};
+
+/*
+ * CSPCHAN_IOC_SET_DEADLETTER: where messages go after max_deliveries.  fd
+ * is a send-capable handle of another channel (EBADF if it is no channel
+ * handle or cannot send, EINVAL for the channel itself), or -1 for none.
+ * The channel remembers the dead-letter channel by id: it does not keep
+ * it alive.
+ */
+struct cspchan_deadletter_req {
+	__s32 fd;			/* in: handle, or -1 */
+	__u32 flags;			/* in: none defined, must be zero */
+	__u64 reserved[2];		/* in: must be zero */
+};
+
 #define CSPCHAN_IOC_MAGIC	0xC5
 
 /* On /dev/cspchan. */
@@ -267,10 +336,14 @@ struct cspchan_slot_info {
 #define CSPCHAN_IOC_RECV	_IOWR(CSPCHAN_IOC_MAGIC, 0x11, struct cspchan_xfer)
 #define CSPCHAN_IOC_SHUTDOWN	_IO(CSPCHAN_IOC_MAGIC, 0x12)
 #define CSPCHAN_IOC_STAT	_IOR(CSPCHAN_IOC_MAGIC, 0x13, struct cspchan_info)
+#define CSPCHAN_IOC_STAT_V1	_IOC(_IOC_READ, CSPCHAN_IOC_MAGIC, 0x13, CSPCHAN_INFO_SIZE_V1)
 #define CSPCHAN_IOC_ACQUIRE	_IOWR(CSPCHAN_IOC_MAGIC, 0x14, struct cspchan_slot_req)
 #define CSPCHAN_IOC_COMMIT	_IOWR(CSPCHAN_IOC_MAGIC, 0x15, struct cspchan_slot_req)
 #define CSPCHAN_IOC_TAKE	_IOWR(CSPCHAN_IOC_MAGIC, 0x16, struct cspchan_slot_req)
 #define CSPCHAN_IOC_RELEASE	_IOWR(CSPCHAN_IOC_MAGIC, 0x17, struct cspchan_slot_req)
+#define CSPCHAN_IOC_ACK		_IOW(CSPCHAN_IOC_MAGIC, 0x18, struct cspchan_lease_req)
+#define CSPCHAN_IOC_NACK	_IOW(CSPCHAN_IOC_MAGIC, 0x19, struct cspchan_lease_req)
+#define CSPCHAN_IOC_SET_DEADLETTER _IOW(CSPCHAN_IOC_MAGIC, 0x1a, struct cspchan_deadletter_req)
 
 /* io_uring command codes only (sqe->cmd_op); not ioctls. */
 #define CSPCHAN_URING_ACQUIRE	_IOWR(CSPCHAN_IOC_MAGIC, 0x24, struct cspchan_uring_cmd)
