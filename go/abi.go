@@ -39,10 +39,15 @@ const (
 	nameMax    = 64 // CSPCHAN_NAME_MAX, the terminating NUL included
 
 	createAutoClose = 1 << 0 // CSPCHAN_AUTOCLOSE
+	createLease     = 1 << 1 // CSPCHAN_LEASE
+
+	xferLease = 1 << 0 // CSPCHAN_XFER_LEASE
 
 	infoShut      = 1 << 0 // CSPCHAN_INFO_SHUT
 	infoAutoClose = 1 << 1 // CSPCHAN_INFO_AUTOCLOSE
 	infoNamed     = 1 << 2 // CSPCHAN_INFO_NAMED
+	infoLease     = 1 << 3 // CSPCHAN_INFO_LEASE
+	infoSizeV1    = 168    // CSPCHAN_INFO_SIZE_V1
 
 	opSend = 1 // CSPCHAN_OP_SEND
 	opRecv = 2 // CSPCHAN_OP_RECV
@@ -54,16 +59,17 @@ const (
 
 // Feature bits of struct cspchan_features.features (CSPCHAN_FEAT_*).
 const (
-	FeatNames         uint64 = 1 << 0 // named channels in IPC namespaces
-	FeatXfer          uint64 = 1 << 1 // CSPCHAN_IOC_SEND/RECV (metadata)
-	FeatSelect        uint64 = 1 << 2 // CSPCHAN_IOC_SELECT
-	FeatZeroCopy      uint64 = 1 << 3 // mmap arena and slot commands
-	FeatURingCmd      uint64 = 1 << 4 // slot commands through io_uring
-	FeatURingSlotV    uint64 = 1 << 5 // vectored slot commands
-	FeatURingCancel   uint64 = 1 << 6 // io_uring cancels parked commands
-	FeatURingReadPark uint64 = 1 << 7 // io_uring reads park in order
-	FeatURingOpcodes  uint64 = 1 << 8 // io_uring command codes of their own
-	FeatSelectPrio    uint64 = 1 << 9 // CSPCHAN_SELECT_PRIO
+	FeatNames         uint64 = 1 << 0  // named channels in IPC namespaces
+	FeatXfer          uint64 = 1 << 1  // CSPCHAN_IOC_SEND/RECV (metadata)
+	FeatSelect        uint64 = 1 << 2  // CSPCHAN_IOC_SELECT
+	FeatZeroCopy      uint64 = 1 << 3  // mmap arena and slot commands
+	FeatURingCmd      uint64 = 1 << 4  // slot commands through io_uring
+	FeatURingSlotV    uint64 = 1 << 5  // vectored slot commands
+	FeatURingCancel   uint64 = 1 << 6  // io_uring cancels parked commands
+	FeatURingReadPark uint64 = 1 << 7  // io_uring reads park in order
+	FeatURingOpcodes  uint64 = 1 << 8  // io_uring command codes of their own
+	FeatSelectPrio    uint64 = 1 << 9  // CSPCHAN_SELECT_PRIO
+	FeatLease         uint64 = 1 << 10 // lease channels, ack/nack, dead letters
 )
 
 type kFeatures struct {
@@ -80,14 +86,18 @@ type kFeatures struct {
 }
 
 type kCreateReq struct {
-	flags     uint32        `c:"flags"`
-	oflags    uint32        `c:"oflags"`
-	capacity  uint32        `c:"capacity"`
-	msgSize   uint32        `c:"msg_size"`
-	mode      uint32        `c:"mode"`
-	reserved0 uint32        `c:"reserved0"`
-	name      [nameMax]byte `c:"name"`
-	reserved  [4]uint64     `c:"reserved"`
+	flags         uint32        `c:"flags"`
+	oflags        uint32        `c:"oflags"`
+	capacity      uint32        `c:"capacity"`
+	msgSize       uint32        `c:"msg_size"`
+	mode          uint32        `c:"mode"`
+	reserved0     uint32        `c:"reserved0"`
+	name          [nameMax]byte `c:"name"`
+	maxDeliveries uint32        `c:"max_deliveries"`
+	leaseMs       uint32        `c:"lease_ms"`
+	rate          uint32        `c:"rate"`
+	burst         uint32        `c:"burst"`
+	reserved      [2]uint64     `c:"reserved"`
 }
 
 type kNameReq struct {
@@ -98,15 +108,17 @@ type kNameReq struct {
 }
 
 type kXfer struct {
-	buf       uint64    `c:"buf"`
-	len       uint32    `c:"len"`
-	flags     uint32    `c:"flags"`
-	timeoutNs int64     `c:"timeout_ns"`
-	seq       uint64    `c:"seq"`
-	sentNs    uint64    `c:"sent_ns"`
-	pid       uint32    `c:"pid"`
-	reserved0 uint32    `c:"reserved0"`
-	reserved  [2]uint64 `c:"reserved"`
+	buf        uint64 `c:"buf"`
+	len        uint32 `c:"len"`
+	flags      uint32 `c:"flags"`
+	timeoutNs  int64  `c:"timeout_ns"`
+	seq        uint64 `c:"seq"`
+	sentNs     uint64 `c:"sent_ns"`
+	pid        uint32 `c:"pid"`
+	deliveries uint32 `c:"deliveries"`
+	lease      uint64 `c:"lease"`
+	fd         int32  `c:"fd"`
+	reserved0  uint32 `c:"reserved0"`
 }
 
 type kInfo struct {
@@ -125,7 +137,30 @@ type kInfo struct {
 	mode             uint32        `c:"mode"`
 	arenaSize        uint64        `c:"arena_size"`
 	name             [nameMax]byte `c:"name"`
+	leased           uint32        `c:"leased"`
+	maxDeliveries    uint32        `c:"max_deliveries"`
+	redelivered      uint64        `c:"redelivered"`
+	dead             uint64        `c:"dead"`
+	leaseMs          uint32        `c:"lease_ms"`
+	rate             uint32        `c:"rate"`
+	burst            uint32        `c:"burst"`
+	reserved0        uint32        `c:"reserved0"`
+	throttledNs      uint64        `c:"throttled_ns"`
+	deadLetter       uint64        `c:"dead_letter"`
 	reserved         [4]uint64     `c:"reserved"`
+}
+
+type kLeaseReq struct {
+	lease     uint64    `c:"lease"`
+	flags     uint32    `c:"flags"`
+	reserved0 uint32    `c:"reserved0"`
+	reserved  [2]uint64 `c:"reserved"`
+}
+
+type kDeadLetterReq struct {
+	fd       int32     `c:"fd"`
+	flags    uint32    `c:"flags"`
+	reserved [2]uint64 `c:"reserved"`
 }
 
 type kSelectCase struct {
@@ -155,4 +190,8 @@ var (
 	iocRecv     = ioc(iocRead|iocWrite, iocMagic, 0x11, unsafe.Sizeof(kXfer{}))
 	iocShutdown = ioc(iocNone, iocMagic, 0x12, 0)
 	iocStat     = ioc(iocRead, iocMagic, 0x13, unsafe.Sizeof(kInfo{}))
+	iocStatV1   = ioc(iocRead, iocMagic, 0x13, infoSizeV1)
+	iocAck      = ioc(iocWrite, iocMagic, 0x18, unsafe.Sizeof(kLeaseReq{}))
+	iocNack     = ioc(iocWrite, iocMagic, 0x19, unsafe.Sizeof(kLeaseReq{}))
+	iocSetDLQ   = ioc(iocWrite, iocMagic, 0x1a, unsafe.Sizeof(kDeadLetterReq{}))
 )

@@ -26,7 +26,9 @@ var abiStructs = []struct {
 	{"cspchan_create_req", kCreateReq{}, 120},
 	{"cspchan_name_req", kNameReq{}, 88},
 	{"cspchan_xfer", kXfer{}, 64},
-	{"cspchan_info", kInfo{}, 168},
+	{"cspchan_info", kInfo{}, 224},
+	{"cspchan_lease_req", kLeaseReq{}, 32},
+	{"cspchan_deadletter_req", kDeadLetterReq{}, 24},
 	{"cspchan_select_case", kSelectCase{}, 24},
 	{"cspchan_select_req", kSelectReq{}, 48},
 }
@@ -38,9 +40,13 @@ var abiConstants = []struct {
 }{
 	{"CSPCHAN_NAME_MAX", nameMax},
 	{"CSPCHAN_AUTOCLOSE", createAutoClose},
+	{"CSPCHAN_LEASE", createLease},
+	{"CSPCHAN_XFER_LEASE", xferLease},
 	{"CSPCHAN_INFO_SHUT", infoShut},
 	{"CSPCHAN_INFO_AUTOCLOSE", infoAutoClose},
 	{"CSPCHAN_INFO_NAMED", infoNamed},
+	{"CSPCHAN_INFO_LEASE", infoLease},
+	{"CSPCHAN_INFO_SIZE_V1", infoSizeV1},
 	{"CSPCHAN_OP_SEND", opSend},
 	{"CSPCHAN_OP_RECV", opRecv},
 	{"CSPCHAN_SELECT_PRIO", selectPrio},
@@ -54,6 +60,7 @@ var abiConstants = []struct {
 	{"CSPCHAN_FEAT_URING_READ_PARK", FeatURingReadPark},
 	{"CSPCHAN_FEAT_URING_OPCODES", FeatURingOpcodes},
 	{"CSPCHAN_FEAT_SELECT_PRIO", FeatSelectPrio},
+	{"CSPCHAN_FEAT_LEASE", FeatLease},
 	{"CSPCHAN_IOC_FEATURES", uint64(iocFeatures)},
 	{"CSPCHAN_IOC_CREATE", uint64(iocCreate)},
 	{"CSPCHAN_IOC_OPEN", uint64(iocOpen)},
@@ -62,6 +69,10 @@ var abiConstants = []struct {
 	{"CSPCHAN_IOC_RECV", uint64(iocRecv)},
 	{"CSPCHAN_IOC_SHUTDOWN", uint64(iocShutdown)},
 	{"CSPCHAN_IOC_STAT", uint64(iocStat)},
+	{"CSPCHAN_IOC_STAT_V1", uint64(iocStatV1)},
+	{"CSPCHAN_IOC_ACK", uint64(iocAck)},
+	{"CSPCHAN_IOC_NACK", uint64(iocNack)},
+	{"CSPCHAN_IOC_SET_DEADLETTER", uint64(iocSetDLQ)},
 }
 
 // TestABISizes checks the mirrors' sizes without a C compiler.

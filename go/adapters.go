@@ -22,7 +22,10 @@ import (
 // The adapter goroutine receives a message before a consumer is ready for
 // it, so it holds at most one message at a time; that message is lost if
 // ctx ends before a consumer takes it, or if the process dies, as a
-// message a worker has received is (SPEC 3, no leases yet). A consumer
+// message a worker has received is (SPEC 3). On a lease channel it is not
+// lost: the consumer acknowledges each message with Ack(m.Lease) when it
+// is done with it, the adapter gives back (Nack) the one a consumer never
+// took, and a dead process's messages go back to the channel. A consumer
 // that stops ranging early cancels ctx, or the adapter waits for it
 // forever.
 func (c *Chan) Messages(ctx context.Context) <-chan Message {
@@ -40,6 +43,9 @@ func (c *Chan) Messages(ctx context.Context) <-chan Message {
 			select {
 			case out <- m:
 			case <-ctx.Done():
+				if m.Lease != 0 {
+					c.Nack(m.Lease)
+				}
 				return
 			}
 		}

@@ -31,6 +31,7 @@ type Chan struct {
 	capacity  int
 	msgSize   int
 	autoClose bool
+	lease     bool // a lease channel: receives take explicit leases
 
 	// use is held for reading by every system call on fd, and for
 	// writing by Close, so that fd is never used after it was closed
@@ -68,13 +69,36 @@ type Stat struct {
 	Received         uint64      // messages received, total
 	HighWater        int         // largest depth seen
 	Mode             os.FileMode // permission bits
+
+	// Leases (SPEC 9); zero from a module without them.
+	Lease         bool   // created with Attr.Lease
+	Leased        int    // messages delivered and not yet acknowledged
+	Redelivered   uint64 // deliveries after a message's first, total
+	Dead          uint64 // messages dead-lettered or dropped, total
+	MaxDeliveries int    // 0: unlimited
+	LeaseMs       int    // 0: leases never expire
+	DeadLetter    uint64 // ID of the dead-letter channel; 0: none
+}
+
+// statInfo is CSPCHAN_IOC_STAT. A module older than leases answers only
+// the structure's first size (CSPCHAN_IOC_STAT_V1); the lease fields are
+// then zero.
+func statInfo(fd int, k *kInfo) syscall.Errno {
+	_, e := ioctl(fd, iocStat, unsafe.Pointer(k))
+	if e == syscall.ENOTTY {
+		*k = kInfo{}
+		_, e = ioctl(fd, iocStatV1, unsafe.Pointer(k))
+		// Its size covers the first lease fields, reserved then.
+		k.leased, k.maxDeliveries, k.redelivered, k.dead = 0, 0, 0, 0
+	}
+	return e
 }
 
 // newChan wraps a fresh handle descriptor, which the module made
 // non-blocking and close-on-exec.
 func newChan(fd int, name, op string) (*Chan, error) {
 	var info kInfo
-	if _, e := ioctl(fd, iocStat, unsafe.Pointer(&info)); e != 0 {
+	if e := statInfo(fd, &info); e != 0 {
 		syscall.Close(fd)
 		return nil, wrap(op, name, e)
 	}
@@ -92,6 +116,7 @@ func newChan(fd int, name, op string) (*Chan, error) {
 		capacity:  int(info.capacity),
 		msgSize:   int(info.msgSize),
 		autoClose: info.flags&infoAutoClose != 0,
+		lease:     info.flags&infoLease != 0,
 		parked:    make(map[*parker]struct{}),
 	}
 	c.sendq.write = true
@@ -173,7 +198,7 @@ func (c *Chan) Stat() (Stat, error) {
 	}
 	defer c.release()
 	var k kInfo
-	if _, e := ioctl(c.fd, iocStat, unsafe.Pointer(&k)); e != 0 {
+	if e := statInfo(c.fd, &k); e != 0 {
 		return Stat{}, wrap("stat", c.name, e)
 	}
 	name := k.name[:]
@@ -198,6 +223,13 @@ func (c *Chan) Stat() (Stat, error) {
 		Received:         k.received,
 		HighWater:        int(k.highWater),
 		Mode:             os.FileMode(k.mode).Perm(),
+		Lease:            k.flags&infoLease != 0,
+		Leased:           int(k.leased),
+		Redelivered:      k.redelivered,
+		Dead:             k.dead,
+		MaxDeliveries:    int(k.maxDeliveries),
+		LeaseMs:          int(k.leaseMs),
+		DeadLetter:       k.deadLetter,
 	}, nil
 }
 

@@ -373,12 +373,16 @@ func TestNotSupported(t *testing.T) {
 	ctx := testCtx(t, time.Minute)
 	c := mustCreate(t, "", Attr{Capacity: 1, MsgSize: 8})
 	_, callErr := c.Call(ctx, []byte("req"))
-	for name, err := range map[string]error{
-		"Ack":     c.Ack(1),
-		"Nack":    c.Nack(1),
+	errs := map[string]error{
 		"SetRate": c.SetRate(10, 1),
 		"Call":    callErr,
-	} {
+	}
+	if !hasFeature(FeatLease) {
+		errs["Ack"] = c.Ack(1)
+		errs["Nack"] = c.Nack(1)
+		errs["SetDeadLetter"] = c.SetDeadLetter(nil)
+	}
+	for name, err := range errs {
 		if !errors.Is(err, ErrNotSupported) || !errors.Is(err, syscall.ENOTSUP) || !errors.Is(err, syscall.EOPNOTSUPP) {
 			t.Errorf("%s: %v, want ErrNotSupported (ENOTSUP)", name, err)
 		}
@@ -396,5 +400,92 @@ func TestErrorText(t *testing.T) {
 	}
 	if errors.Is(err, ErrTimeout) || errors.Is(timeout, ErrShutdown) {
 		t.Error("sentinels match what they should not")
+	}
+}
+
+// TestLease: a lease channel's message stays leased until Ack, comes back
+// on Nack with its seq and one more delivery, and comes back when its
+// handle is closed; an ended lease is ESTALE (SPEC 9).
+func TestLease(t *testing.T) {
+	needModule(t)
+	if !hasFeature(FeatLease) {
+		t.Skip("the module has no lease channels (CSPCHAN_FEAT_LEASE)")
+	}
+	ctx := testCtx(t, time.Minute)
+	name := chanName(t, "lease")
+	c := mustCreate(t, name, Attr{Capacity: 2, MsgSize: 8, Lease: true, MaxDeliveries: 3})
+	plain := mustCreate(t, "", Attr{Capacity: 1, MsgSize: 8})
+	if _, err := Create("", Attr{Capacity: 0, MsgSize: 8, Lease: true}); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("Create with Lease and capacity 0: %v, want EINVAL", err)
+	}
+	for _, msg := range []string{"a", "b"} {
+		if err := c.Send(ctx, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	m, err := c.Recv(ctx)
+	if err != nil || string(m.Data) != "a" || m.Lease == 0 || m.Deliveries != 1 {
+		t.Fatalf("Recv: %+v %v, want a, a lease, 1 delivery", m, err)
+	}
+	if st, err := c.Stat(); err != nil || !st.Lease || st.Leased != 1 || st.Depth != 1 || st.MaxDeliveries != 3 {
+		t.Errorf("Stat with one leased: %+v %v", st, err)
+	}
+	if err := c.Nack(m.Lease); err != nil {
+		t.Fatalf("Nack: %v", err)
+	}
+	again, err := c.Recv(ctx)
+	if err != nil || string(again.Data) != "a" || again.Seq != m.Seq || again.Deliveries != 2 || again.Lease == m.Lease {
+		t.Fatalf("Recv after Nack: %+v %v, want a again, seq %d, 2 deliveries, a new lease", again, err, m.Seq)
+	}
+	if err := c.Ack(m.Lease); !errors.Is(err, syscall.ESTALE) {
+		t.Errorf("Ack of the nacked lease: %v, want ESTALE", err)
+	}
+	if err := c.Ack(again.Lease); err != nil {
+		t.Fatalf("Ack: %v", err)
+	}
+	if err := c.Ack(again.Lease); !errors.Is(err, syscall.ESTALE) {
+		t.Errorf("second Ack: %v, want ESTALE", err)
+	}
+
+	// A handle closed with a lease gives the message back.
+	r, err := Open(name, os.O_RDONLY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := r.Recv(ctx)
+	if err != nil || string(b.Data) != "b" {
+		t.Fatalf("Recv on a second handle: %+v %v", b, err)
+	}
+	if err := c.Ack(b.Lease); !errors.Is(err, syscall.EPERM) {
+		t.Errorf("Ack of another handle's lease: %v, want EPERM", err)
+	}
+	r.Close()
+	b2, err := c.Recv(ctx)
+	if err != nil || string(b2.Data) != "b" || b2.Seq != b.Seq || b2.Deliveries != 2 {
+		t.Fatalf("Recv after the holder closed: %+v %v, want b again", b2, err)
+	}
+	if err := c.Ack(b2.Lease); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := c.Stat(); err != nil || st.Leased != 0 || st.Redelivered != 2 {
+		t.Errorf("Stat at the end: %+v %v, want 0 leased, 2 redelivered", st, err)
+	}
+
+	// Plain channels: no lease, one delivery.
+	if err := plain.Send(ctx, []byte("p")); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := plain.Recv(ctx); err != nil || p.Lease != 0 || p.Deliveries != 1 {
+		t.Errorf("Recv on a plain channel: %+v %v, want lease 0, 1 delivery", p, err)
+	}
+	if err := c.SetDeadLetter(plain); err != nil {
+		t.Errorf("SetDeadLetter: %v", err)
+	}
+	if err := c.SetDeadLetter(c); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("SetDeadLetter to itself: %v, want EINVAL", err)
+	}
+	if err := c.SetDeadLetter(nil); err != nil {
+		t.Errorf("SetDeadLetter(nil): %v", err)
 	}
 }

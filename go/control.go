@@ -135,6 +135,20 @@ type Attr struct {
 	// name exists; otherwise Create opens the existing channel and
 	// leaves its attributes alone.
 	Exclusive bool
+	// Lease makes a lease channel (SPEC 9, FeatLease): every message
+	// received stays leased to the receiving handle until Ack, and goes
+	// back to the channel on Nack or when that handle is closed first
+	// (its process died). Leased messages count against Capacity, which
+	// must be 1 or more.
+	Lease bool
+	// MaxDeliveries, on a lease channel, delivers a message at most that
+	// many times; then it goes to the dead-letter channel (SetDeadLetter)
+	// or is dropped. 0: no limit.
+	MaxDeliveries int
+	// LeaseMs, on a lease channel, revokes a lease not acknowledged
+	// within that many milliseconds, and delivers the message again.
+	// 0: leases never expire.
+	LeaseMs int
 }
 
 // Create creates a channel and returns a handle open for sending and
@@ -147,7 +161,8 @@ func Create(name string, attr Attr) (*Chan, error) {
 			return nil, wrap("create", name, err)
 		}
 	}
-	if attr.Capacity < 0 || attr.Capacity > 1<<32-1 || attr.MsgSize <= 0 || attr.MsgSize > 1<<32-1 {
+	if attr.Capacity < 0 || attr.Capacity > 1<<32-1 || attr.MsgSize <= 0 || attr.MsgSize > 1<<32-1 ||
+		attr.MaxDeliveries < 0 || attr.MaxDeliveries > 1<<32-1 || attr.LeaseMs < 0 || attr.LeaseMs > 1<<32-1 {
 		return nil, wrap("create", name, syscall.EINVAL)
 	}
 	mode := attr.Mode.Perm()
@@ -161,6 +176,11 @@ func Create(name string, attr Attr) (*Chan, error) {
 	if attr.AutoClose {
 		req.flags |= createAutoClose
 	}
+	if attr.Lease {
+		req.flags |= createLease
+	}
+	req.maxDeliveries = uint32(attr.MaxDeliveries)
+	req.leaseMs = uint32(attr.LeaseMs)
 	req.capacity = uint32(attr.Capacity)
 	req.msgSize = uint32(attr.MsgSize)
 	req.mode = uint32(mode)

@@ -62,10 +62,23 @@
 // which a descriptor passed to another process shares; give other programs
 // a handle of their own (Open by name) rather than this one.
 //
+// # Leases
+//
+// A channel created with Attr.Lease (SPEC 9, FeatLease) delivers at least
+// once: Recv returns Message.Lease, and the message stays leased to the
+// receiving handle until Ack(m.Lease); Nack gives it back at once, and a
+// handle closed first (its process died) gives back all it holds. A
+// message can therefore be delivered twice; Message.Deliveries above 1
+// says so, and Message.Seq identifies it. Attr.MaxDeliveries and
+// SetDeadLetter bound poison messages, Attr.LeaseMs hung workers. Select's
+// receives take the handle's implicit lease, which the handle's next
+// receive acknowledges (cspchan(7), DELIVERY GUARANTEES). Without
+// FeatLease, Ack, Nack and SetDeadLetter fail with ErrNotSupported.
+//
 // # Not yet in the module
 //
-// Leases (Ack, Nack), paced channels (SetRate) and reply channels (Call)
-// are specified (SPEC 9, 11, 12) but not implemented by the module; these
-// methods fail with ErrNotSupported. Priority select (SelectPrio) needs
+// Paced channels (SetRate) and reply channels (Call) are specified (SPEC
+// 11, 12) but not implemented by the module; these methods fail with
+// ErrNotSupported. Priority select (SelectPrio) needs
 // CSPCHAN_FEAT_SELECT_PRIO.
 package cspchan

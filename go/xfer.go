@@ -23,6 +23,14 @@ type Message struct {
 	Seq    uint64 // per-channel sequence number, in the order sends completed
 	PID    int    // the sender's process id, in the receiver's pid namespace
 	SentNs int64  // CLOCK_MONOTONIC time of the send, in nanoseconds
+
+	// Lease is the message's lease on a lease channel (Attr.Lease), for
+	// Ack or Nack on the handle that received it; 0 on other channels
+	// and from Select, whose receives take the handle's implicit lease.
+	Lease uint64
+	// Deliveries counts the deliveries of this message, this one
+	// included: 1 the first time, more after it came back (SPEC 9).
+	Deliveries int
 }
 
 // Age returns how long ago the message was sent: the time it spent
@@ -91,6 +99,10 @@ func (c *Chan) parkSend(ctx context.Context, msg []byte) error {
 // channel is empty, or until ctx is done. Once the channel is shut down and
 // drained, Recv fails with an error matching both ErrShutdown and io.EOF
 // (end of stream). When ctx ends the wait, nothing was received.
+//
+// On a lease channel the message stays leased to this handle until Ack
+// (or Nack) with m.Lease, and comes back to the channel if the handle is
+// closed first; end of stream then waits until nothing is leased.
 func (c *Chan) Recv(ctx context.Context) (Message, error) {
 	bp := c.bufs.Get().(*[]byte)
 	m, err := c.RecvInto(ctx, *bp)
@@ -139,6 +151,9 @@ func (c *Chan) tryRecv(buf []byte, m *Message) error {
 	defer c.release()
 	var x kXfer
 	x.len = clampLen(len(buf))
+	if c.lease {
+		x.flags = xferLease
+	}
 	for {
 		if len(buf) > 0 {
 			x.buf = uint64(uintptr(unsafe.Pointer(&buf[0])))
@@ -152,7 +167,11 @@ func (c *Chan) tryRecv(buf []byte, m *Message) error {
 		case n == 0:
 			return errEndOfStream
 		}
-		*m = Message{Data: buf[:n], Seq: x.seq, PID: int(x.pid), SentNs: int64(x.sentNs)}
+		*m = Message{Data: buf[:n], Seq: x.seq, PID: int(x.pid), SentNs: int64(x.sentNs),
+			Lease: x.lease, Deliveries: int(x.deliveries)}
+		if m.Deliveries == 0 { // a module older than leases
+			m.Deliveries = 1
+		}
 		return nil
 	}
 }

@@ -22,7 +22,15 @@ extern "C" {
 #endif
 
 #define CSPCHAN_VERSION_MAJOR	0
-#define CSPCHAN_VERSION_MINOR	3
+#define CSPCHAN_VERSION_MINOR	4
+
+/*
+ * struct cspchan_attr, struct cspchan_msginfo and struct cspchan_stat only
+ * ever grow at their end, and a new field left zero means the old
+ * behaviour.  A program built against an older <cspchan.h> keeps its
+ * smaller structures: the library's symbol versions give it the functions
+ * of its own release (cspchan_create@CSPCHAN_0.1, ...).
+ */
 
 /* cspchan_select() operations */
 #define CSPCHAN_SEND	CSPCHAN_OP_SEND
@@ -32,13 +40,22 @@ struct cspchan_attr {
 	unsigned int capacity;	/* buffered messages; 0 = unbuffered */
 	unsigned int msg_size;	/* largest message in bytes */
 	unsigned int mode;	/* permission bits of a named channel */
-	unsigned int flags;	/* CSPCHAN_AUTOCLOSE, ... */
+	unsigned int flags;	/* CSPCHAN_AUTOCLOSE, CSPCHAN_LEASE */
+	/* Since 0.4: */
+	unsigned int max_deliveries;	/* CSPCHAN_LEASE: 0 = unlimited, else dead-letter after */
+	unsigned int lease_ms;		/* CSPCHAN_LEASE: 0 = leases never expire */
+	unsigned int rate;		/* messages/s, 0 = unpaced (not implemented: must be 0) */
+	unsigned int burst;		/* token bucket size (not implemented: must be 0) */
 };
 
 struct cspchan_msginfo {
 	uint64_t seq;		/* per-channel sequence number, from 0 */
 	pid_t pid;		/* sender's process id in the receiver's pid namespace */
 	uint64_t sent_ns;	/* CLOCK_MONOTONIC time of the send, ns */
+	/* Since 0.4: */
+	uint64_t lease;		/* for cspchan_ack()/cspchan_nack(); 0 without leases */
+	unsigned int deliveries;	/* deliveries of this message: 1 the first time */
+	int fd;			/* attached reply channel, or -1 (always -1 for now) */
 };
 
 struct cspchan_stat {
@@ -55,6 +72,17 @@ struct cspchan_stat {
 	unsigned int high_water;	/* largest depth seen */
 	unsigned int mode;
 	char name[CSPCHAN_NAME_MAX];	/* "" when anonymous */
+	/* Since 0.4 (0 from a module without leases): */
+	unsigned int leased;		/* messages leased now (not in depth) */
+	uint64_t redelivered;		/* deliveries after a message's first */
+	uint64_t dead;			/* messages dead-lettered or dropped */
+	unsigned int rate;		/* messages/s; 0: unpaced */
+	unsigned int burst;		/* token bucket size; 0 when unpaced */
+	uint64_t throttled_ns;		/* receivers' waits for a token, summed */
+	unsigned int max_deliveries;	/* 0: unlimited */
+	unsigned int lease_ms;		/* 0: leases never expire */
+	int lease;			/* created with CSPCHAN_LEASE */
+	uint64_t dead_letter;		/* id of the dead-letter channel, or 0 */
 };
 
 struct cspchan_case {
@@ -78,6 +106,16 @@ int cspchan_stat(int ch, struct cspchan_stat *st);
 int cspchan_select(struct cspchan_case *cases, unsigned int n, int timeout_ms);
 /* As cspchan_select(), but the ready case with the lowest index wins. */
 int cspchan_select_prio(struct cspchan_case *cases, unsigned int n, int timeout_ms);
+
+/*
+ * Leases (since 0.4), on channels created with CSPCHAN_LEASE: end the
+ * lease cspchan_recvmsg() returned in info->lease, the message done with
+ * (ack) or back to the head of the channel for redelivery (nack).
+ */
+int cspchan_ack(int ch, uint64_t lease);
+int cspchan_nack(int ch, uint64_t lease);
+/* Where messages go after max_deliveries: a send-capable handle, or -1. */
+int cspchan_set_deadletter(int ch, int dlq);
 
 /* Module limits and implemented features (struct cspchan_features). */
 int cspchan_features(struct cspchan_features *f);

@@ -2,6 +2,7 @@
 /*
  * Calls on the control device /dev/cspchan: create, open and unlink
  * channels, select over many channels, and query the module's features.
+ * The 0.1 version of cspchan_create() is in compat.c.
  */
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -74,7 +75,8 @@ static int copy_name(char dst[CSPCHAN_NAME_MAX], const char *name)
 }
 
 CSPCHAN_EXPORT
-int cspchan_create(const char *name, const struct cspchan_attr *attr, int oflags)
+int cspchan_create_v0_4(const char *name, const struct cspchan_attr *attr,
+			int oflags)
 {
 	struct cspchan_create_req req;
 	int ret;
@@ -93,8 +95,13 @@ int cspchan_create(const char *name, const struct cspchan_attr *attr, int oflags
 	req.capacity = attr->capacity;
 	req.msg_size = attr->msg_size;
 	req.mode = attr->mode;
+	req.max_deliveries = attr->max_deliveries;
+	req.lease_ms = attr->lease_ms;
+	req.rate = attr->rate;
+	req.burst = attr->burst;
 	return control_ioctl(CSPCHAN_IOC_CREATE, &req);
 }
+CSPCHAN_SYMVER(cspchan_create_v0_4, "cspchan_create@@CSPCHAN_0.4");
 
 /* OPEN and UNLINK take the same request. */
 static int name_ioctl(unsigned long request, const char *name, int oflags)

@@ -36,8 +36,7 @@ int cspchan_arena_map(int ch, struct cspchan_arena *arena, int prot)
 	/* A write-only mapping is not a thing on most machines: be honest. */
 	prot |= PROT_READ;
 
-	memset(&info, 0, sizeof(info));
-	ret = (int)cspchan_sys(ioctl(ch, CSPCHAN_IOC_STAT, &info));
+	ret = cspchan_stat_info(ch, &info);
 	if (ret < 0)
 		return ret;
 	if (info.arena_size != (size_t)info.arena_size)
@@ -122,6 +121,8 @@ ssize_t cspchan_take(int ch, struct cspchan_slot_info *info, int timeout_ms)
 		info->seq = req.seq;
 		info->sent_ns = req.sent_ns;
 		info->pid = req.pid;
+		/* As cspchan_recvmsg(): an older module leaves it 0. */
+		info->deliveries = req.deliveries ? req.deliveries : 1;
 	}
 	return ret;
 }

@@ -17,7 +17,7 @@ if [ $# -ne 1 ]; then
 	exit 2
 fi
 C=$(realpath "$1")
-PLAN=82
+PLAN=91
 T=30		# seconds any one command may take
 P=clitest.$$	# channel name prefix
 
@@ -160,7 +160,7 @@ run "$C" stat "$P.q"
 check "create -c 8 -s 1K -m 0640: stat shows them" \
 	test "$rc" = 0 -a "$(echo "$out" | grep -E '^(capacity: 8|msg_size: 1024|mode: 0640)$' | wc -l)" = 3
 
-keys="name id capacity msg_size depth senders_waiting receivers_waiting shut autoclose sent received high_water mode"
+keys="name id capacity msg_size depth senders_waiting receivers_waiting shut autoclose sent received high_water mode lease leased redelivered dead max_deliveries lease_ms dead_letter"
 check "stat prints every field of struct cspchan_stat as key: value" \
 	test "$(echo "$out" | cut -d: -f1 | tr '\n' ' ')" = "$keys "
 
@@ -326,7 +326,7 @@ check "recv whose reader has gone ends without taking a message" \
 "$C" send "$P.q" d1 d2 d3
 run "$C" ls
 check "ls: the header" test "$(echo "$out" | head -1 | tr -s ' ' | sed 's/^ //')" = \
-	"ID NAME CAP SIZE DEPTH SENDW RECVW SHUT SENT RECV HWM"
+	"ID NAME CAP SIZE DEPTH SENDW RECVW SHUT SENT RECV HWM LEASED REDELIV DEAD"
 check "ls: the channel with capacity 8 and depth 3" \
 	test "$(echo "$out" | awk -v n="$P.q" '$2 == n { print $3, $4, $5, $8 }')" = "8 1024 3 no"
 check "ls: columns are aligned" \
@@ -377,6 +377,72 @@ print(s["name"], s["depth"], s["capacity"], s["shut"], s["mode"])' 2>&1)
 		test "$rc" = 0 -a "$got" = "$P.q 3 8 False 0640"
 else
 	skip "stat --json: parseable, with the right figures" "no python3"
+fi
+
+# --- lease channels --------------------------------------------------------
+
+run "$C" create --lease-ms 5 "$P.nolease"
+expect "create --lease-ms without --lease: status 2" 2 \
+	"cspchan: create: --lease-ms and --max-deliveries need --lease
+Try 'cspchan create --help'."
+
+run "$C" create --lease -c 0 "$P.lease0"
+if echo "$err" | grep -q 'has no lease channels'; then
+	for t in "create --lease -c 0: status 1, capacity explained" \
+		"create --lease --dead-letter with a missing channel: status 1, nothing created" \
+		"create --lease --lease-ms --max-deliveries --dead-letter: stat shows them" \
+		"recv on a lease channel: prints the message, then acknowledges it" \
+		"recv on a lease channel whose stdout fails: status 1, message handed back" \
+		"recv -m after a handed-back message: delivered again, redelivered 1" \
+		"ls: LEASED, REDELIV and DEAD of a lease channel" \
+		"ls --prometheus: cspchan_leased and cspchan_redelivered_total"; do
+		skip "$t" "the module has no lease channels (CSPCHAN_FEAT_LEASE)"
+	done
+else
+	check "create --lease -c 0: status 1, capacity explained" \
+		test "$rc" = 1 -a -n "$(echo "$err" | grep "^cspchan: create: $P.lease0: Invalid argument (a lease channel needs a capacity of 1 or more)")"
+
+	run "$C" create --lease --dead-letter "$P.nodlq" "$P.lease"
+	check "create --lease --dead-letter with a missing channel: status 1, nothing created" \
+		test "$rc" = 1 -a -n "$(echo "$err" | grep "^cspchan: create: $P.nodlq: No such file or directory")" \
+		-a -z "$(awk -v n="$P.lease" '$2 == n' /proc/cspchan)"
+
+	"$C" create "$P.dlq"
+	run "$C" create -c 4 --lease --lease-ms 60000 --max-deliveries 3 \
+		--dead-letter "$P.dlq" "$P.lease"
+	dlq_id=$(stat_of "$P.dlq" id)
+	run2_out=$(timeout "$T" "$C" stat "$P.lease")
+	check "create --lease --lease-ms --max-deliveries --dead-letter: stat shows them" \
+		test "$rc" = 0 -a "$(echo "$run2_out" | grep -E "^(lease: 1|lease_ms: 60000|max_deliveries: 3|dead_letter: $dlq_id|leased: 0)\$" | wc -l)" = 5
+
+	"$C" send "$P.lease" first second
+	run "$C" recv -n 1 "$P.lease"
+	check "recv on a lease channel: prints the message, then acknowledges it" \
+		test "$rc" = 0 -a "$out" = first -a "$(stat_of "$P.lease" leased)" = 0 \
+		-a "$(stat_of "$P.lease" depth)" = 1
+
+	timeout "$T" "$C" recv -n 1 "$P.lease" >/dev/full 2>"$tmp/err"
+	rc=$?
+	err=$(cat "$tmp/err")
+	check "recv on a lease channel whose stdout fails: status 1, message handed back" \
+		test "$rc" = 1 -a -n "$(echo "$err" | grep 'stdout: No space left on device')" \
+		-a "$(stat_of "$P.lease" depth)" = 1 -a "$(stat_of "$P.lease" leased)" = 0
+
+	run "$C" recv -m -t 0 "$P.lease"
+	check "recv -m after a handed-back message: delivered again, redelivered 1" \
+		test "$rc" = 0 -a "$(echo "$out" | awk '{ print $1, $4 }')" = "1 second" \
+		-a "$(stat_of "$P.lease" redelivered)" = 1
+
+	run "$C" ls
+	check "ls: LEASED, REDELIV and DEAD of a lease channel" \
+		test "$(echo "$out" | awk -v n="$P.lease" '$2 == n { print $12, $13, $14 }')" = "0 1 0"
+
+	run "$C" ls --prometheus
+	lbl="{id=\"$(stat_of "$P.lease" id)\",name=\"$P.lease\"}"
+	check "ls --prometheus: cspchan_leased and cspchan_redelivered_total" \
+		test -n "$(echo "$out" | grep -Fx "cspchan_leased$lbl 0")" \
+		-a -n "$(echo "$out" | grep -Fx "cspchan_redelivered_total$lbl 1")" \
+		-a -n "$(echo "$out" | grep -Fx "cspchan_dead_total$lbl 0")"
 fi
 
 # --- watch ---------------------------------------------------------------

@@ -38,9 +38,14 @@ _cspchan()
 	local opts="" argopts="" names=1
 	case $cmd in
 	create)
-		opts="-c --capacity -s --size -m --mode --autoclose -x --excl -h --help"
-		argopts="-c --capacity -s --size -m --mode"
+		opts="-c --capacity -s --size -m --mode --autoclose -x --excl --lease --lease-ms --max-deliveries --dead-letter -h --help"
+		argopts="-c --capacity -s --size -m --mode --lease-ms --max-deliveries --dead-letter"
 		names=0	# NAME is a new name
+		# --dead-letter's argument is an existing channel.
+		if [[ $prev == --dead-letter ]]; then
+			COMPREPLY=($(compgen -W "$(_cspchan_names)" -- "$cur"))
+			return
+		fi
 		;;
 	send)
 		opts="-0 --null -r --record -t --timeout --shutdown -h --help"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cspchan create: a named channel, with the module's limits explained when
- * the request exceeds them.
+ * the request exceeds them; a lease channel with its dead-letter channel.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +22,10 @@
 #define GIVEN_CAPACITY	(1U << 0)
 #define GIVEN_MSG_SIZE	(1U << 1)
 #define GIVEN_MODE	(1U << 2)
-#define GIVEN_FLAGS	(1U << 3)
+#define GIVEN_AUTOCLOSE	(1U << 3)
+#define GIVEN_LEASE	(1U << 4)
+#define GIVEN_LEASE_MS	(1U << 5)
+#define GIVEN_MAX_DELIV	(1U << 6)
 
 static bool valid_name(const char *name)
 {
@@ -47,6 +50,16 @@ static void explain_einval(const char *name, const struct cspchan_attr *attr)
 		return;
 	}
 	if (cspchan_features(&f) == 0) {
+		if ((attr->flags & CSPCHAN_LEASE) && !(f.features & CSPCHAN_FEAT_LEASE)) {
+			cli_errorf("create", "%s: %s (this cspchan module has no lease channels)",
+				   name, strerror(EINVAL));
+			return;
+		}
+		if ((attr->flags & CSPCHAN_LEASE) && attr->capacity == 0) {
+			cli_errorf("create", "%s: %s (a lease channel needs a capacity of 1 or more)",
+				   name, strerror(EINVAL));
+			return;
+		}
 		if (attr->capacity > f.max_capacity) {
 			cli_errorf("create", "%s: %s (capacity is at most %u)",
 				   name, strerror(EINVAL), f.max_capacity);
@@ -73,15 +86,56 @@ static void warn_if_different(const char *name, int fd, const struct cspchan_att
 {
 	struct cspchan_stat st;
 
+	char lease[64] = "";
+
 	if (!given || cspchan_stat(fd, &st) < 0)
 		return;
 	if (((given & GIVEN_CAPACITY) && st.capacity != attr->capacity) ||
 	    ((given & GIVEN_MSG_SIZE) && st.msg_size != attr->msg_size) ||
 	    ((given & GIVEN_MODE) && st.mode != attr->mode) ||
-	    ((given & GIVEN_FLAGS) && !st.autoclose))
-		cli_errorf("create", "%s: exists with capacity %u, msg_size %u, mode %04o%s; left unchanged",
+	    ((given & GIVEN_AUTOCLOSE) && !st.autoclose) ||
+	    ((given & GIVEN_LEASE) && !st.lease) ||
+	    ((given & GIVEN_LEASE_MS) && st.lease_ms != attr->lease_ms) ||
+	    ((given & GIVEN_MAX_DELIV) && st.max_deliveries != attr->max_deliveries)) {
+		if (st.lease)
+			snprintf(lease, sizeof(lease), ", lease (lease_ms %u, max_deliveries %u)",
+				 st.lease_ms, st.max_deliveries);
+		cli_errorf("create", "%s: exists with capacity %u, msg_size %u, mode %04o%s%s; left unchanged",
 			   name, st.capacity, st.msg_size, st.mode,
-			   st.autoclose ? ", autoclose" : "");
+			   st.autoclose ? ", autoclose" : "", lease);
+	}
+}
+
+/*
+ * --dead-letter on a channel that was there already: it is left as it
+ * is, like every other attribute; say so if it names another channel.
+ */
+static void warn_if_other_deadletter(const char *name, int fd, int dlq)
+{
+	struct cspchan_stat st, dst;
+
+	if (cspchan_stat(fd, &st) < 0 || cspchan_stat(dlq, &dst) < 0 ||
+	    st.dead_letter == dst.id)
+		return;
+	cli_errorf("create", "%s: exists with %s dead-letter channel; left unchanged",
+		   name, st.dead_letter ? "another" : "no");
+}
+
+/*
+ * Give the new channel @fd its dead-letter channel.  If that fails, the
+ * channel this command created is removed again: a failed create leaves
+ * nothing behind.
+ */
+static int set_deadletter(const char *name, int fd, int dlq, const char *dlq_name)
+{
+	int ret = cspchan_set_deadletter(fd, dlq);
+
+	if (ret == 0)
+		return CLI_OK;
+	cli_errorf("create", "%s: dead-letter channel %s: %s", name, dlq_name,
+		   strerror(-ret));
+	cspchan_unlink(name);
+	return CLI_ERROR;
 }
 
 /*
@@ -105,12 +159,19 @@ static void warn_if_autoclosed(const char *name, int fd)
 
 static int create_run(const struct cli_command *cmd, int argc, char **argv)
 {
-	enum { OPT_AUTOCLOSE = 256 };
+	enum {
+		OPT_AUTOCLOSE = 256, OPT_LEASE, OPT_LEASE_MS, OPT_MAX_DELIVERIES,
+		OPT_DEAD_LETTER,
+	};
 	static const struct option longopts[] = {
 		{ "capacity", required_argument, NULL, 'c' },
 		{ "size", required_argument, NULL, 's' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "autoclose", no_argument, NULL, OPT_AUTOCLOSE },
+		{ "lease", no_argument, NULL, OPT_LEASE },
+		{ "lease-ms", required_argument, NULL, OPT_LEASE_MS },
+		{ "max-deliveries", required_argument, NULL, OPT_MAX_DELIVERIES },
+		{ "dead-letter", required_argument, NULL, OPT_DEAD_LETTER },
 		{ "excl", no_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
@@ -120,10 +181,11 @@ static int create_run(const struct cli_command *cmd, int argc, char **argv)
 		.msg_size = DEFAULT_MSG_SIZE,
 		.mode = DEFAULT_MODE,
 	};
+	const char *dlq_name = NULL;
 	unsigned int given = 0;
-	bool excl = false;
+	bool excl = false, created = true;
 	const char *name;
-	int opt, fd;
+	int opt, fd, dlq = -1, status;
 	uint64_t v;
 
 	while ((opt = getopt_long(argc, argv, ":c:s:m:xh", longopts, NULL)) != -1) {
@@ -156,7 +218,26 @@ static int create_run(const struct cli_command *cmd, int argc, char **argv)
 		}
 		case OPT_AUTOCLOSE:
 			attr.flags |= CSPCHAN_AUTOCLOSE;
-			given |= GIVEN_FLAGS;
+			given |= GIVEN_AUTOCLOSE;
+			break;
+		case OPT_LEASE:
+			attr.flags |= CSPCHAN_LEASE;
+			given |= GIVEN_LEASE;
+			break;
+		case OPT_LEASE_MS:
+			if (!cli_parse_uint(optarg, UINT32_MAX, false, &v))
+				return cli_usage(cmd, "bad lease time '%s' (milliseconds)", optarg);
+			attr.lease_ms = (unsigned int)v;
+			given |= GIVEN_LEASE_MS;
+			break;
+		case OPT_MAX_DELIVERIES:
+			if (!cli_parse_uint(optarg, UINT32_MAX, false, &v))
+				return cli_usage(cmd, "bad delivery count '%s'", optarg);
+			attr.max_deliveries = (unsigned int)v;
+			given |= GIVEN_MAX_DELIV;
+			break;
+		case OPT_DEAD_LETTER:
+			dlq_name = optarg;
 			break;
 		case 'x':
 			excl = true;
@@ -170,26 +251,48 @@ static int create_run(const struct cli_command *cmd, int argc, char **argv)
 	if (optind != argc - 1)
 		return cli_usage(cmd, optind < argc ? "one NAME expected" : "missing NAME");
 	name = argv[optind];
+	if (!(attr.flags & CSPCHAN_LEASE) && (given & (GIVEN_LEASE_MS | GIVEN_MAX_DELIV)))
+		return cli_usage(cmd, "--lease-ms and --max-deliveries need --lease");
+	if (!(attr.flags & CSPCHAN_LEASE) && dlq_name)
+		return cli_usage(cmd, "--dead-letter needs --lease");
+
+	/* Before the channel exists, so that a bad one leaves nothing behind. */
+	if (dlq_name) {
+		dlq = cli_open(cmd->name, dlq_name, O_WRONLY | O_CLOEXEC);
+		if (dlq < 0)
+			return CLI_ERROR;
+	}
 
 	fd = cspchan_create(name, &attr, O_EXCL | O_CLOEXEC);
 	if (fd == -EEXIST && !excl) {
+		created = false;
 		fd = cspchan_create(name, &attr, O_CLOEXEC);
 		if (fd >= 0)
 			warn_if_different(name, fd, &attr, given);
+		if (fd >= 0 && dlq >= 0)
+			warn_if_other_deadletter(name, fd, dlq);
 	}
 	if (fd == -EINVAL) {
 		explain_einval(name, &attr);
-		return CLI_ERROR;
+		status = CLI_ERROR;
+		goto out;
 	}
 	if (fd < 0) {
 		cli_channel_error(cmd->name, name, -fd);
-		return CLI_ERROR;
+		status = CLI_ERROR;
+		goto out;
 	}
-	if (attr.flags & CSPCHAN_AUTOCLOSE)
+	status = CLI_OK;
+	if (created && dlq >= 0)
+		status = set_deadletter(name, fd, dlq, dlq_name);
+	if (status == CLI_OK && (attr.flags & CSPCHAN_AUTOCLOSE))
 		warn_if_autoclosed(name, fd);
 	else
 		close(fd);
-	return CLI_OK;
+out:
+	if (dlq >= 0)
+		close(dlq);
+	return status;
 }
 
 const struct cli_command cmd_create = {
@@ -198,6 +301,8 @@ const struct cli_command cmd_create = {
 	.run = create_run,
 	.help =
 "Usage: cspchan create NAME [-c CAPACITY] [-s SIZE] [-m MODE] [--autoclose] [-x]\n"
+"                      [--lease [--lease-ms MS] [--max-deliveries N]\n"
+"                       [--dead-letter NAME]]\n"
 "\n"
 "Create the channel NAME in this IPC namespace.  A name is 1 to 63\n"
 "characters of A-Z a-z 0-9 . _ -.  If NAME exists already it is left as it\n"
@@ -214,6 +319,19 @@ const struct cli_command cmd_create = {
 "                     handle is released, once a message was sent (the\n"
 "                     handle this command holds does not count)\n"
 "  -x, --excl         fail (File exists) if NAME exists\n"
+"      --lease        a lease channel (capacity 1 or more): each message\n"
+"                     received stays leased to its receiver until\n"
+"                     acknowledged, and goes back to the channel if the\n"
+"                     receiver dies first (at-least-once delivery)\n"
+"      --lease-ms MS  also redeliver a message whose lease was not\n"
+"                     acknowledged within MS milliseconds (default 0: never)\n"
+"      --max-deliveries N\n"
+"                     deliver a message at most N times (default 0: no\n"
+"                     limit); then it goes to the dead-letter channel, or\n"
+"                     is dropped\n"
+"      --dead-letter NAME\n"
+"                     the existing channel that takes those messages (only\n"
+"                     set when this command creates the channel)\n"
 "  -h, --help         this text\n"
 "\n"
 "Exit status: 0 created or already there, 1 error, 2 usage.\n"
@@ -221,5 +339,8 @@ const struct cli_command cmd_create = {
 "Examples:\n"
 "  cspchan create jobs\n"
 "  cspchan create -c 0 handoff              # unbuffered\n"
-"  cspchan create -c 1024 -s 64K -m 0660 -x frames\n",
+"  cspchan create -c 1024 -s 64K -m 0660 -x frames\n"
+"  cspchan create jobs.dead\n"
+"  cspchan create --lease --lease-ms 30000 --max-deliveries 5 \\\n"
+"          --dead-letter jobs.dead jobs\n",
 };

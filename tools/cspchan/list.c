@@ -19,7 +19,25 @@ static const struct table_column ls_columns[] = {
 	{ "ID", true }, { "NAME", false }, { "CAP", true }, { "SIZE", true },
 	{ "DEPTH", true }, { "SENDW", true }, { "RECVW", true },
 	{ "SHUT", false }, { "SENT", true }, { "RECV", true }, { "HWM", true },
+	{ "LEASED", true }, { "REDELIV", true }, { "DEAD", true },
 };
+
+/* A lease figure: "-" in the table, null in JSON, from a module without. */
+static void table_add_lease(struct table *t, const struct chan_row *r, uint64_t v)
+{
+	if (r->leases_known)
+		table_add(t, "%" PRIu64, v);
+	else
+		table_add(t, "-");
+}
+
+static void json_lease(const char *key, const struct chan_row *r, uint64_t v)
+{
+	if (r->leases_known)
+		printf(", \"%s\": %" PRIu64, key, v);
+	else
+		printf(", \"%s\": null", key);
+}
 
 static int print_table(const struct chan_row *rows, size_t n)
 {
@@ -42,6 +60,9 @@ static int print_table(const struct chan_row *rows, size_t n)
 		table_add(&t, "%" PRIu64, r->sent);
 		table_add(&t, "%" PRIu64, r->received);
 		table_add(&t, "%" PRIu64, r->high_water);
+		table_add_lease(&t, r, r->leased);
+		table_add_lease(&t, r, r->redelivered);
+		table_add_lease(&t, r, r->dead);
 	}
 	ret = table_print(&t, stdout);
 	table_free(&t);
@@ -65,10 +86,14 @@ static void print_json(const struct chan_row *rows, size_t n)
 		       ", \"depth\": %" PRIu64 ", \"senders_waiting\": %" PRIu64
 		       ", \"receivers_waiting\": %" PRIu64 ", \"shut\": %s"
 		       ", \"sent\": %" PRIu64 ", \"received\": %" PRIu64
-		       ", \"high_water\": %" PRIu64 "}",
+		       ", \"high_water\": %" PRIu64,
 		       r->capacity, r->msg_size, r->depth, r->senders_waiting,
 		       r->receivers_waiting, r->shut ? "true" : "false",
 		       r->sent, r->received, r->high_water);
+		json_lease("leased", r, r->leased);
+		json_lease("redelivered", r, r->redelivered);
+		json_lease("dead", r, r->dead);
+		fputs("}", stdout);
 	}
 	fputs(n ? "\n]\n" : "]\n", stdout);
 }
@@ -78,9 +103,12 @@ static const struct {
 	const char *type;
 	const char *help;
 	size_t offset;		/* of a uint64_t in struct chan_row */
+	bool lease;		/* only where the module shows lease figures */
 } metrics[] = {
 #define METRIC(name, type, field, help) \
-	{ name, type, help, offsetof(struct chan_row, field) }
+	{ name, type, help, offsetof(struct chan_row, field), false }
+#define LEASE_METRIC(name, type, field, help) \
+	{ name, type, help, offsetof(struct chan_row, field), true }
 	METRIC("cspchan_capacity", "gauge", capacity,
 	       "Messages the channel buffers (0: unbuffered)."),
 	METRIC("cspchan_msg_size_bytes", "gauge", msg_size,
@@ -99,6 +127,13 @@ static const struct {
 	       "Messages received from the channel."),
 	METRIC("cspchan_high_water", "gauge", high_water,
 	       "Largest depth the channel has reached."),
+	LEASE_METRIC("cspchan_leased", "gauge", leased,
+		     "Messages delivered and not yet acknowledged (lease channels)."),
+	LEASE_METRIC("cspchan_redelivered_total", "counter", redelivered,
+		     "Deliveries of messages delivered before (lease channels)."),
+	LEASE_METRIC("cspchan_dead_total", "counter", dead,
+		     "Messages dead-lettered or dropped after max_deliveries."),
+#undef LEASE_METRIC
 #undef METRIC
 };
 
@@ -126,6 +161,8 @@ static void print_prometheus(const struct chan_row *rows, size_t n)
 			const uint64_t *value = (const uint64_t *)
 				((const char *)&rows[i] + metrics[m].offset);
 
+			if (metrics[m].lease && !rows[i].leases_known)
+				continue;
 			printf("%s{id=\"%" PRIu64 "\",name=\"", metrics[m].name,
 			       rows[i].id);
 			prometheus_label(rows[i].name);
@@ -227,15 +264,18 @@ const struct cli_command cmd_ls = {
 "/proc/cspchan.  Columns: ID, NAME (- when anonymous), CAP (capacity),\n"
 "SIZE (msg_size), DEPTH (messages queued), SENDW and RECVW (tasks blocked\n"
 "sending and receiving), SHUT, SENT and RECV (totals), HWM (high-water\n"
-"mark of the depth).\n"
+"mark of the depth), LEASED (messages delivered and not yet acknowledged),\n"
+"REDELIV (redeliveries, total) and DEAD (messages dead-lettered or dropped\n"
+"after max_deliveries); the last three are - from a module without leases.\n"
 "\n"
 "Options:\n"
 "  -j, --json         a JSON array of objects (name is null when anonymous)\n"
 "  -p, --prometheus   the Prometheus text exposition format: gauges\n"
 "                     cspchan_depth, cspchan_capacity, cspchan_msg_size_bytes,\n"
 "                     cspchan_senders_waiting, cspchan_receivers_waiting,\n"
-"                     cspchan_shut, cspchan_high_water and counters\n"
-"                     cspchan_sent_total, cspchan_received_total, each\n"
+"                     cspchan_shut, cspchan_high_water, cspchan_leased and\n"
+"                     counters cspchan_sent_total, cspchan_received_total,\n"
+"                     cspchan_redelivered_total, cspchan_dead_total, each\n"
 "                     labelled {id=\"..\",name=\"..\"}\n"
 "  -h, --help         this text\n"
 "\n"

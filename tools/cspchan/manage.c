@@ -143,6 +143,13 @@ static void print_stat_text(const struct cspchan_stat *st)
 	printf("received: %" PRIu64 "\n", st->received);
 	printf("high_water: %u\n", st->high_water);
 	printf("mode: %04o\n", st->mode);
+	printf("lease: %d\n", st->lease);
+	printf("leased: %u\n", st->leased);
+	printf("redelivered: %" PRIu64 "\n", st->redelivered);
+	printf("dead: %" PRIu64 "\n", st->dead);
+	printf("max_deliveries: %u\n", st->max_deliveries);
+	printf("lease_ms: %u\n", st->lease_ms);
+	printf("dead_letter: %" PRIu64 "\n", st->dead_letter);
 }
 
 static void print_stat_json(const struct cspchan_stat *st)
@@ -156,11 +163,16 @@ static void print_stat_json(const struct cspchan_stat *st)
 	       ", \"depth\": %u, \"senders_waiting\": %u, \"receivers_waiting\": %u"
 	       ", \"shut\": %s, \"autoclose\": %s, \"sent\": %" PRIu64
 	       ", \"received\": %" PRIu64 ", \"high_water\": %u"
-	       ", \"mode\": \"%04o\"}\n",
+	       ", \"mode\": \"%04o\", \"lease\": %s, \"leased\": %u"
+	       ", \"redelivered\": %" PRIu64 ", \"dead\": %" PRIu64
+	       ", \"max_deliveries\": %u, \"lease_ms\": %u"
+	       ", \"dead_letter\": %" PRIu64 "}\n",
 	       st->id, st->capacity, st->msg_size, st->depth,
 	       st->senders_waiting, st->receivers_waiting,
 	       st->shut ? "true" : "false", st->autoclose ? "true" : "false",
-	       st->sent, st->received, st->high_water, st->mode);
+	       st->sent, st->received, st->high_water, st->mode,
+	       st->lease ? "true" : "false", st->leased, st->redelivered,
+	       st->dead, st->max_deliveries, st->lease_ms, st->dead_letter);
 }
 
 static int stat_run(const struct cli_command *cmd, int argc, char **argv)
@@ -218,12 +230,15 @@ const struct cli_command cmd_stat = {
 "Print every figure of the channel (cspchan_stat(3)), one \"key: value\"\n"
 "per line: name, id, capacity, msg_size, depth (messages queued),\n"
 "senders_waiting, receivers_waiting (tasks blocked), shut and autoclose\n"
-"(0 or 1), sent and received (totals), high_water (largest depth seen) and\n"
-"mode (octal).\n"
+"(0 or 1), sent and received (totals), high_water (largest depth seen),\n"
+"mode (octal), and for leases: lease (0 or 1: created with --lease), leased\n"
+"(messages delivered and not yet acknowledged), redelivered and dead\n"
+"(totals), max_deliveries, lease_ms (0: no limit) and dead_letter (the id of\n"
+"the dead-letter channel, 0: none).  A module without leases shows 0.\n"
 "\n"
 "Options:\n"
-"  -j, --json   one JSON object instead (shut and autoclose are booleans,\n"
-"               mode a string such as \"0600\")\n"
+"  -j, --json   one JSON object instead (shut, autoclose and lease are\n"
+"               booleans, mode a string such as \"0600\")\n"
 "  -h, --help   this text\n"
 "\n"
 "Exit status: 0 printed, 1 error, 2 usage.\n"

@@ -17,8 +17,10 @@
 static const struct {
 	const char *name;
 	size_t offset;		/* of a uint64_t in struct chan_row */
+	bool lease;		/* since leases: an older module lacks it */
 } known_columns[] = {
-#define COLUMN(field) { #field, offsetof(struct chan_row, field) }
+#define COLUMN(field) { #field, offsetof(struct chan_row, field), false }
+#define LEASE_COLUMN(field) { #field, offsetof(struct chan_row, field), true }
 	COLUMN(id),
 	COLUMN(capacity),
 	COLUMN(msg_size),
@@ -29,11 +31,16 @@ static const struct {
 	COLUMN(sent),
 	COLUMN(received),
 	COLUMN(high_water),
+	LEASE_COLUMN(leased),
+	LEASE_COLUMN(redelivered),
+	LEASE_COLUMN(dead),
+#undef LEASE_COLUMN
 #undef COLUMN
 };
 
 #define NR_KNOWN	ARRAY_SIZE(known_columns)
 #define NAME_COLUMN	NR_KNOWN	/* index of "name" in column_of[] */
+#define ABSENT		SIZE_MAX	/* column_of[] of a lease column not there */
 
 const char *procview_path(void)
 {
@@ -55,27 +62,42 @@ static size_t split(char *line, char **words, size_t max)
 	return n;
 }
 
-/* Map each known column (and "name") to its position in the header. */
-static int parse_header(char *line, size_t column_of[NR_KNOWN + 1])
+/*
+ * Map each known column (and "name") to its position in the header.  The
+ * lease columns count only all together: without one of them, all read
+ * as unknown.
+ */
+static int parse_header(char *line, size_t column_of[NR_KNOWN + 1],
+			bool *leases_known)
 {
 	char *words[MAX_COLUMNS];
 	size_t n = split(line, words, MAX_COLUMNS);
-	size_t k, i;
+	size_t k, i, lease_columns = 0, found = 0;
 
 	for (k = 0; k <= NR_KNOWN; k++) {
 		const char *want = k == NAME_COLUMN ? "name" : known_columns[k].name;
+		bool lease = k != NAME_COLUMN && known_columns[k].lease;
 
 		for (i = 0; i < n && strcmp(words[i], want); i++)
 			;
-		if (i == n)
+		lease_columns += lease;
+		if (i == n && !lease)
 			return -EBADMSG;
-		column_of[k] = i;
+		column_of[k] = i == n ? ABSENT : i;
+		found += lease && i < n;
+	}
+	*leases_known = found == lease_columns;
+	if (!*leases_known) {
+		for (k = 0; k < NR_KNOWN; k++) {
+			if (known_columns[k].lease)
+				column_of[k] = ABSENT;
+		}
 	}
 	return 0;
 }
 
 static int parse_row(char *line, const size_t column_of[NR_KNOWN + 1],
-		     struct chan_row *row)
+		     bool leases_known, struct chan_row *row)
 {
 	char *words[MAX_COLUMNS];
 	size_t n = split(line, words, MAX_COLUMNS);
@@ -86,6 +108,8 @@ static int parse_row(char *line, const size_t column_of[NR_KNOWN + 1],
 	for (k = 0; k < NR_KNOWN; k++) {
 		uint64_t *field = (uint64_t *)((char *)row + known_columns[k].offset);
 
+		if (column_of[k] == ABSENT)
+			continue;
 		if (column_of[k] >= n ||
 		    !cli_parse_uint(words[column_of[k]], UINT64_MAX, false, field))
 			return -EBADMSG;
@@ -97,6 +121,7 @@ static int parse_row(char *line, const size_t column_of[NR_KNOWN + 1],
 		return -EBADMSG;
 	if (strcmp(name, "-") != 0)
 		strcpy(row->name, name);
+	row->leases_known = leases_known;
 	return 0;
 }
 
@@ -104,6 +129,7 @@ int procview_read(struct chan_row **rowsp, size_t *nrowsp)
 {
 	size_t column_of[NR_KNOWN + 1];
 	struct chan_row *rows = NULL;
+	bool leases_known;
 	size_t nrows = 0, cap = 0;
 	char *line = NULL;
 	size_t linecap = 0;
@@ -118,7 +144,7 @@ int procview_read(struct chan_row **rowsp, size_t *nrowsp)
 		ret = ferror(f) ? -EIO : -EBADMSG;
 		goto out;
 	}
-	ret = parse_header(line, column_of);
+	ret = parse_header(line, column_of, &leases_known);
 	if (ret)
 		goto out;
 
@@ -136,7 +162,7 @@ int procview_read(struct chan_row **rowsp, size_t *nrowsp)
 			rows = nrows_p;
 			cap = ncap;
 		}
-		ret = parse_row(line, column_of, &rows[nrows]);
+		ret = parse_row(line, column_of, leases_known, &rows[nrows]);
 		if (ret)
 			goto out;
 		nrows++;

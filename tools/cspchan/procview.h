@@ -27,6 +27,11 @@ struct chan_row {
 	uint64_t sent;
 	uint64_t received;
 	uint64_t high_water;
+	/* Lease figures: 0, and leases_known false, from a module without them. */
+	uint64_t leased;
+	uint64_t redelivered;
+	uint64_t dead;
+	bool leases_known;
 };
 
 /* The file to read: $CSPCHAN_PROC, else PROCVIEW_PATH. */
@@ -34,7 +39,8 @@ const char *procview_path(void);
 
 /*
  * Read every channel into a malloc'ed array.  Columns are found by their
- * header names, so columns a newer module adds are ignored.  Returns 0,
+ * header names, so columns a newer module adds are ignored, and those an
+ * older module lacks (leased, redelivered, dead) read as 0.  Returns 0,
  * or -errno: the open/read error, -ENOMEM, or -EBADMSG when the file does
  * not look like the table.
  */

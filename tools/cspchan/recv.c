@@ -2,7 +2,8 @@
 /*
  * cspchan recv: messages to stdout, one per line, NUL-terminated or raw,
  * optionally with their metadata, until end of stream, COUNT messages or
- * an idle timeout.
+ * an idle timeout.  On a lease channel each message is acknowledged only
+ * once it is written out.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +34,7 @@ struct receiver {
 	size_t size;
 	enum recv_output output;
 	bool meta;		/* -m: "seq pid latency_us " before each */
+	bool lease;		/* a lease channel: ack each message once written */
 	int timeout_ms;		/* -1: wait as long as it takes */
 	uint64_t count;		/* -n: stop after this many; 0: no limit */
 	uint64_t nr;		/* messages received */
@@ -41,10 +43,11 @@ struct receiver {
 /*
  * cspchan_recvmsg() with a timeout.  libcspchan has no such call, so for
  * a finite timeout this makes the ioctl cspchan_recvmsg() makes, with the
- * timeout field set; it is the same ABI request.
+ * timeout field set; it is the same ABI request.  The lease is asked for
+ * only on a lease channel: a module older than leases refuses the flag.
  */
 static ssize_t recvmsg_timeout(int fd, void *buf, size_t len, int timeout_ms,
-			       struct cspchan_msginfo *info)
+			       bool lease, struct cspchan_msginfo *info)
 {
 	struct cspchan_xfer xfer;
 	int ret;
@@ -56,6 +59,7 @@ static ssize_t recvmsg_timeout(int fd, void *buf, size_t len, int timeout_ms,
 	xfer.buf = (uintptr_t)buf;
 	xfer.len = (uint32_t)len;
 	xfer.timeout_ns = (int64_t)timeout_ms * 1000000;
+	xfer.flags = lease ? CSPCHAN_XFER_LEASE : 0;
 	ret = ioctl(fd, CSPCHAN_IOC_RECV, &xfer);
 	if (ret < 0)
 		return -errno;
@@ -63,6 +67,9 @@ static ssize_t recvmsg_timeout(int fd, void *buf, size_t len, int timeout_ms,
 	info->seq = xfer.seq;
 	info->pid = (pid_t)xfer.pid;
 	info->sent_ns = xfer.sent_ns;
+	info->lease = xfer.lease;
+	info->deliveries = xfer.deliveries ? xfer.deliveries : 1;
+	info->fd = -1;
 	return ret;
 }
 
@@ -73,8 +80,9 @@ static ssize_t receive(struct receiver *r, int timeout_ms,
 	ssize_t n;
 
 	do {
-		if (r->meta)
-			n = recvmsg_timeout(r->fd, r->buf, r->size, timeout_ms, info);
+		if (r->meta || r->lease)
+			n = recvmsg_timeout(r->fd, r->buf, r->size, timeout_ms,
+					    r->lease, info);
 		else
 			n = cspchan_recv_timeout(r->fd, r->buf, r->size, timeout_ms);
 	} while (n == -EINTR);
@@ -104,6 +112,30 @@ static bool stdout_failed(void)
 		return false;
 	cli_error("recv", "stdout", errno ? errno : EIO);
 	return true;
+}
+
+/*
+ * A leased message is done with once it is out of this process: flushed
+ * to stdout.  If that fails it goes back to the channel at once (nack)
+ * for another receiver.  An ack that fails (the lease ran out after
+ * lease_ms, and the message is delivered again) is worth a warning, not
+ * the end: the output was written.
+ */
+static int settle(const struct receiver *r, const struct cspchan_msginfo *info)
+{
+	int ret;
+
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_error("recv", "stdout", errno ? errno : EIO);
+		cspchan_nack(r->fd, info->lease);
+		return CLI_ERROR;
+	}
+	ret = cspchan_ack(r->fd, info->lease);
+	if (ret < 0)
+		cli_errorf("recv", "%s: warning: acknowledging message %llu: %s%s",
+			   r->name, (unsigned long long)info->seq, strerror(-ret),
+			   ret == -ESTALE ? " (its lease had ended: it may be delivered again)" : "");
+	return CLI_OK;
 }
 
 static int recv_loop(struct receiver *r)
@@ -136,8 +168,12 @@ static int recv_loop(struct receiver *r)
 			return CLI_OK;	/* shut down and drained */
 		r->nr++;
 		emit(r, (size_t)n, &info);
-		if (stdout_failed())
+		if (r->lease && info.lease) {
+			if (settle(r, &info) != CLI_OK)
+				return CLI_ERROR;
+		} else if (stdout_failed()) {
 			return CLI_ERROR;
+		}
 	}
 	return CLI_OK;
 }
@@ -240,6 +276,7 @@ static int recv_run(const struct cli_command *cmd, int argc, char **argv)
 		return CLI_ERROR;
 	}
 	r.size = st.msg_size;
+	r.lease = st.lease;
 	r.buf = malloc(r.size);
 	if (!r.buf) {
 		cli_error(cmd->name, r.name, ENOMEM);
@@ -249,7 +286,7 @@ static int recv_run(const struct cli_command *cmd, int argc, char **argv)
 
 	watch_stdout();
 	status = recv_loop(&r);
-	if (fflush(stdout) != 0 && stdout_failed() && status == CLI_OK)
+	if (status == CLI_OK && fflush(stdout) != 0 && stdout_failed())
 		status = CLI_ERROR;
 	free(r.buf);
 	close(r.fd);
@@ -269,6 +306,10 @@ const struct cli_command cmd_recv = {
 "channel share its messages.  Output is flushed whenever the channel is\n"
 "empty.  If stdout is a pipe whose reader has gone, recv ends (SIGPIPE)\n"
 "without taking another message.\n"
+"\n"
+"On a lease channel (cspchan create --lease) each message is flushed to\n"
+"stdout and then acknowledged; if writing it fails it is handed back\n"
+"(nack), and if recv dies first the channel delivers it again.\n"
 "\n"
 "Options:\n"
 "  -n, --count COUNT   stop after COUNT messages\n"
