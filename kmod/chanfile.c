@@ -242,6 +242,18 @@ static long cspchan_ioctl_deadletter(struct file *file,
 	return ret;
 }
 
+static long cspchan_ioctl_rate(struct cspchan *ch,
+			       struct cspchan_rate_req __user *ureq)
+{
+	struct cspchan_rate_req req;
+
+	if (copy_from_user(&req, ureq, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || req.reserved0 || req.reserved[0] || req.reserved[1])
+		return -EINVAL;
+	return cspchan_set_rate(ch, req.rate, req.burst);
+}
+
 /*
  * CSPCHAN_IOC_STAT, in the size the caller was built with: the structure
  * grew at its end (CSPCHAN_IOC_STAT_V1 is its first size).
@@ -285,6 +297,8 @@ static long cspchan_handle_ioctl(struct file *file, unsigned int cmd,
 		return cspchan_ioctl_lease(file, uarg, false);
 	case CSPCHAN_IOC_SET_DEADLETTER:
 		return cspchan_ioctl_deadletter(file, uarg);
+	case CSPCHAN_IOC_SET_RATE:
+		return cspchan_ioctl_rate(ch, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -16,6 +16,7 @@
 #include "cspchan.h"
 #include "main.h"
 #include "names.h"
+#include "pace.h"
 #include "reaper.h"
 #include "slots.h"
 #include "trace.h"
@@ -82,6 +83,9 @@ void cspchan_fill_info(struct cspchan *ch, struct cspchan_info *info,
 	info->redelivered = READ_ONCE(ch->redelivered);
 	info->dead = READ_ONCE(ch->dead);
 	info->dead_letter = READ_ONCE(ch->dead_letter);
+	info->rate = READ_ONCE(ch->rate);
+	info->burst = READ_ONCE(ch->burst);
+	info->throttled_ns = READ_ONCE(ch->throttled_ns);
 	if (cspchan_leases(ch))
 		info->flags |= CSPCHAN_INFO_LEASE;
 	if (READ_ONCE(ch->shut))
@@ -168,6 +172,7 @@ static void cspchan_free(struct cspchan *ch)
 	u32 i;
 
 	cspchan_reaper_exit(ch);
+	cspchan_pace_exit(ch);
 	/* Set up by cspchan_lease_setup() once the channel was allocated. */
 	if (ch->lease_timer.work.func)
 		cancel_delayed_work_sync(&ch->lease_timer);
@@ -200,7 +205,8 @@ static int cspchan_check_attr(const struct cspchan_create_req *req,
 	if (!(req->flags & CSPCHAN_LEASE) &&
 	    (req->max_deliveries || req->lease_ms))
 		return -EINVAL;
-	if (req->rate || req->burst)	/* paced channels: not yet */
+	/* Pacing holds messages back: they need a buffer. */
+	if (req->rate && !req->capacity)
 		return -EINVAL;
 	*nr_slots = req->capacity ?: max(READ_ONCE(cspchan_unbuffered_slots), 1U);
 	*slot_size = ALIGN(req->msg_size, CSPCHAN_SLOT_ALIGN);
@@ -281,6 +287,7 @@ struct cspchan *cspchan_alloc(const struct cspchan_create_req *req,
 	ch->lease_ms = req->lease_ms;
 	ch->next_lease = 1;
 	INIT_LIST_HEAD(&ch->lease_expiry);
+	cspchan_pacer_init(ch);
 	ch->uid = current_fsuid();
 	ch->gid = current_fsgid();
 	ch->mode = req->mode;
@@ -313,6 +320,9 @@ struct cspchan *cspchan_alloc(const struct cspchan_create_req *req,
 	for (i = 0; i < nr_slots; i++)
 		ch->free[i] = nr_slots - 1 - i;
 	ch->nr_free = nr_slots;
+	mutex_lock(&ch->lock);
+	cspchan_pace_set(ch, req->rate, req->burst);
+	mutex_unlock(&ch->lock);
 
 	mutex_lock(&cspchan_all_lock);
 	ch->id = atomic64_inc_return(&cspchan_next_id);
@@ -406,15 +416,6 @@ void cspchan_exit_channels(void)
 
 /* --- shutdown and auto-close --- */
 
-static void cspchan_shut_queue(struct cspchan *ch, struct list_head *queue,
-			       u32 *nr, struct cspchan_wakeups *wk)
-{
-	struct cspchan_waiter *w;
-
-	while ((w = cspchan_pop_waiter(ch, queue, nr)))
-		cspchan_wake_waiter(ch, wk, w, CSPCHAN_SHUT);
-}
-
 /**
  * cspchan_shut_receivers() - end of stream for every parked receiver
  * @ch:		the channel, locked, shut down, with nothing queued or leased
@@ -422,7 +423,7 @@ static void cspchan_shut_queue(struct cspchan *ch, struct list_head *queue,
  */
 void cspchan_shut_receivers(struct cspchan *ch, struct cspchan_wakeups *wk)
 {
-	cspchan_shut_queue(ch, &ch->recvq, &ch->nr_recvq, wk);
+	cspchan_wake_all(ch, &ch->recvq, &ch->nr_recvq, CSPCHAN_SHUT, wk);
 }
 
 static int __cspchan_shutdown(struct cspchan *ch)
@@ -439,10 +440,7 @@ static int __cspchan_shutdown(struct cspchan *ch)
 	WRITE_ONCE(ch->shut, true);
 	trace_cspchan_shutdown(ch);
 
-	cspchan_shut_queue(ch, &ch->sendq, &ch->nr_sendq, &wk);
-	/* A leased message may come back: its receivers wait for it. */
-	if (!ch->leased)
-		cspchan_shut_receivers(ch, &wk);
+	cspchan_wake_all(ch, &ch->sendq, &ch->nr_sendq, CSPCHAN_SHUT, &wk);
 
 	/* Senders parked on an offer have not completed: withdraw them. */
 	for (i = 0, n = ch->queued; i < n && ch->nr_offers; ) {
@@ -464,6 +462,13 @@ static int __cspchan_shutdown(struct cspchan *ch)
 			cspchan_wake_waiter(ch, &wk, w, CSPCHAN_SHUT);
 		n--;
 	}
+
+	/*
+	 * Receivers parked while messages are queued (waiting for a token),
+	 * or while one is leased (it may come back), wait for those.
+	 */
+	if (!ch->queued && !ch->leased)
+		cspchan_shut_receivers(ch, &wk);
 
 	wake_up_interruptible_all(&ch->rd_wait);
 	wake_up_interruptible_all(&ch->wr_wait);

@@ -14,7 +14,8 @@
  *   6.7	uring_cmd cancellation (io_uring_cmd_mark_cancelable(),
  *		IO_URING_F_CANCEL) and <linux/io_uring/cmd.h>
  *   6.8	import_single_range() removed: import_ubuf()
- *   6.13	an io_uring request names its task through ->tctx
+ *   6.13	an io_uring request names its task through ->tctx;
+ *		hrtimer_setup() (hrtimer_init() later removed)
  *   6.18	io_uring_cmd_done() lost its res2 argument
  *   6.10	io_uring runs its task work oldest first (newest first before;
  *		seen on Debian's 6.1, 6.12 and 7.2)
@@ -24,6 +25,7 @@
 #define _CSPCHAN_COMPAT_H
 
 #include <linux/version.h>
+#include <linux/hrtimer.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -49,6 +51,21 @@ static inline void cspchan_vm_flags_clear(struct vm_area_struct *vma,
 	vm_flags_clear(vma, flags);
 #else
 	vma->vm_flags &= ~flags;
+#endif
+}
+
+/* --- timers ---------------------------------------------------------------- */
+
+static inline void
+cspchan_hrtimer_setup(struct hrtimer *timer,
+		      enum hrtimer_restart (*fn)(struct hrtimer *),
+		      clockid_t clock, enum hrtimer_mode mode)
+{
+#if CSPCHAN_SINCE(6, 13)
+	hrtimer_setup(timer, fn, clock, mode);
+#else
+	hrtimer_init(timer, clock, mode);
+	timer->function = fn;
 #endif
 }
 

@@ -8,6 +8,7 @@
  * The files, from the bottom up (none calls a file above it):
  *
  *   arena.c	the accounted, mmappable slot arena
+ *   pace.c	the token bucket of a paced channel
  *   wait.c	waiters: parking, the select claim, sleeping, waking
  *   slots.c	slot states, the free stack, the FIFO, offers and
  *		hand-off, consume and put-back; slot index checks
@@ -42,6 +43,7 @@
 #include <linux/atomic.h>
 #include <linux/bits.h>
 #include <linux/fs.h>
+#include <linux/hrtimer.h>
 #include <linux/kref.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
@@ -201,6 +203,7 @@ struct cspchan_waiter_ops {
  * @sel:	the select this waiter belongs to, or NULL
  * @ops:	how to complete an asynchronous request, or NULL for a task
  * @parked:	an asynchronous request: entry in cspchan.async_parked
+ * @since:	a receiver on a paced channel: when it parked (ns)
  * @index:	the select case it stands for
  * @slot:	the granted slot (valid when @state is CSPCHAN_GRANTED)
  * @state:	enum cspchan_wait_state, written by the waker under the
@@ -216,6 +219,7 @@ struct cspchan_waiter {
 	struct cspchan_sel *sel;
 	const struct cspchan_waiter_ops *ops;
 	struct list_head parked;
+	u64 since;
 	u32 index;
 	u32 slot;
 	int state;
@@ -306,6 +310,14 @@ struct cspchan_wakeups {
  *			reference: it is looked up when a letter is sent)
  * @lease_expiry:	leased slots in the order of their expiry
  * @lease_timer:	revokes expired leases (lease.c)
+ * @rate:		paced channels: messages per second, 0 unpaced; read
+ *			locklessly by ->poll
+ * @burst:		paced channels: the token bucket's size
+ * @pace_interval_ns:	paced channels: 1 s / @rate
+ * @pace_tat_ns:	paced channels: the bucket (pace.c)
+ * @throttled_ns:	time receivers waited for a token, summed
+ * @pacer:		fires when the next token is there (pace.c)
+ * @pace_work:		hands messages to receivers waiting for a token
  */
 struct cspchan {
 	struct kref ref;
@@ -366,6 +378,14 @@ struct cspchan {
 	u64 dead_letter;
 	struct list_head lease_expiry;
 	struct delayed_work lease_timer;
+
+	u32 rate;
+	u32 burst;
+	u64 pace_interval_ns;
+	u64 pace_tat_ns;
+	u64 throttled_ns;
+	struct hrtimer pacer;
+	struct work_struct pace_work;
 };
 
 /* Does the channel lease what it delivers (SPEC 9)? */

@@ -24,17 +24,19 @@ static bool cspchan_proc_show_one(struct cspchan *ch, void *arg)
 	if (!cspchan_ns_mnt_is_current(ch->ns_mnt))
 		return true;
 	cspchan_fill_info(ch, &info, false);
-	seq_printf(m, "%llu %s %u %u %u %u %u %u %llu %llu %u\n",
+	seq_printf(m, "%llu %s %u %u %u %u %u %u %llu %llu %u %u %llu %llu %u %u %llu\n",
 		   info.id, info.name[0] ? info.name : "-", info.capacity,
 		   info.msg_size, info.depth, info.senders_waiting,
 		   info.receivers_waiting, !!(info.flags & CSPCHAN_INFO_SHUT),
-		   info.sent, info.received, info.high_water);
+		   info.sent, info.received, info.high_water, info.leased,
+		   info.redelivered, info.dead, info.rate, info.burst,
+		   info.throttled_ns);
 	return true;
 }
 
 static int cspchan_proc_show(struct seq_file *m, void *v)
 {
-	seq_puts(m, "id name capacity msg_size depth senders_waiting receivers_waiting shut sent received high_water\n");
+	seq_puts(m, "id name capacity msg_size depth senders_waiting receivers_waiting shut sent received high_water leased redelivered dead rate burst throttled_ns\n");
 	cspchan_for_each(cspchan_proc_show_one, m);
 	return 0;
 }

@@ -43,6 +43,7 @@
 #include "chanfile.h"
 #include "cspchan.h"
 #include "lease.h"
+#include "pace.h"
 #include "select.h"
 #include "slots.h"
 #include "transfer.h"
@@ -79,6 +80,9 @@ static bool cspchan_has_msg_for(struct cspchan *ch, struct cspchan_sel *sel)
 {
 	u32 i;
 
+	if (ch->queued && cspchan_paced(ch) &&
+	    !cspchan_pace_ready(ch, ktime_get_ns()))
+		return false;		/* no token: the pacer serves it */
 	for (i = 0; i < ch->queued; i++) {
 		struct cspchan_waiter *o = ch->slots[cspchan_ring_at(ch, i)].offerer;
 

@@ -19,7 +19,13 @@
  * Invariants, under ch->lock, counting only waiters that can be claimed:
  *
  *	!list_empty(&ch->sendq)  implies  ch->nr_free == 0
- *	!list_empty(&ch->recvq)  implies  ch->queued == 0
+ *	!list_empty(&ch->recvq)  implies  ch->queued == 0, or the channel is
+ *				 paced and has no token (pace.c)
+ *
+ * On a paced channel every delivery takes a token: a message is handed to
+ * a parked receiver only with one, and receivers that find messages but no
+ * token park; the pacer (cspchan_pace_serve()) hands them messages as
+ * tokens come.
  *
  * poll/epoll/io_uring waiters sleep on the separate rd_wait/wr_wait queues
  * and are woken when the state they poll for may have become true.
@@ -36,6 +42,7 @@
 #include <linux/sched.h>
 
 #include "cspchan.h"
+#include "pace.h"
 #include "slots.h"
 #include "trace.h"
 #include "wait.h"
@@ -99,10 +106,18 @@ bool cspchan_send_ready(const struct cspchan *ch)
 	return READ_ONCE(ch->nr_recvq) && READ_ONCE(ch->nr_free);
 }
 
-/* Can a receive proceed without parking?  Also what EPOLLIN reports. */
-bool cspchan_recv_ready(const struct cspchan *ch)
+/*
+ * Can a receive proceed without parking?  Also what EPOLLIN reports, so a
+ * poller that finds messages but no token has the pacer wake it.
+ */
+bool cspchan_recv_ready(struct cspchan *ch)
 {
-	return READ_ONCE(ch->queued) || cspchan_recv_eos(ch);
+	if (!READ_ONCE(ch->queued))
+		return cspchan_recv_eos(ch);
+	if (!cspchan_paced(ch) || cspchan_pace_ready(ch, ktime_get_ns()))
+		return true;
+	cspchan_pace_arm(ch);
+	return false;
 }
 
 /*
@@ -211,15 +226,35 @@ static void cspchan_stamp(struct cspchan *ch, struct cspchan_slot *s)
 	ch->sent++;
 }
 
-/* Hand a message to the first parked receiver; false if there is none. */
+/* A paced channel's receiver that waited for a token got a message. */
+static void cspchan_pace_served(struct cspchan *ch, struct cspchan_waiter *w,
+				u64 now)
+{
+	cspchan_pace_take(ch, now);
+	if (w->since && now > w->since)
+		ch->throttled_ns += now - w->since;
+}
+
+/*
+ * Hand a message to the first parked receiver; false if there is none, or
+ * (paced) no token.
+ */
 static bool cspchan_hand_off(struct cspchan *ch, u32 slot,
 			     struct cspchan_wakeups *wk)
 {
 	struct cspchan_waiter *w;
+	u64 now = 0;
 
+	if (cspchan_paced(ch)) {
+		now = ktime_get_ns();
+		if (!cspchan_pace_ready(ch, now))
+			return false;
+	}
 	w = cspchan_pop_waiter(ch, &ch->recvq, &ch->nr_recvq);
 	if (!w)
 		return false;
+	if (now)
+		cspchan_pace_served(ch, w, now);
 	w->slot = slot;
 	cspchan_wake_waiter(ch, wk, w, CSPCHAN_GRANTED);
 	return true;
@@ -236,6 +271,8 @@ static void cspchan_deliver(struct cspchan *ch, u32 slot, bool front,
 	else
 		cspchan_ring_push(ch, slot);
 	ch->high_water = max(ch->high_water, cspchan_depth(ch));
+	if (cspchan_paced(ch) && (ch->nr_recvq || ch->polled))
+		cspchan_pace_arm(ch);	/* no token: the pacer serves them */
 	cspchan_wake_pollers(ch, &ch->rd_wait, EPOLLIN | EPOLLRDNORM);
 }
 
@@ -446,8 +483,11 @@ void cspchan_consume(struct cspchan *ch, u32 slot, bool handed,
 	struct cspchan_slot *s = &ch->slots[slot];
 
 	lockdep_assert_held(&ch->lock);
-	if (!handed)
+	if (!handed) {
 		cspchan_ring_pop(ch);
+		if (cspchan_paced(ch))
+			cspchan_pace_take(ch, ktime_get_ns());
+	}
 	if (s->offerer)
 		cspchan_offer_taken(ch, s, wk);
 	trace_cspchan_recv(ch, s->len, s->seq);
@@ -461,6 +501,14 @@ void cspchan_consume(struct cspchan *ch, u32 slot, bool handed,
 		meta->lease = 0;
 	}
 	ch->received++;
+	/*
+	 * The last message of a shut-down channel: receivers still parked
+	 * (for a token) get end of stream.  On a lease channel the message
+	 * is about to be leased; its lease's end decides (lease.c).
+	 */
+	if (ch->nr_recvq && ch->shut && !ch->queued && !cspchan_leases(ch))
+		cspchan_wake_all(ch, &ch->recvq, &ch->nr_recvq, CSPCHAN_SHUT,
+				 wk);
 }
 
 /**
@@ -548,6 +596,14 @@ void cspchan_park_receiver(struct cspchan *ch, struct cspchan_waiter *w)
 	lockdep_assert_held(&ch->lock);
 	list_add_tail(&w->node, &ch->recvq);
 	ch->nr_recvq++;
+	if (cspchan_paced(ch)) {
+		w->since = ktime_get_ns();
+		if (ch->queued) {	/* waiting for a token */
+			trace_cspchan_throttle(ch,
+					       cspchan_pace_wait_ns(ch, w->since));
+			cspchan_pace_arm(ch);
+		}
+	}
 	if (!cspchan_buffered(ch) && cspchan_send_ready(ch))
 		cspchan_wake_pollers(ch, &ch->wr_wait, EPOLLOUT | EPOLLWRNORM);
 }
@@ -613,9 +669,11 @@ int cspchan_next_msg(struct cspchan *ch, unsigned int flags,
 			cspchan_drop_stale_offer(ch, *slot);
 			continue;
 		}
+		if (cspchan_paced(ch) && !cspchan_pace_ready(ch, ktime_get_ns()))
+			break;		/* a message, but no token yet */
 		return 1;
 	}
-	if (cspchan_recv_eos(ch))
+	if (!ch->queued && cspchan_recv_eos(ch))
 		return 0;
 	if (flags & CSPCHAN_IO_NONBLOCK)
 		return -EAGAIN;
@@ -628,9 +686,87 @@ int cspchan_next_msg(struct cspchan *ch, unsigned int flags,
 	if (w.state == CSPCHAN_WAITING) {
 		list_del(&w.node);
 		ch->nr_recvq--;
+		if (w.since && ch->queued)	/* a wait for a token ended */
+			ch->throttled_ns += ktime_get_ns() - w.since;
 		return ret;
 	}
 	*slot = w.slot;
 	*handed = true;
 	return 1;
+}
+
+/*
+ * The pacer: hand queued messages to receivers parked for a token, as
+ * many as there are tokens; arm the timer for the next token while
+ * messages and receivers (or pollers) wait.
+ */
+static void cspchan_pace_serve_locked(struct cspchan *ch,
+				      struct cspchan_wakeups *wk)
+{
+	u64 now = ktime_get_ns();
+
+	lockdep_assert_held(&ch->lock);
+	while (ch->queued && ch->nr_recvq && cspchan_pace_ready(ch, now)) {
+		u32 slot = cspchan_ring_at(ch, 0);
+		struct cspchan_waiter *w;
+
+		w = cspchan_pop_waiter(ch, &ch->recvq, &ch->nr_recvq);
+		if (!w)
+			break;
+		cspchan_ring_pop(ch);
+		cspchan_pace_served(ch, w, now);
+		w->slot = slot;
+		cspchan_wake_waiter(ch, wk, w, CSPCHAN_GRANTED);
+	}
+	if (ch->queued && cspchan_paced(ch) && !cspchan_pace_ready(ch, now)) {
+		if (ch->nr_recvq || ch->polled)
+			cspchan_pace_arm(ch);
+	} else if (ch->queued) {
+		cspchan_wake_pollers(ch, &ch->rd_wait, EPOLLIN | EPOLLRDNORM);
+	}
+}
+
+static void cspchan_pace_serve(struct work_struct *work)
+{
+	struct cspchan *ch = container_of(work, struct cspchan, pace_work);
+	struct cspchan_wakeups wk = { .nr = 0 };
+
+	mutex_lock(&ch->lock);
+	cspchan_pace_serve_locked(ch, &wk);
+	cspchan_unlock_and_wake(ch, &wk);
+}
+
+/**
+ * cspchan_pacer_init() - set up a new channel's pacer
+ * @ch:	the channel, not yet reachable
+ */
+void cspchan_pacer_init(struct cspchan *ch)
+{
+	cspchan_pace_init(ch, cspchan_pace_serve);
+}
+
+/**
+ * cspchan_set_rate() - CSPCHAN_IOC_SET_RATE: pace a live channel
+ * @ch:		the channel
+ * @rate:	messages per second, 0 for unpaced
+ * @burst:	bucket size, 0 means 1
+ *
+ * The bucket starts full; receivers waiting for a token are served.
+ *
+ * Return: 0, -EINVAL for an unbuffered channel, -EINTR.
+ */
+int cspchan_set_rate(struct cspchan *ch, u32 rate, u32 burst)
+{
+	struct cspchan_wakeups wk = { .nr = 0 };
+
+	if (rate && !cspchan_buffered(ch))
+		return -EINVAL;
+	if (mutex_lock_interruptible(&ch->lock))
+		return -EINTR;
+	cspchan_pace_set(ch, rate, burst);
+	cspchan_pace_serve_locked(ch, &wk);
+	if (ch->queued)
+		cspchan_wake_pollers(ch, &ch->rd_wait, EPOLLIN | EPOLLRDNORM);
+	cspchan_unlock_and_wake(ch, &wk);
+	return 0;
 }

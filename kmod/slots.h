@@ -30,7 +30,7 @@ void cspchan_hold(struct cspchan *ch, u32 slot, struct file *file, u32 how);
 int cspchan_slot_lookup(struct cspchan *ch, struct file *file, u32 index,
 			u32 how, u32 *slot);
 bool cspchan_send_ready(const struct cspchan *ch);
-bool cspchan_recv_ready(const struct cspchan *ch);
+bool cspchan_recv_ready(struct cspchan *ch);
 void cspchan_release_slot(struct cspchan *ch, u32 slot,
 			  struct cspchan_wakeups *wk);
 u32 cspchan_depth(const struct cspchan *ch);
@@ -59,5 +59,8 @@ bool cspchan_offer_claim(struct cspchan *ch, u32 slot);
 int cspchan_next_msg(struct cspchan *ch, unsigned int flags,
 		     const ktime_t *deadline, struct cspchan_wakeups *wk,
 		     u32 *slot, bool *handed);
+
+void cspchan_pacer_init(struct cspchan *ch);
+int cspchan_set_rate(struct cspchan *ch, u32 rate, u32 burst);
 
 #endif /* _CSPCHAN_SLOTS_H */

@@ -141,6 +141,28 @@ TRACE_EVENT(cspchan_wake,
 		      __entry->ret)
 );
 
+/* A receiver found messages but no token (paced channels, SPEC 11). */
+TRACE_EVENT(cspchan_throttle,
+	    TP_PROTO(struct cspchan *ch, u64 wait_ns),
+	    TP_ARGS(ch, wait_ns),
+	    TP_STRUCT__entry(__field(u64, id)
+			     __array(char, name, CSPCHAN_NAME_MAX)
+			     __field(u32, depth)
+			     __field(u32, rate)
+			     __field(u64, wait_ns)),
+	    TP_fast_assign(__entry->id = ch->id;
+			   memcpy(__entry->name, ch->name, CSPCHAN_NAME_MAX);
+			   __entry->depth = cspchan_depth(ch);
+			   __entry->rate = ch->rate;
+			   __entry->wait_ns = wait_ns;),
+	    TP_printk("id=%llu name=%s depth=%u rate=%u wait_ns=%llu",
+		      __entry->id,
+		      __entry->name,
+		      __entry->depth,
+		      __entry->rate,
+		      __entry->wait_ns)
+);
+
 /* A lease was granted or ended (lease channels, SPEC 9). */
 TRACE_EVENT(cspchan_lease,
 	    TP_PROTO(struct cspchan *ch, u64 seq, u64 lease, u32 deliveries,

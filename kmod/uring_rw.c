@@ -326,7 +326,7 @@ ssize_t cspchan_uring_read(struct cspchan *ch, struct kiocb *iocb,
 		kfree(r);
 		return -EINTR;
 	}
-	if (ch->queued || cspchan_recv_eos(ch)) {
+	if (cspchan_recv_ready(ch)) {
 		mutex_unlock(&ch->lock);
 		kfree(r);
 		return -EAGAIN;

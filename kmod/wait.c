@@ -118,6 +118,7 @@ void cspchan_waiter_init(struct cspchan_waiter *w, struct cspchan_sel *sel,
 	w->ops = NULL;
 	w->index = index;
 	w->slot = 0;
+	w->since = 0;
 	w->state = CSPCHAN_WAITING;
 }
 
@@ -160,6 +161,23 @@ struct cspchan_waiter *cspchan_pop_waiter(struct cspchan *ch,
 			return w;
 	}
 	return NULL;
+}
+
+/**
+ * cspchan_wake_all() - wake every waiter of a queue with the same news
+ * @ch:		the channel, locked
+ * @queue:	ch->sendq or ch->recvq
+ * @nr:		its counter
+ * @state:	CSPCHAN_SHUT (the only news everybody can get at once)
+ * @wk:		wake-ups to issue after unlocking
+ */
+void cspchan_wake_all(struct cspchan *ch, struct list_head *queue, u32 *nr,
+		      int state, struct cspchan_wakeups *wk)
+{
+	struct cspchan_waiter *w;
+
+	while ((w = cspchan_pop_waiter(ch, queue, nr)))
+		cspchan_wake_waiter(ch, wk, w, state);
 }
 
 /*

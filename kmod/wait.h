@@ -30,6 +30,8 @@ void cspchan_async_init(struct cspchan_waiter *w,
 struct cspchan_waiter *cspchan_pop_waiter(struct cspchan *ch,
 					  struct list_head *queue,
 					  u32 *nr);
+void cspchan_wake_all(struct cspchan *ch, struct list_head *queue, u32 *nr,
+		      int state, struct cspchan_wakeups *wk);
 bool cspchan_waiter_live(const struct cspchan_waiter *w,
 			 const struct cspchan_sel *self);
 bool cspchan_has_live_waiter(struct list_head *queue,

@@ -456,7 +456,8 @@ static inline int param_write(const char *name, unsigned long val)
 /* ---- /proc/cspchan ------------------------------------------------------------ */
 
 /* One data line: id name capacity msg_size depth senders_waiting
- * receivers_waiting shut sent received high_water */
+ * receivers_waiting shut sent received high_water leased redelivered dead
+ * rate burst throttled_ns (docs/procfs.md) */
 struct proc_chan {
 	uint64_t id;
 	char name[CSPCHAN_NAME_MAX];
@@ -469,16 +470,29 @@ struct proc_chan {
 	uint64_t sent;
 	uint64_t received;
 	unsigned int high_water;
+	unsigned int leased;
+	uint64_t redelivered;
+	uint64_t dead;
+	unsigned int rate;
+	unsigned int burst;
+	uint64_t throttled_ns;
 };
+
+#define PROC_HEADER	"id name capacity msg_size depth senders_waiting " \
+			"receivers_waiting shut sent received high_water " \
+			"leased redelivered dead rate burst throttled_ns"
 
 static inline int proc_parse_line(const char *line, struct proc_chan *pc)
 {
 	char extra[2];
 
-	return sscanf(line, "%" SCNu64 " %63s %u %u %u %u %u %u %" SCNu64 " %" SCNu64 " %u %1s",
+	return sscanf(line, "%" SCNu64 " %63s %u %u %u %u %u %u %" SCNu64 " %" SCNu64
+		      " %u %u %" SCNu64 " %" SCNu64 " %u %u %" SCNu64 " %1s",
 		      &pc->id, pc->name, &pc->capacity, &pc->msg_size, &pc->depth,
 		      &pc->senders_waiting, &pc->receivers_waiting, &pc->shut,
-		      &pc->sent, &pc->received, &pc->high_water, extra) == 11 ? 0 : -1;
+		      &pc->sent, &pc->received, &pc->high_water, &pc->leased,
+		      &pc->redelivered, &pc->dead, &pc->rate, &pc->burst,
+		      &pc->throttled_ns, extra) == 17 ? 0 : -1;
 }
 
 /*

@@ -176,6 +176,12 @@ static void expect_proc_matches(struct __test_metadata *_metadata, int ch, const
 	EXPECT_EQ(st.sent, pc.sent);
 	EXPECT_EQ(st.received, pc.received);
 	EXPECT_EQ(st.high_water, pc.high_water);
+	EXPECT_EQ(st.leased, pc.leased);
+	EXPECT_EQ(st.redelivered, pc.redelivered);
+	EXPECT_EQ(st.dead, pc.dead);
+	EXPECT_EQ(st.rate, pc.rate);
+	EXPECT_EQ(st.burst, pc.burst);
+	EXPECT_EQ(st.throttled_ns, pc.throttled_ns);
 }
 
 TEST(proc_view_matches_stat)
@@ -229,6 +235,9 @@ TEST(proc_view_has_header_and_follows_lifetime)
 	ASSERT_LT(0, getline(&line, &cap, f));
 	/* The header names the columns: its first word is not a number. */
 	EXPECT_TRUE(line[0] < '0' || line[0] > '9') TH_LOG("header: %s", line);
+	/* Columns are only ever appended (docs/procfs.md). */
+	EXPECT_EQ(0, strncmp(line, PROC_HEADER "\n", strlen(PROC_HEADER) + 1))
+		TH_LOG("header: %s", line);
 	free(line);
 	fclose(f);
 

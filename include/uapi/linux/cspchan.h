@@ -57,6 +57,8 @@
 #define CSPCHAN_FEAT_SELECT_PRIO (1ULL << 9)
 /* CSPCHAN_LEASE channels: leases, CSPCHAN_IOC_ACK/NACK, dead letters */
 #define CSPCHAN_FEAT_LEASE	(1ULL << 10)
+/* Paced channels: create_req.rate/burst, CSPCHAN_IOC_SET_RATE */
+#define CSPCHAN_FEAT_PACE	(1ULL << 11)
 
 struct cspchan_features {
 	__u64 features;			/* out: CSPCHAN_FEAT_* */
@@ -82,8 +84,8 @@ struct cspchan_create_req {
 	char name[CSPCHAN_NAME_MAX];	/* "" for an anonymous channel */
 	__u32 max_deliveries;		/* CSPCHAN_LEASE: 0 unlimited, else dead-letter after */
 	__u32 lease_ms;			/* CSPCHAN_LEASE: 0 never, else revoke leases after */
-	__u32 rate;			/* must be zero (reserved for paced channels) */
-	__u32 burst;			/* must be zero (reserved for paced channels) */
+	__u32 rate;			/* messages/s out; 0 unpaced; needs capacity */
+	__u32 burst;			/* token bucket size, 0 means 1; ignored when unpaced */
 	__u64 reserved[2];		/* must be zero */
 };
 
@@ -134,7 +136,7 @@ struct cspchan_xfer {
 
 /*
  * CSPCHAN_IOC_STAT on a channel handle.  The structure grew at its end;
- * CSPCHAN_IOC_STAT_V1 (the size up to leased's word) is still answered.
+ * CSPCHAN_IOC_STAT_V1 (the first size, up to rate) is still answered.
  */
 struct cspchan_info {
 	__u64 id;			/* system-wide channel id */
@@ -165,7 +167,7 @@ struct cspchan_info {
 	__u64 reserved[4];
 };
 
-#define CSPCHAN_INFO_SIZE_V1	168	/* up to name[] */
+#define CSPCHAN_INFO_SIZE_V1	168	/* the first size: up to rate */
 
 /* struct cspchan_select_case.op */
 #define CSPCHAN_OP_SEND		1
@@ -310,6 +312,20 @@ struct cspchan_lease_req {
 };
 
 /*
+ * CSPCHAN_IOC_SET_RATE: pace a buffered channel (EINVAL when unbuffered):
+ * at most rate messages per second leave it, summed over all receivers,
+ * with bursts of up to burst (0 means 1).  rate 0 unpaces it.  The bucket
+ * starts full, and receivers waiting for a token are woken.
+ */
+struct cspchan_rate_req {
+	__u32 rate;			/* in: messages per second, 0: unpaced */
+	__u32 burst;			/* in: bucket size, 0 means 1 */
+	__u32 flags;			/* in: none defined, must be zero */
+	__u32 reserved0;		/* in: must be zero */
+	__u64 reserved[2];		/* in: must be zero */
+};
+
+/*
  * CSPCHAN_IOC_SET_DEADLETTER: where messages go after max_deliveries.  fd
  * is a send-capable handle of another channel (EBADF if it is no channel
  * handle or cannot send, EINVAL for the channel itself), or -1 for none.
@@ -344,6 +360,7 @@ struct cspchan_deadletter_req {
 #define CSPCHAN_IOC_ACK		_IOW(CSPCHAN_IOC_MAGIC, 0x18, struct cspchan_lease_req)
 #define CSPCHAN_IOC_NACK	_IOW(CSPCHAN_IOC_MAGIC, 0x19, struct cspchan_lease_req)
 #define CSPCHAN_IOC_SET_DEADLETTER _IOW(CSPCHAN_IOC_MAGIC, 0x1a, struct cspchan_deadletter_req)
+#define CSPCHAN_IOC_SET_RATE	_IOW(CSPCHAN_IOC_MAGIC, 0x1b, struct cspchan_rate_req)
 
 /* io_uring command codes only (sqe->cmd_op); not ioctls. */
 #define CSPCHAN_URING_ACQUIRE	_IOWR(CSPCHAN_IOC_MAGIC, 0x24, struct cspchan_uring_cmd)
