@@ -24,6 +24,7 @@
 #include "compat.h"
 #include "cspchan.h"
 #include "lease.h"
+#include "reply.h"
 #include "select.h"
 #include "slots.h"
 #include "transfer.h"
@@ -71,7 +72,7 @@ static ssize_t cspchan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct cspchan *ch = cspchan_file_channel(iocb->ki_filp);
 
-	return cspchan_send_iter(ch, from, cspchan_iocb_flags(iocb), NULL);
+	return cspchan_send_iter(ch, from, cspchan_iocb_flags(iocb), NULL, NULL);
 }
 
 /*
@@ -141,9 +142,10 @@ static int cspchan_xfer_prepare(struct file *file,
 
 	if (copy_from_user(x, ux, sizeof(*x)))
 		return -EFAULT;
-	if ((x->flags & ~CSPCHAN_XFER_FLAGS) || x->reserved0)
+	if (x->flags & ~(dir == ITER_SOURCE ? CSPCHAN_XFER_SEND_FLAGS :
+					       CSPCHAN_XFER_RECV_FLAGS))
 		return -EINVAL;
-	if (dir == ITER_SOURCE && x->flags)
+	if (x->reserved0)
 		return -EINVAL;
 	if (!(file->f_mode & need))
 		return -EBADF;
@@ -155,19 +157,63 @@ static int cspchan_xfer_prepare(struct file *file,
 					 &r->dl);
 	if (x->flags & CSPCHAN_XFER_LEASE)
 		r->flags |= CSPCHAN_IO_LEASE;
+	if (x->flags & CSPCHAN_XFER_FD)
+		r->flags |= CSPCHAN_IO_FD;
 	return 0;
+}
+
+/* The reply channel a send attaches (CSPCHAN_XFER_ATTACH), or NULL. */
+static struct cspchan_attach *cspchan_xfer_attach(struct cspchan *ch,
+						  const struct cspchan_xfer *x)
+{
+	struct cspchan_attach *a;
+	struct cspchan *reply;
+	struct file *f;
+
+	if (!(x->flags & CSPCHAN_XFER_ATTACH))
+		return NULL;
+	f = x->fd >= 0 ? fget(x->fd) : NULL;
+	reply = f ? cspchan_handle_channel(f) : NULL;
+	a = reply ? cspchan_reply_attach(ch, reply) : ERR_PTR(-EBADF);
+	if (f)
+		fput(f);
+	return a;
 }
 
 static long cspchan_ioctl_send(struct file *file, struct cspchan_xfer __user *ux)
 {
+	struct cspchan *ch = cspchan_file_channel(file);
+	struct cspchan_attach *attach;
 	struct cspchan_xfer_req r;
 	int ret;
 
 	ret = cspchan_xfer_prepare(file, ux, ITER_SOURCE, &r);
 	if (ret)
 		return ret;
-	return cspchan_send_iter(cspchan_file_channel(file), &r.iter, r.flags,
-				 r.dl);
+	attach = cspchan_xfer_attach(ch, &r.x);
+	if (IS_ERR(attach))
+		return PTR_ERR(attach);
+	return cspchan_send_iter(ch, &r.iter, r.flags, r.dl, attach);
+}
+
+/*
+ * A received message carried a reply channel: a new send-only,
+ * close-on-exec handle of it, which counts in its reply_refs (the count
+ * the receive took for it).  Return: the descriptor, or -1 when none
+ * could be made (the count is given back).
+ */
+static int cspchan_install_travelled(struct cspchan *reply)
+{
+	struct cspchan_new_handle h;
+	int ret;
+
+	ret = cspchan_handle_prepare(reply, O_WRONLY | O_CLOEXEC, &h);
+	if (ret) {
+		cspchan_reply_unref(reply);
+		return -1;
+	}
+	((struct cspchan_handle *)h.file->private_data)->travelled = true;
+	return cspchan_handle_install(&h);
 }
 
 static long cspchan_ioctl_recv(struct file *file, struct cspchan_xfer __user *ux)
@@ -191,6 +237,11 @@ static long cspchan_ioctl_recv(struct file *file, struct cspchan_xfer __user *ux
 	len = cspchan_recv_iter(file, &r.iter, r.flags, r.dl, &meta);
 	if (len <= 0)
 		return len;
+	r.x.fd = -1;
+	if (meta.reply) {
+		r.x.fd = cspchan_install_travelled(meta.reply);
+		cspchan_put(meta.reply);
+	}
 	r.x.seq = meta.seq;
 	r.x.sent_ns = meta.sent_ns;
 	r.x.pid = meta.pid;
@@ -311,7 +362,9 @@ static int cspchan_handle_release(struct inode *inode, struct file *file)
 
 	cspchan_lease_reclaim(file);
 	cspchan_zc_reclaim(ch, file);
-	cspchan_handle_closed(ch, file->f_mode & FMODE_WRITE);
+	cspchan_handle_closed(ch, file->f_mode);
+	if (h->travelled)
+		cspchan_reply_unref(ch);
 	kfree(h);
 	cspchan_put(ch);
 	return 0;
@@ -369,7 +422,7 @@ int cspchan_handle_prepare(struct cspchan *ch, unsigned int oflags,
 		return PTR_ERR(file);
 	}
 	file->f_mode |= FMODE_NOWAIT;
-	cspchan_handle_opened(ch, file->f_mode & FMODE_WRITE);
+	cspchan_handle_opened(ch, file->f_mode);
 	h->fd = fd;
 	h->file = file;
 	return 0;

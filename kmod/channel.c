@@ -88,6 +88,8 @@ void cspchan_fill_info(struct cspchan *ch, struct cspchan_info *info,
 	info->throttled_ns = READ_ONCE(ch->throttled_ns);
 	if (cspchan_leases(ch))
 		info->flags |= CSPCHAN_INFO_LEASE;
+	if (ch->flags & CSPCHAN_REPLY)
+		info->flags |= CSPCHAN_INFO_REPLY;
 	if (READ_ONCE(ch->shut))
 		info->flags |= CSPCHAN_INFO_SHUT;
 	if (ch->flags & CSPCHAN_AUTOCLOSE)
@@ -178,9 +180,13 @@ static void cspchan_free(struct cspchan *ch)
 		cancel_delayed_work_sync(&ch->lease_timer);
 	kvfree(ch->leases);
 	kvfree(ch->lease_hash);
-	if (ch->slots)
-		for (i = 0; i < ch->nr_slots; i++)
+	if (ch->slots) {
+		for (i = 0; i < ch->nr_slots; i++) {
 			put_pid(ch->slots[i].pid);
+			if (ch->slots[i].attach)
+				ch->slots[i].attach->drop(ch->slots[i].attach);
+		}
+	}
 	cspchan_arena_free(&ch->arena);
 	kvfree(ch->slots);
 	kvfree(ch->ring);
@@ -492,17 +498,30 @@ int cspchan_shutdown(struct cspchan *ch)
 }
 
 /**
+ * cspchan_shutdown_now() - shut down, whatever signal is pending
+ * @ch:	the channel
+ *
+ * For the kernel's own reasons (a reply channel nobody can answer on):
+ * already shut down is fine.
+ */
+void cspchan_shutdown_now(struct cspchan *ch)
+{
+	mutex_lock(&ch->lock);
+	__cspchan_shutdown(ch);
+}
+
+/**
  * cspchan_handle_opened() - account a new handle
  * @ch:		the channel
- * @can_send:	the handle may send
+ * @mode:	the handle's FMODE_READ and FMODE_WRITE
  */
-void cspchan_handle_opened(struct cspchan *ch, bool can_send)
+void cspchan_handle_opened(struct cspchan *ch, fmode_t mode)
 {
-	if (!can_send)
-		return;
 	mutex_lock(&ch->lock);
+	if (mode & FMODE_READ)
+		ch->recv_handles++;
 	/* A second sender exists: auto-close now watches the senders. */
-	if (ch->send_handles++)
+	if ((mode & FMODE_WRITE) && ch->send_handles++)
 		ch->autoclose_armed = true;
 	mutex_unlock(&ch->lock);
 }
@@ -510,20 +529,26 @@ void cspchan_handle_opened(struct cspchan *ch, bool can_send)
 /**
  * cspchan_handle_closed() - account a released handle; auto-close
  * @ch:		the channel
- * @can_send:	the handle could send
+ * @mode:	the handle's FMODE_READ and FMODE_WRITE
  *
  * Auto-close is armed once the channel has had a message sent or two
  * send-capable handles at once, so that the handle of a process that only
  * creates the channel (cspchan create --autoclose) does not shut it down
- * when it exits.  See docs/design.md.
+ * when it exits.  See docs/design.md.  A reply channel shuts down when
+ * its last receiver goes: nobody would read a reply any more.
  */
-void cspchan_handle_closed(struct cspchan *ch, bool can_send)
+void cspchan_handle_closed(struct cspchan *ch, fmode_t mode)
 {
-	if (!can_send)
-		return;
+	bool shut = false;
+
 	mutex_lock(&ch->lock);
-	if (--ch->send_handles == 0 && (ch->flags & CSPCHAN_AUTOCLOSE) &&
-	    ch->autoclose_armed && !ch->shut) {
+	if ((mode & FMODE_READ) && --ch->recv_handles == 0 &&
+	    (ch->flags & CSPCHAN_REPLY))
+		shut = true;
+	if ((mode & FMODE_WRITE) && --ch->send_handles == 0 &&
+	    (ch->flags & CSPCHAN_AUTOCLOSE) && ch->autoclose_armed)
+		shut = true;
+	if (shut && !ch->shut) {
 		__cspchan_shutdown(ch);
 		return;
 	}

@@ -16,7 +16,8 @@ void cspchan_shut_receivers(struct cspchan *ch, struct cspchan_wakeups *wk);
 void cspchan_for_each(bool (*visit)(struct cspchan *ch, void *arg), void *arg);
 void cspchan_exit_channels(void);
 int cspchan_shutdown(struct cspchan *ch);
-void cspchan_handle_opened(struct cspchan *ch, bool can_send);
-void cspchan_handle_closed(struct cspchan *ch, bool can_send);
+void cspchan_shutdown_now(struct cspchan *ch);
+void cspchan_handle_opened(struct cspchan *ch, fmode_t mode);
+void cspchan_handle_closed(struct cspchan *ch, fmode_t mode);
 
 #endif /* _CSPCHAN_CHANNEL_H */

@@ -17,6 +17,7 @@
  *		figures, shutdown and auto-close
  *   lease.c	leases: delivered messages held until acknowledged,
  *		redelivery, revocation, dead letters
+ *   reply.c	reply channels travelling in messages
  *   transfer.c	the copy path: send and receive through user buffers
  *   zerocopy.c	slots held in place: acquire, commit, take, release; mmap
  *   uring_owner.c	is an io_uring request's submitter still there?
@@ -47,6 +48,7 @@
 #include <linux/kref.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/mutex.h>
 #include <linux/sched/signal.h>
 #include <linux/types.h>
@@ -89,6 +91,7 @@ struct cspchan_arena {
  * @owner:	zero-copy: the handle that holds the slot, or NULL
  * @held:	enum cspchan_held: how @owner holds it
  * @deliveries:	lease channels: how often the message was delivered
+ * @attach:	the reply channel the message carries, or NULL
  */
 struct cspchan_slot {
 	u32 len;
@@ -99,6 +102,20 @@ struct cspchan_slot {
 	struct file *owner;
 	u32 held;
 	u32 deliveries;
+	struct cspchan_attach *attach;
+};
+
+/**
+ * struct cspchan_attach - a reply channel a message carries (SPEC 12)
+ * @node:	entry in reply.c's list of attachments being dropped
+ * @reply:	the reply channel: a reference, counted in its reply_refs
+ * @drop:	let go of it; callable under any channel lock (reply.c), so
+ *		that the core frees a slot without naming reply channels
+ */
+struct cspchan_attach {
+	struct llist_node node;
+	struct cspchan *reply;
+	void (*drop)(struct cspchan_attach *a);
 };
 
 enum cspchan_held {
@@ -134,10 +151,13 @@ struct cspchan_lease {
  * @ch:		its channel; the handle holds a reference
  * @implicit:	the lease of the message its last read(2), recv, select or
  *		io_uring READ received, 0 when none (cspchan.lock)
+ * @travelled:	installed from a message: counted in the channel's
+ *		reply_refs (reply.c)
  */
 struct cspchan_handle {
 	struct cspchan *ch;
 	u64 implicit;
+	bool travelled;
 };
 
 /* The channel behind a file known to be a channel handle. */
@@ -238,6 +258,7 @@ struct cspchan_wakeups {
 /* Flags of cspchan_send_iter() and cspchan_recv_iter(). */
 #define CSPCHAN_IO_NONBLOCK	BIT(0)	/* -EAGAIN instead of waiting */
 #define CSPCHAN_IO_LEASE	BIT(1)	/* receive: return an explicit lease */
+#define CSPCHAN_IO_FD		BIT(2)	/* receive: take the reply channel */
 
 #define CSPCHAN_MAX_SELECT_CASES	64
 
@@ -318,6 +339,11 @@ struct cspchan_wakeups {
  * @throttled_ns:	time receivers waited for a token, summed
  * @pacer:		fires when the next token is there (pace.c)
  * @pace_work:		hands messages to receivers waiting for a token
+ * @recv_handles:	open handles that may receive (reply channels shut
+ *			down when the last goes) (@lock)
+ * @reply_refs:		reply channels: messages carrying it and open handles
+ *			that travelled in one (reply.c)
+ * @travelled:		reply channels: a message carrying it was sent
  */
 struct cspchan {
 	struct kref ref;
@@ -386,6 +412,10 @@ struct cspchan {
 	u64 throttled_ns;
 	struct hrtimer pacer;
 	struct work_struct pace_work;
+
+	unsigned int recv_handles;
+	atomic_t reply_refs;
+	bool travelled;
 };
 
 /* Does the channel lease what it delivers (SPEC 9)? */
@@ -401,6 +431,8 @@ static inline bool cspchan_leases(const struct cspchan *ch)
  * @pid:	sender's tgid in the receiver's pid namespace
  * @deliveries:	deliveries of this message, 1 the first time
  * @lease:	the lease the receiver holds it under, 0 for none
+ * @reply:	CSPCHAN_IO_FD: the reply channel the message carried, for a
+ *		travelled handle (referenced and counted), or NULL
  */
 struct cspchan_msgmeta {
 	u64 seq;
@@ -408,6 +440,7 @@ struct cspchan_msgmeta {
 	u32 pid;
 	u32 deliveries;
 	u64 lease;
+	struct cspchan *reply;
 };
 
 #endif /* _CSPCHAN_INTERNAL_H */

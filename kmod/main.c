@@ -22,6 +22,7 @@
 #include "main.h"
 #include "names.h"
 #include "procfs.h"
+#include "reply.h"
 #include "select.h"
 
 unsigned int cspchan_max_capacity = 65536;
@@ -64,7 +65,7 @@ static long cspchan_ioctl_features(struct cspchan_features __user *uf)
 		     CSPCHAN_FEAT_ZEROCOPY | CSPCHAN_FEAT_URING_CMD |
 		     CSPCHAN_FEAT_URING_SLOTV | CSPCHAN_FEAT_URING_OPCODES |
 		     CSPCHAN_FEAT_SELECT_PRIO | CSPCHAN_FEAT_LEASE |
-		     CSPCHAN_FEAT_PACE;
+		     CSPCHAN_FEAT_PACE | CSPCHAN_FEAT_REPLY;
 	if (CSPCHAN_HAVE_URING_CANCEL)
 		f.features |= CSPCHAN_FEAT_URING_CANCEL;
 	if (CSPCHAN_HAVE_URING_READ_PARK)
@@ -260,6 +261,7 @@ static void __exit cspchan_exit(void)
 	misc_deregister(&cspchan_miscdev);
 	cspchan_procfs_exit();
 	cspchan_names_exit();
+	cspchan_reply_exit();	/* freed channels dropped their attachments */
 	cspchan_exit_channels();
 }
 

@@ -93,10 +93,11 @@ u64 cspchan_pace_wait_ns(const struct cspchan *ch, u64 now)
  */
 void cspchan_pace_set(struct cspchan *ch, u32 rate, u32 burst)
 {
+	u64 interval = rate ? max_t(u64, NSEC_PER_SEC / rate, 1) : 0;
+
 	lockdep_assert_held(&ch->lock);
 	WRITE_ONCE(ch->burst, rate ? max(burst, 1U) : 0);
-	WRITE_ONCE(ch->pace_interval_ns, rate ? max_t(u64, NSEC_PER_SEC / rate,
-						       1) : 0);
+	WRITE_ONCE(ch->pace_interval_ns, interval);
 	WRITE_ONCE(ch->pace_tat_ns, ktime_get_ns());
 	WRITE_ONCE(ch->rate, rate);
 }

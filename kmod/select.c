@@ -312,7 +312,8 @@ static ssize_t cspchan_case_try(struct cspchan_sel_case *c)
 		return cspchan_recv_iter(c->file, &it, CSPCHAN_IO_NONBLOCK,
 					 NULL, NULL);
 	if (c->slot < 0)
-		return cspchan_send_iter(c->ch, &it, CSPCHAN_IO_NONBLOCK, NULL);
+		return cspchan_send_iter(c->ch, &it, CSPCHAN_IO_NONBLOCK, NULL,
+					 NULL);
 
 	/* An unbuffered send that already holds its hand-off slot. */
 	ret = cspchan_lock_io(c->ch, CSPCHAN_IO_NONBLOCK);

@@ -146,6 +146,10 @@ void cspchan_release_slot(struct cspchan *ch, u32 slot,
 	lockdep_assert_held(&ch->lock);
 	s->offerer = NULL;
 	s->len = 0;
+	if (s->attach) {	/* nobody took the reply channel it carried */
+		s->attach->drop(s->attach);
+		s->attach = NULL;
+	}
 
 	w = cspchan_pop_waiter(ch, &ch->sendq, &ch->nr_sendq);
 	if (w) {
@@ -224,6 +228,17 @@ static void cspchan_stamp(struct cspchan *ch, struct cspchan_slot *s)
 {
 	s->seq = ch->next_seq++;
 	ch->sent++;
+}
+
+/*
+ * A message was sent: a reply channel it carries has travelled (from now
+ * on, its last reference going shuts it down: reply.c).
+ */
+static void cspchan_sent(struct cspchan *ch, struct cspchan_slot *s)
+{
+	if (s->attach)
+		WRITE_ONCE(s->attach->reply->travelled, true);
+	trace_cspchan_send(ch, s->len, s->seq);
 }
 
 /* A paced channel's receiver that waited for a token got a message. */
@@ -396,15 +411,15 @@ ssize_t cspchan_post_slot_at(struct cspchan *ch, u32 slot, u32 len,
 	if (cspchan_buffered(ch)) {
 		ch->autoclose_armed = true;
 		cspchan_stamp(ch, s);
+		cspchan_sent(ch, s);
 		cspchan_deliver(ch, slot, false, wk);
-		trace_cspchan_send(ch, len, s->seq);
 		return len;
 	}
 	/* Stamped first: a parked io_uring TAKE consumes it at once. */
 	cspchan_stamp(ch, s);
 	if (cspchan_hand_off(ch, slot, wk)) {
 		ch->autoclose_armed = true;
-		trace_cspchan_send(ch, len, s->seq);
+		cspchan_sent(ch, s);
 		return len;
 	}
 	ch->next_seq--;		/* nobody took it: not sent after all */
@@ -463,7 +478,7 @@ void cspchan_offer_taken(struct cspchan *ch, struct cspchan_slot *s,
 	ch->nr_offers--;
 	cspchan_wake_waiter(ch, wk, s->offerer, CSPCHAN_GRANTED);
 	s->offerer = NULL;
-	trace_cspchan_send(ch, s->len, s->seq);
+	cspchan_sent(ch, s);
 }
 
 /**
@@ -499,6 +514,7 @@ void cspchan_consume(struct cspchan *ch, u32 slot, bool handed,
 		meta->pid = pid_nr_ns(s->pid, task_active_pid_ns(current));
 		meta->deliveries = cspchan_leases(ch) ? s->deliveries : 1;
 		meta->lease = 0;
+		meta->reply = NULL;
 	}
 	ch->received++;
 	/*

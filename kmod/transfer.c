@@ -51,6 +51,7 @@
 #include "arena.h"
 #include "cspchan.h"
 #include "lease.h"
+#include "reply.h"
 #include "slots.h"
 #include "trace.h"
 #include "transfer.h"
@@ -114,31 +115,42 @@ ssize_t cspchan_send_into(struct cspchan *ch, u32 slot, struct iov_iter *from,
  * @from:	the message, all of it
  * @flags:	CSPCHAN_IO_NONBLOCK: fail with -EAGAIN instead of waiting
  * @deadline:	absolute CLOCK_MONOTONIC time to give up; NULL: never
+ * @attach:	a reply channel for the message to carry, or NULL; consumed
+ *		whatever happens
  *
  * Return: the message length, or -EINVAL (empty), -EMSGSIZE, -EPIPE (shut
  * down), -EAGAIN, -ETIMEDOUT, -EINTR/-ERESTARTSYS, -EFAULT.  On error the
  * channel is as it was.
  */
 ssize_t cspchan_send_iter(struct cspchan *ch, struct iov_iter *from,
-			  unsigned int flags, const ktime_t *deadline)
+			  unsigned int flags, const ktime_t *deadline,
+			  struct cspchan_attach *attach)
 {
 	size_t len = iov_iter_count(from);
 	struct cspchan_wakeups wk = { .nr = 0 };
 	ssize_t ret;
 	int slot;
 
-	if (!len)
-		return -EINVAL;
+	ret = -EINVAL;
 	if (len > ch->msg_size)
-		return -EMSGSIZE;
-	ret = cspchan_lock_io(ch, flags);
-	if (ret)
+		ret = -EMSGSIZE;
+	if (len && len <= ch->msg_size)
+		ret = cspchan_lock_io(ch, flags);
+	if (ret) {
+		if (attach)
+			attach->drop(attach);
 		return ret;
+	}
 	if ((flags & CSPCHAN_IO_NONBLOCK) && !ch->shut &&
 	    !cspchan_send_ready(ch))
 		slot = -EAGAIN;		/* fail before copying */
 	else
 		slot = cspchan_get_slot(ch, flags, deadline, &wk);
+	if (slot >= 0) {	/* the slot frees it, if the send fails */
+		ch->slots[slot].attach = attach;
+	} else if (attach) {
+		attach->drop(attach);
+	}
 	if (slot < 0 || len <= CSPCHAN_LOCKED_COPY_MAX) {
 		/* Small: two more lock round trips would cost more than the copy. */
 		ret = slot;
@@ -216,6 +228,8 @@ ssize_t cspchan_recv_slot(struct cspchan *ch, struct file *file, u32 slot,
 	}
 	ret = s->len;
 	cspchan_consume(ch, slot, handed, meta, wk);
+	if ((flags & CSPCHAN_IO_FD) && meta)
+		meta->reply = cspchan_reply_take(ch, slot);
 	cspchan_lease_copied(ch, slot, file, flags & CSPCHAN_IO_LEASE, meta,
 			     wk);
 	return ret;
@@ -286,10 +300,13 @@ again:
 	if (!cspchan_slot_empty(ch, slot, len, to))
 		ret = -EFAULT;
 	mutex_lock(&ch->lock);
-	if (ret < 0)
+	if (ret < 0) {
 		cspchan_unconsume(ch, slot, &wk);
-	else
+	} else {
+		if ((flags & CSPCHAN_IO_FD) && meta)
+			meta->reply = cspchan_reply_take(ch, slot);
 		cspchan_release_slot(ch, slot, &wk);
+	}
 out:
 	cspchan_unlock_and_wake(ch, &wk);
 	return ret;

@@ -35,7 +35,14 @@
  * 9).  Needs capacity >= 1.
  */
 #define CSPCHAN_LEASE		(1U << 1)
-#define CSPCHAN_CREATE_FLAGS	(CSPCHAN_AUTOCLOSE | CSPCHAN_LEASE)
+/*
+ * A reply channel: it can travel inside a message of another channel
+ * (CSPCHAN_XFER_ATTACH), and shuts down when its receivers are gone, or
+ * once it travelled, when no message carries it and no handle that
+ * travelled is open (SPEC 12).  Its own messages cannot carry one.
+ */
+#define CSPCHAN_REPLY		(1U << 2)
+#define CSPCHAN_CREATE_FLAGS	(CSPCHAN_AUTOCLOSE | CSPCHAN_LEASE | CSPCHAN_REPLY)
 
 /*
  * struct cspchan_features.features: what this module implements.  A
@@ -59,6 +66,8 @@
 #define CSPCHAN_FEAT_LEASE	(1ULL << 10)
 /* Paced channels: create_req.rate/burst, CSPCHAN_IOC_SET_RATE */
 #define CSPCHAN_FEAT_PACE	(1ULL << 11)
+/* Reply channels: CSPCHAN_REPLY, CSPCHAN_XFER_ATTACH and _FD */
+#define CSPCHAN_FEAT_REPLY	(1ULL << 12)
 
 struct cspchan_features {
 	__u64 features;			/* out: CSPCHAN_FEAT_* */
@@ -110,21 +119,33 @@ struct cspchan_name_req {
  * with CSPCHAN_XFER_LEASE the lease is returned in lease and ends with
  * CSPCHAN_IOC_ACK or _NACK; without it, it is the handle's implicit lease,
  * acknowledged when the handle starts its next receive (of any kind).
+ *
+ * A SEND with CSPCHAN_XFER_ATTACH attaches the reply channel whose handle
+ * is fd to the message (EBADF: no channel handle; EINVAL: not a
+ * CSPCHAN_REPLY channel, or the message is itself for a reply channel).
+ * A RECV with CSPCHAN_XFER_FD installs a new O_WRONLY, close-on-exec
+ * handle of the attached channel and returns it in fd (-1 when the
+ * message carries none); without it the attachment is dropped (kept, on
+ * a lease channel, for a redelivery).
  */
 #define CSPCHAN_XFER_LEASE	(1U << 0)	/* RECV: return an explicit lease */
-#define CSPCHAN_XFER_FLAGS	(CSPCHAN_XFER_LEASE)
+#define CSPCHAN_XFER_ATTACH	(1U << 1)	/* SEND: attach reply channel fd */
+#define CSPCHAN_XFER_FD		(1U << 2)	/* RECV: install the attached one */
+#define CSPCHAN_XFER_RECV_FLAGS	(CSPCHAN_XFER_LEASE | CSPCHAN_XFER_FD)
+#define CSPCHAN_XFER_SEND_FLAGS	(CSPCHAN_XFER_ATTACH)
+#define CSPCHAN_XFER_FLAGS	(CSPCHAN_XFER_RECV_FLAGS | CSPCHAN_XFER_SEND_FLAGS)
 
 struct cspchan_xfer {
 	__u64 buf;			/* in: user address of the message */
 	__u32 len;			/* in: bytes to send / room to receive */
-	__u32 flags;			/* in: CSPCHAN_XFER_FLAGS (RECV only) */
+	__u32 flags;			/* in: CSPCHAN_XFER_SEND_FLAGS / _RECV_FLAGS */
 	__s64 timeout_ns;		/* in: <0 forever, 0 never block, >0 relative */
 	__u64 seq;			/* out (RECV): per-channel sequence number */
 	__u64 sent_ns;			/* out (RECV): CLOCK_MONOTONIC at send */
 	__u32 pid;			/* out (RECV): sender's tgid in the caller's pid ns */
 	__u32 deliveries;		/* out (RECV): 1 the first time */
 	__u64 lease;			/* out (RECV, XFER_LEASE): 0 without leases */
-	__s32 fd;			/* not read yet (reply channels) */
+	__s32 fd;			/* in (SEND, XFER_ATTACH); out (RECV, XFER_FD) */
 	__u32 reserved0;		/* in: must be zero */
 };
 
@@ -133,6 +154,7 @@ struct cspchan_xfer {
 #define CSPCHAN_INFO_AUTOCLOSE	(1U << 1)	/* created with CSPCHAN_AUTOCLOSE */
 #define CSPCHAN_INFO_NAMED	(1U << 2)	/* reachable by name */
 #define CSPCHAN_INFO_LEASE	(1U << 3)	/* created with CSPCHAN_LEASE */
+#define CSPCHAN_INFO_REPLY	(1U << 4)	/* created with CSPCHAN_REPLY */
 
 /*
  * CSPCHAN_IOC_STAT on a channel handle.  The structure grew at its end;
