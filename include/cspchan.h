@@ -40,12 +40,12 @@ struct cspchan_attr {
 	unsigned int capacity;	/* buffered messages; 0 = unbuffered */
 	unsigned int msg_size;	/* largest message in bytes */
 	unsigned int mode;	/* permission bits of a named channel */
-	unsigned int flags;	/* CSPCHAN_AUTOCLOSE, CSPCHAN_LEASE */
+	unsigned int flags;	/* CSPCHAN_AUTOCLOSE, CSPCHAN_LEASE, CSPCHAN_REPLY */
 	/* Since 0.4: */
 	unsigned int max_deliveries;	/* CSPCHAN_LEASE: 0 = unlimited, else dead-letter after */
 	unsigned int lease_ms;		/* CSPCHAN_LEASE: 0 = leases never expire */
-	unsigned int rate;		/* messages/s, 0 = unpaced (not implemented: must be 0) */
-	unsigned int burst;		/* token bucket size (not implemented: must be 0) */
+	unsigned int rate;		/* messages/s out, 0 = unpaced; needs capacity >= 1 */
+	unsigned int burst;		/* token bucket size, 0 means 1; ignored when unpaced */
 };
 
 struct cspchan_msginfo {
@@ -55,7 +55,8 @@ struct cspchan_msginfo {
 	/* Since 0.4: */
 	uint64_t lease;		/* for cspchan_ack()/cspchan_nack(); 0 without leases */
 	unsigned int deliveries;	/* deliveries of this message: 1 the first time */
-	int fd;			/* attached reply channel, or -1 (always -1 for now) */
+	int fd;			/* reply channel the message carried (a new send-only,
+				 * close-on-exec descriptor), or -1 */
 };
 
 struct cspchan_stat {
@@ -116,6 +117,25 @@ int cspchan_ack(int ch, uint64_t lease);
 int cspchan_nack(int ch, uint64_t lease);
 /* Where messages go after max_deliveries: a send-capable handle, or -1. */
 int cspchan_set_deadletter(int ch, int dlq);
+
+/*
+ * Paced channels (since 0.4): at most @rate messages per second leave the
+ * channel, summed over all its receivers, in bursts of up to @burst (0
+ * means 1); @rate 0 removes the limit.  The bucket starts full.
+ */
+int cspchan_set_rate(int ch, unsigned int rate, unsigned int burst);
+
+/*
+ * Reply channels (since 0.4, CSPCHAN_FEAT_REPLY).  cspchan_sendmsg() sends
+ * a message that carries the CSPCHAN_REPLY channel @reply_fd (-1: none);
+ * cspchan_recvmsg() installs it in info->fd.  cspchan_call() sends @req
+ * with a fresh reply channel and waits for the reply, @timeout_ms (<0:
+ * forever) covering the whole call: the reply's length, -ETIMEDOUT, or
+ * -ECONNRESET when the request was dropped without a reply.
+ */
+ssize_t cspchan_sendmsg(int ch, const void *msg, size_t len, int reply_fd);
+ssize_t cspchan_call(int ch, const void *req, size_t len, void *reply,
+		     size_t reply_len, int timeout_ms);
 
 /* Module limits and implemented features (struct cspchan_features). */
 int cspchan_features(struct cspchan_features *f);

@@ -128,8 +128,15 @@ void cspchan_pace_init(struct cspchan *ch, work_func_t serve)
  */
 void cspchan_pace_exit(struct cspchan *ch)
 {
-	/* The work may arm the timer again: cancel that too. */
-	hrtimer_cancel(&ch->pacer);
-	cancel_work_sync(&ch->pace_work);
-	hrtimer_cancel(&ch->pacer);
+	int i;
+
+	/*
+	 * Unpaced, the work arms the timer no more; a run already past that
+	 * test may arm it once, and that timer may queue the work once more.
+	 */
+	WRITE_ONCE(ch->rate, 0);
+	for (i = 0; i < 2; i++) {
+		hrtimer_cancel(&ch->pacer);
+		cancel_work_sync(&ch->pace_work);
+	}
 }

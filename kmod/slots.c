@@ -286,7 +286,8 @@ static void cspchan_deliver(struct cspchan *ch, u32 slot, bool front,
 	else
 		cspchan_ring_push(ch, slot);
 	ch->high_water = max(ch->high_water, cspchan_depth(ch));
-	if (cspchan_paced(ch) && (ch->nr_recvq || ch->polled))
+	if (cspchan_paced(ch) && (ch->nr_recvq || ch->polled) &&
+	    !cspchan_pace_ready(ch, ktime_get_ns()))
 		cspchan_pace_arm(ch);	/* no token: the pacer serves them */
 	cspchan_wake_pollers(ch, &ch->rd_wait, EPOLLIN | EPOLLRDNORM);
 }

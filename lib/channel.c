@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * Calls on a channel handle: send and receive (plain, with a timeout, with
- * metadata and lease), shut down, and read the channel's figures.  The
+ * metadata, lease and reply channel), shut down, and read the channel's
+ * figures.  The
  * 0.1 versions of cspchan_recvmsg() and cspchan_stat() are in compat.c.
  *
  * None of them retries on EINTR: a signal that interrupts a wait must be
@@ -27,27 +28,6 @@ ssize_t cspchan_recv(int ch, void *buf, size_t len)
 	return cspchan_sys(read(ch, buf, len));
 }
 
-/* CSPCHAN_IOC_SEND or CSPCHAN_IOC_RECV with @xfer->buf/len/timeout set. */
-static ssize_t xfer_ioctl(int ch, unsigned long request, struct cspchan_xfer *xfer)
-{
-	return cspchan_sys(ioctl(ch, request, xfer));
-}
-
-CSPCHAN_EXPORT
-ssize_t cspchan_send_timeout(int ch, const void *msg, size_t len, int timeout_ms)
-{
-	struct cspchan_xfer xfer;
-
-	if (!cspchan_len_fits(len))
-		return cspchan_fail(EMSGSIZE);
-
-	memset(&xfer, 0, sizeof(xfer));
-	xfer.buf = (uintptr_t)msg;
-	xfer.len = (uint32_t)len;
-	xfer.timeout_ns = cspchan_timeout_ns(timeout_ms);
-	return xfer_ioctl(ch, CSPCHAN_IOC_SEND, &xfer);
-}
-
 /*
  * No message is longer than UINT32_MAX, so a larger receive buffer is as
  * good as one of UINT32_MAX bytes; read(2) behaves the same way.
@@ -57,61 +37,91 @@ static uint32_t recv_room(size_t len)
 	return cspchan_len_fits(len) ? (uint32_t)len : UINT32_MAX;
 }
 
+ssize_t cspchan_xfer_io(int ch, unsigned long request, const void *buf,
+			size_t len, uint32_t flags, int fd, int64_t timeout_ns,
+			struct cspchan_xfer *xfer)
+{
+	memset(xfer, 0, sizeof(*xfer));
+	if (request == CSPCHAN_IOC_SEND) {
+		if (!cspchan_len_fits(len))
+			return cspchan_fail(EMSGSIZE);
+		xfer->len = (uint32_t)len;
+	} else {
+		xfer->len = recv_room(len);
+	}
+	xfer->buf = (uintptr_t)buf;
+	xfer->flags = flags;
+	if (flags & CSPCHAN_XFER_ATTACH)
+		xfer->fd = fd;
+	xfer->timeout_ns = timeout_ns;
+	return cspchan_sys(ioctl(ch, request, xfer));
+}
+
+CSPCHAN_EXPORT
+ssize_t cspchan_send_timeout(int ch, const void *msg, size_t len, int timeout_ms)
+{
+	struct cspchan_xfer xfer;
+
+	return cspchan_xfer_io(ch, CSPCHAN_IOC_SEND, msg, len, 0, -1,
+			       cspchan_timeout_ns(timeout_ms), &xfer);
+}
+
 CSPCHAN_EXPORT
 ssize_t cspchan_recv_timeout(int ch, void *buf, size_t len, int timeout_ms)
 {
 	struct cspchan_xfer xfer;
 
-	memset(&xfer, 0, sizeof(xfer));
-	xfer.buf = (uintptr_t)buf;
-	xfer.len = recv_room(len);
-	xfer.timeout_ns = cspchan_timeout_ns(timeout_ms);
-	return xfer_ioctl(ch, CSPCHAN_IOC_RECV, &xfer);
+	return cspchan_xfer_io(ch, CSPCHAN_IOC_RECV, buf, len, 0, -1,
+			       cspchan_timeout_ns(timeout_ms), &xfer);
 }
 
 ssize_t cspchan_recv_xfer(int ch, void *buf, size_t len, uint32_t flags,
 			  struct cspchan_xfer *xfer)
 {
-	memset(xfer, 0, sizeof(*xfer));
-	xfer->buf = (uintptr_t)buf;
-	xfer->len = recv_room(len);
-	xfer->flags = flags;
-	xfer->timeout_ns = -1;
-	return xfer_ioctl(ch, CSPCHAN_IOC_RECV, xfer);
+	return cspchan_xfer_io(ch, CSPCHAN_IOC_RECV, buf, len, flags, -1, -1,
+			       xfer);
 }
 
 /*
- * Set once a module has refused CSPCHAN_XFER_LEASE: one older than leases
- * fails any flag with EINVAL, having done nothing, and has no lease to
- * return anyway.
+ * The receive flags a module refused: one older than leases fails any
+ * flag with EINVAL, one older than reply channels CSPCHAN_XFER_FD, having
+ * done nothing; neither has a lease or a reply channel to return anyway.
  */
-static atomic_bool xfer_lease_refused;
+static _Atomic uint32_t xfer_refused;
 
 /*
- * A receive that returns the lease (SPEC 9), when there is somewhere to
- * put it: without @info the message is taken as the handle's implicit
- * lease instead, which the handle's next receive acknowledges.
+ * A receive with @want (CSPCHAN_XFER_LEASE, CSPCHAN_XFER_FD), less the
+ * flags this module refused.  On EINVAL the newest flag is dropped and
+ * the receive tried again (flags came in bit order: LEASE, then FD); the
+ * same receive without any flag tells whether the EINVAL was the flags'.
+ * @xfer->flags holds the flags the answer came with.
  */
-static ssize_t recv_leased(int ch, void *buf, size_t len, bool want_lease,
-			   struct cspchan_xfer *xfer)
+static ssize_t recv_flags(int ch, void *buf, size_t len, uint32_t want,
+			  struct cspchan_xfer *xfer)
 {
+	uint32_t tried = want & ~atomic_load_explicit(&xfer_refused,
+						      memory_order_relaxed);
+	uint32_t flags = tried;
 	ssize_t ret;
 
-	if (!want_lease ||
-	    atomic_load_explicit(&xfer_lease_refused, memory_order_relaxed))
-		return cspchan_recv_xfer(ch, buf, len, 0, xfer);
-
-	ret = cspchan_recv_xfer(ch, buf, len, CSPCHAN_XFER_LEASE, xfer);
-	if (ret != -EINVAL)
-		return ret;
-	/* The same receive without the flag tells which EINVAL it was. */
-	ret = cspchan_recv_xfer(ch, buf, len, 0, xfer);
-	if (ret != -EINVAL)
-		atomic_store_explicit(&xfer_lease_refused, true,
-				      memory_order_relaxed);
+	ret = cspchan_recv_xfer(ch, buf, len, flags, xfer);
+	while (ret == -EINVAL && flags) {
+		flags &= ~(1U << (31 - __builtin_clz(flags)));
+		ret = cspchan_recv_xfer(ch, buf, len, flags, xfer);
+	}
+	if (ret != -EINVAL && flags != tried)
+		atomic_fetch_or_explicit(&xfer_refused, tried & ~flags,
+					 memory_order_relaxed);
 	return ret;
 }
 
+/*
+ * With @info, the receive returns the lease (SPEC 9) and installs the
+ * reply channel the message carries (SPEC 12).  Without it there is
+ * nowhere to put either: the message is taken as the handle's implicit
+ * lease, which the handle's next receive acknowledges, and its reply
+ * channel is dropped (kept by a lease channel for a redelivery).
+ */
 CSPCHAN_EXPORT
 ssize_t cspchan_recvmsg_v0_4(int ch, void *buf, size_t len,
 			     struct cspchan_msginfo *info)
@@ -119,12 +129,13 @@ ssize_t cspchan_recvmsg_v0_4(int ch, void *buf, size_t len,
 	struct cspchan_xfer xfer;
 	ssize_t ret;
 
-	ret = recv_leased(ch, buf, len, info != NULL, &xfer);
+	ret = recv_flags(ch, buf, len,
+			 info ? CSPCHAN_XFER_LEASE | CSPCHAN_XFER_FD : 0, &xfer);
 	if (ret < 0 || !info)
 		return ret;
 
 	memset(info, 0, sizeof(*info));
-	info->fd = -1;		/* reply channels are not built yet */
+	info->fd = -1;
 	if (ret > 0) {
 		info->seq = xfer.seq;
 		info->pid = (pid_t)xfer.pid;
@@ -132,6 +143,8 @@ ssize_t cspchan_recvmsg_v0_4(int ch, void *buf, size_t len,
 		info->lease = xfer.lease;
 		/* A module older than leases leaves it 0: the first delivery. */
 		info->deliveries = xfer.deliveries ? xfer.deliveries : 1;
+		if (xfer.flags & CSPCHAN_XFER_FD)
+			info->fd = xfer.fd;
 	}
 	return ret;
 }

@@ -77,6 +77,17 @@ CSPCHAN_EXPORT __typeof__(cspchan_stat) cspchan_stat_v0_4;
 int cspchan_stat_info(int ch, struct cspchan_info *info);
 
 /*
+ * One CSPCHAN_IOC_SEND or CSPCHAN_IOC_RECV (@request) of @buf, @len, with
+ * @flags (CSPCHAN_XFER_*), the reply channel @fd to attach (used with
+ * CSPCHAN_XFER_ATTACH only) and @timeout_ns (<0 forever, 0 never block).
+ * @xfer holds the message's metadata afterwards.  Returns the length, 0
+ * at end of stream, or -errno (channel.c; core only).
+ */
+ssize_t cspchan_xfer_io(int ch, unsigned long request, const void *buf,
+			size_t len, uint32_t flags, int fd, int64_t timeout_ns,
+			struct cspchan_xfer *xfer);
+
+/*
  * One blocking CSPCHAN_IOC_RECV into @buf with @flags (CSPCHAN_XFER_*);
  * @xfer holds the message's metadata afterwards.  Returns the length, 0 at
  * end of stream, or -errno (channel.c; core only).

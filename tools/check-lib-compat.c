@@ -6,9 +6,10 @@
  * to @CSPCHAN_0.1 and take the old, smaller structures) and one linked
  * against 0.4, and it defines ioctl(2) and open(2) itself, so that the
  * library's calls reach a fake module instead of /dev/cspchan.  The fake
- * plays a module with leases, then one older than leases (which refuses
- * CSPCHAN_XFER_LEASE with EINVAL and CSPCHAN_IOC_STAT's new size with
- * ENOTTY).
+ * plays a module with reply channels, then one with leases but older than
+ * reply channels (which refuses CSPCHAN_XFER_FD with EINVAL), then one
+ * older than leases (which refuses CSPCHAN_XFER_LEASE with EINVAL and
+ * CSPCHAN_IOC_STAT's new size with ENOTTY).
  *
  * It checks that the old entry points write nothing past the old
  * structures and never ask for an explicit lease, and that the new ones
@@ -56,13 +57,17 @@ __asm__(".symver old_stat,cspchan_stat@CSPCHAN_0.1");
 
 #define FAKE_CONTROL_FD	1000
 #define FAKE_CHANNEL_FD	1001
+#define FAKE_REPLY_FD	1002	/* what CSPCHAN_XFER_FD installs */
 #define GUARD		0xA5
 
 /* The fake module. */
 static bool module_has_leases = true;
+static bool module_has_reply = true;
 static unsigned long last_request;
 static struct cspchan_create_req last_create;
 static uint32_t last_xfer_flags;
+static unsigned int recv_calls;
+static struct cspchan_xfer last_send;
 static struct cspchan_lease_req last_lease;
 static struct cspchan_deadletter_req last_deadletter;
 
@@ -82,8 +87,10 @@ int open(const char *path, int flags, ...)
 static int fake_recv(struct cspchan_xfer *x)
 {
 	last_xfer_flags = x->flags;
-	if (x->flags & ~(uint32_t)CSPCHAN_XFER_FLAGS ||
-	    (x->flags && !module_has_leases)) {
+	recv_calls++;
+	if (x->flags & ~(uint32_t)CSPCHAN_XFER_RECV_FLAGS ||
+	    (x->flags && !module_has_leases) ||
+	    ((x->flags & CSPCHAN_XFER_FD) && !module_has_reply)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -95,7 +102,20 @@ static int fake_recv(struct cspchan_xfer *x)
 		x->deliveries = 3;
 		x->lease = (x->flags & CSPCHAN_XFER_LEASE) ? 77 : 0;
 	}
+	if (module_has_reply)	/* the message carries a reply channel */
+		x->fd = (x->flags & CSPCHAN_XFER_FD) ? FAKE_REPLY_FD : -1;
 	return 5;
+}
+
+static int fake_send(const struct cspchan_xfer *x)
+{
+	memcpy(&last_send, x, sizeof(last_send));
+	if (x->flags & ~(uint32_t)CSPCHAN_XFER_SEND_FLAGS ||
+	    (x->flags && !module_has_reply)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return (int)x->len;
 }
 
 static void fake_info(struct cspchan_info *info, size_t size)
@@ -144,6 +164,8 @@ int ioctl(int fd, unsigned long request, ...)
 	switch (request) {
 	case CSPCHAN_IOC_RECV:
 		return fake_recv(arg);
+	case CSPCHAN_IOC_SEND:
+		return fake_send(arg);
 	case CSPCHAN_IOC_STAT:
 		if (!module_has_leases)
 			break;
@@ -234,9 +256,10 @@ static void check_new_entry_points(void)
 	      "cspchan_create@@CSPCHAN_0.4 passes max_deliveries and lease_ms");
 
 	check(cspchan_recvmsg(FAKE_CHANNEL_FD, buf, sizeof(buf), &mi) == 5 &&
-	      last_xfer_flags == CSPCHAN_XFER_LEASE && mi.seq == 42 &&
-	      mi.lease == 77 && mi.deliveries == 3 && mi.fd == -1,
-	      "cspchan_recvmsg@@CSPCHAN_0.4 asks for the lease; lease, deliveries, fd -1");
+	      last_xfer_flags == (CSPCHAN_XFER_LEASE | CSPCHAN_XFER_FD) &&
+	      mi.seq == 42 && mi.lease == 77 && mi.deliveries == 3 &&
+	      mi.fd == FAKE_REPLY_FD,
+	      "cspchan_recvmsg@@CSPCHAN_0.4 asks for the lease and the reply channel; lease, deliveries, fd");
 	check(cspchan_recvmsg(FAKE_CHANNEL_FD, buf, sizeof(buf), NULL) == 5 &&
 	      last_xfer_flags == 0,
 	      "cspchan_recvmsg without info takes the implicit lease");
@@ -257,6 +280,47 @@ static void check_new_entry_points(void)
 	      "cspchan_ack, cspchan_nack, cspchan_set_deadletter");
 	check(cspchan_ack(FAKE_CONTROL_FD, 1) == -ENOTTY && errno == ENOTTY,
 	      "cspchan_ack fails with -errno and sets errno");
+
+	check(cspchan_sendmsg(FAKE_CHANNEL_FD, "req", 3, -1) == 3 &&
+	      last_request == CSPCHAN_IOC_SEND && last_send.flags == 0 &&
+	      last_send.len == 3 && last_send.timeout_ns < 0,
+	      "cspchan_sendmsg with reply_fd -1 attaches nothing and blocks");
+	check(cspchan_sendmsg(FAKE_CHANNEL_FD, "req", 3, 5) == 3 &&
+	      last_send.flags == CSPCHAN_XFER_ATTACH && last_send.fd == 5,
+	      "cspchan_sendmsg attaches reply_fd");
+
+	memset(&last_create, 0, sizeof(last_create));
+	check(cspchan_call(FAKE_CHANNEL_FD, "req", 3, buf, 48, 1000) == 5 &&
+	      last_create.flags == CSPCHAN_REPLY && last_create.capacity == 1 &&
+	      last_create.msg_size == 48 && !last_create.name[0] &&
+	      last_send.flags == CSPCHAN_XFER_ATTACH &&
+	      last_send.fd == FAKE_CHANNEL_FD && last_send.len == 3 &&
+	      last_send.timeout_ns > 0 && last_send.timeout_ns <= 1000000000LL &&
+	      last_request == CSPCHAN_IOC_RECV && last_xfer_flags == 0,
+	      "cspchan_call: a reply channel (capacity 1, msg_size reply_len) attached to the request, then the reply");
+	check(cspchan_call(FAKE_CHANNEL_FD, "req", 3, buf, 0, 1000) == -EINVAL &&
+	      errno == EINVAL,
+	      "cspchan_call with reply_len 0 fails with EINVAL");
+}
+
+static void check_lease_module(void)
+{
+	struct cspchan_msginfo mi;
+	char buf[64];
+
+	module_has_reply = false;
+	recv_calls = 0;
+	check(cspchan_recvmsg(FAKE_CHANNEL_FD, buf, sizeof(buf), &mi) == 5 &&
+	      recv_calls == 2 && last_xfer_flags == CSPCHAN_XFER_LEASE &&
+	      mi.lease == 77 && mi.deliveries == 3 && mi.fd == -1,
+	      "module without reply channels: cspchan_recvmsg retries without CSPCHAN_XFER_FD; lease kept, fd -1");
+	recv_calls = 0;
+	check(cspchan_recvmsg(FAKE_CHANNEL_FD, buf, sizeof(buf), &mi) == 5 &&
+	      recv_calls == 1 && last_xfer_flags == CSPCHAN_XFER_LEASE &&
+	      mi.fd == -1,
+	      "module without reply channels: the next cspchan_recvmsg asks for the lease only");
+	check(cspchan_sendmsg(FAKE_CHANNEL_FD, "req", 3, 5) == -EINVAL,
+	      "module without reply channels: cspchan_sendmsg with a reply channel fails with EINVAL");
 }
 
 static void check_old_module(void)
@@ -289,6 +353,7 @@ int main(void)
 {
 	check_old_entry_points();
 	check_new_entry_points();
+	check_lease_module();
 	check_old_module();
 	return failed;
 }

@@ -15,13 +15,16 @@ void die(const char *what, long err)
 	exit(1);
 }
 
-/* Open a stage's input, waiting (up to 30 s) for its producer to create it. */
-int open_input(const char *name)
+/*
+ * Open a channel by name (O_RDONLY for an input, O_WRONLY for a service's
+ * request channel), waiting (up to 30 s) for whoever creates it.
+ */
+int open_chan(const char *name, int oflags)
 {
 	int i, ch;
 
 	for (i = 0; i < 3000; i++) {
-		ch = cspchan_open(name, O_RDONLY | O_CLOEXEC);
+		ch = cspchan_open(name, oflags | O_CLOEXEC);
 		if (ch != -ENOENT)
 			break;
 		usleep(10000);
@@ -31,16 +34,10 @@ int open_input(const char *name)
 	return ch;
 }
 
-/* Create a stage's output, or open it if a sibling created it first. */
-int create_output(const char *name, unsigned int capacity, unsigned int msg_size)
+/* Create a channel, or open it if a sibling created it first. */
+int create_chan(const char *name, const struct cspchan_attr *attr)
 {
-	struct cspchan_attr attr = {
-		.capacity = capacity,
-		.msg_size = msg_size,
-		.mode = 0600,
-		.flags = CSPCHAN_AUTOCLOSE,
-	};
-	int ch = cspchan_create(name, &attr, O_CLOEXEC);
+	int ch = cspchan_create(name, attr, O_CLOEXEC);
 
 	if (ch < 0)
 		die(name, ch);

@@ -1,14 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The pipeline demo's shared pieces: channel names, the record that
- * travels between stages, and the little each stage needs to report.
+ * The pipeline demo's shared pieces: channel names, the records that
+ * travel between stages, and the little each stage needs to report.
  *
  *   source --events--> decoder x3 --decoded--> enricher x2 --enriched--> writer
+ *            (lease,               (lease, paced)  |      (lease)
+ *             3 deliveries,                        | cspchan_call()
+ *             then demo.dead)                      v
+ *                                    demo.lookup --> lookup x2 (reply on info.fd)
  *
- * Every producer creates its output channel (create-or-open, with
- * CSPCHAN_AUTOCLOSE) and every consumer opens its input by name.  When the
- * last producer of a channel exits, auto-close shuts the channel down, its
- * consumers drain it and see end of stream, and shutdown flows downstream.
+ * Every producer creates its output channel (create-or-open) and every
+ * consumer opens its input by name.  The three pipeline channels are
+ * lease channels: a stage receives with cspchan_recvmsg(), does its work,
+ * sends the result downstream and only then acknowledges the lease.  A
+ * worker that dies (SIGKILL included) hands what it held back to the
+ * channel, which delivers it again: nothing is lost, and an event may
+ * arrive twice downstream (at least once), so the writer drops duplicates
+ * by sequence number.
+ *
+ * On a lease channel end of stream means "shut down, nothing queued and
+ * nothing leased": every input was acknowledged, so every output was
+ * sent.  The worker that sees it shuts its output down (any of the pool
+ * may: they all see end of stream), and shutdown flows downstream.  The
+ * workers are supervised (restarted when killed), so their channels
+ * outlive them: the names are removed by run-demo at the end.
  */
 #ifndef PIPELINE_H
 #define PIPELINE_H
@@ -20,8 +35,12 @@
 #include <cspchan.h>
 
 #define CH_EVENTS	"demo.events"
+#define CH_DEAD		"demo.dead"	/* demo.events' dead-letter channel */
 #define CH_DECODED	"demo.decoded"
 #define CH_ENRICHED	"demo.enriched"
+#define CH_LOOKUP	"demo.lookup"
+
+#define MAX_DELIVERIES	3	/* of one event on demo.events, then demo.dead */
 
 /* A decoded event, as decoders send it. */
 struct event {
@@ -37,14 +56,25 @@ struct enriched {
 	uint64_t source_ns;	/* when the source sent it (queueing delay) */
 };
 
+/* A lookup request (cspchan_call() on demo.lookup) and its reply. */
+struct lookup_req {
+	uint64_t seq;
+	uint32_t amount_cents;
+};
+
+struct lookup_reply {
+	char category[16];
+};
+
 /*
  * A worker's progress, in a file it maps shared, so that the numbers
- * survive a SIGKILL: taken - forwarded is what the worker lost.
+ * survive a SIGKILL: what it held when it died.
  */
 struct progress {
-	uint64_t taken;
-	uint64_t forwarded;
-	uint64_t last_seq;
+	uint64_t taken;		/* messages received */
+	uint64_t forwarded;	/* ... whose result was sent downstream */
+	uint64_t last_seq;	/* the event's seq, of the last one taken */
+	uint64_t acked;		/* ... whose lease was acknowledged */
 };
 
 static inline double now_s(void)
@@ -55,8 +85,16 @@ static inline double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-int open_input(const char *name);
-int create_output(const char *name, unsigned int capacity, unsigned int msg_size);
+static inline uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+int open_chan(const char *name, int oflags);
+int create_chan(const char *name, const struct cspchan_attr *attr);
 struct progress *progress_map(const char *dir, const char *stage);
 void report(const char *dir, const char *stage, uint64_t in, uint64_t out,
 	    double seconds);

@@ -33,7 +33,7 @@ struct cli_command {
 };
 
 extern const struct cli_command cmd_create, cmd_send, cmd_recv,
-	cmd_shutdown, cmd_rm, cmd_stat, cmd_ls, cmd_watch;
+	cmd_shutdown, cmd_rm, cmd_stat, cmd_ls, cmd_watch, cmd_pace;
 
 /* util.c */
 
@@ -76,6 +76,8 @@ int cli_open_any(const char *cmd, const char *name);
 bool cli_parse_uint(const char *s, uint64_t max, bool suffixes, uint64_t *out);
 /* Milliseconds for -t: 0..INT_MAX. */
 bool cli_parse_ms(const char *s, int *out);
+/* A rate in messages per second: N or N/s, 0..UINT32_MAX. */
+bool cli_parse_rate(const char *s, uint32_t *out);
 
 /* Write @s as a JSON string literal, quotes included. */
 void json_string(FILE *f, const char *s);

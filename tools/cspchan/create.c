@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cspchan create: a named channel, with the module's limits explained when
- * the request exceeds them; a lease channel with its dead-letter channel.
+ * the request exceeds them; a lease channel with its dead-letter channel;
+ * a paced channel.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +27,8 @@
 #define GIVEN_LEASE	(1U << 4)
 #define GIVEN_LEASE_MS	(1U << 5)
 #define GIVEN_MAX_DELIV	(1U << 6)
+#define GIVEN_RATE	(1U << 7)
+#define GIVEN_BURST	(1U << 8)
 
 static bool valid_name(const char *name)
 {
@@ -52,6 +55,16 @@ static void explain_einval(const char *name, const struct cspchan_attr *attr)
 	if (cspchan_features(&f) == 0) {
 		if ((attr->flags & CSPCHAN_LEASE) && !(f.features & CSPCHAN_FEAT_LEASE)) {
 			cli_errorf("create", "%s: %s (this cspchan module has no lease channels)",
+				   name, strerror(EINVAL));
+			return;
+		}
+		if (attr->rate && !(f.features & CSPCHAN_FEAT_PACE)) {
+			cli_errorf("create", "%s: %s (this cspchan module has no paced channels)",
+				   name, strerror(EINVAL));
+			return;
+		}
+		if (attr->rate && attr->capacity == 0) {
+			cli_errorf("create", "%s: %s (a paced channel needs a capacity of 1 or more)",
 				   name, strerror(EINVAL));
 			return;
 		}
@@ -84,9 +97,9 @@ static void explain_einval(const char *name, const struct cspchan_attr *attr)
 static void warn_if_different(const char *name, int fd, const struct cspchan_attr *attr,
 			      unsigned int given)
 {
+	unsigned int burst = attr->rate ? (attr->burst ? attr->burst : 1) : 0;
+	char lease[64] = "", pace[64] = "";
 	struct cspchan_stat st;
-
-	char lease[64] = "";
 
 	if (!given || cspchan_stat(fd, &st) < 0)
 		return;
@@ -96,13 +109,18 @@ static void warn_if_different(const char *name, int fd, const struct cspchan_att
 	    ((given & GIVEN_AUTOCLOSE) && !st.autoclose) ||
 	    ((given & GIVEN_LEASE) && !st.lease) ||
 	    ((given & GIVEN_LEASE_MS) && st.lease_ms != attr->lease_ms) ||
-	    ((given & GIVEN_MAX_DELIV) && st.max_deliveries != attr->max_deliveries)) {
+	    ((given & GIVEN_MAX_DELIV) && st.max_deliveries != attr->max_deliveries) ||
+	    ((given & GIVEN_RATE) && st.rate != attr->rate) ||
+	    ((given & GIVEN_BURST) && st.burst != burst)) {
 		if (st.lease)
 			snprintf(lease, sizeof(lease), ", lease (lease_ms %u, max_deliveries %u)",
 				 st.lease_ms, st.max_deliveries);
-		cli_errorf("create", "%s: exists with capacity %u, msg_size %u, mode %04o%s%s; left unchanged",
+		if (st.rate)
+			snprintf(pace, sizeof(pace), ", rate %u/s burst %u",
+				 st.rate, st.burst);
+		cli_errorf("create", "%s: exists with capacity %u, msg_size %u, mode %04o%s%s%s; left unchanged",
 			   name, st.capacity, st.msg_size, st.mode,
-			   st.autoclose ? ", autoclose" : "", lease);
+			   st.autoclose ? ", autoclose" : "", lease, pace);
 	}
 }
 
@@ -161,7 +179,7 @@ static int create_run(const struct cli_command *cmd, int argc, char **argv)
 {
 	enum {
 		OPT_AUTOCLOSE = 256, OPT_LEASE, OPT_LEASE_MS, OPT_MAX_DELIVERIES,
-		OPT_DEAD_LETTER,
+		OPT_DEAD_LETTER, OPT_RATE, OPT_BURST,
 	};
 	static const struct option longopts[] = {
 		{ "capacity", required_argument, NULL, 'c' },
@@ -172,6 +190,8 @@ static int create_run(const struct cli_command *cmd, int argc, char **argv)
 		{ "lease-ms", required_argument, NULL, OPT_LEASE_MS },
 		{ "max-deliveries", required_argument, NULL, OPT_MAX_DELIVERIES },
 		{ "dead-letter", required_argument, NULL, OPT_DEAD_LETTER },
+		{ "rate", required_argument, NULL, OPT_RATE },
+		{ "burst", required_argument, NULL, OPT_BURST },
 		{ "excl", no_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
@@ -239,6 +259,18 @@ static int create_run(const struct cli_command *cmd, int argc, char **argv)
 		case OPT_DEAD_LETTER:
 			dlq_name = optarg;
 			break;
+		case OPT_RATE:
+			if (!cli_parse_rate(optarg, &attr.rate))
+				return cli_usage(cmd, "bad rate '%s' (messages per second)",
+						 optarg);
+			given |= GIVEN_RATE;
+			break;
+		case OPT_BURST:
+			if (!cli_parse_uint(optarg, UINT32_MAX, false, &v))
+				return cli_usage(cmd, "bad burst '%s'", optarg);
+			attr.burst = (unsigned int)v;
+			given |= GIVEN_BURST;
+			break;
 		case 'x':
 			excl = true;
 			break;
@@ -255,6 +287,8 @@ static int create_run(const struct cli_command *cmd, int argc, char **argv)
 		return cli_usage(cmd, "--lease-ms and --max-deliveries need --lease");
 	if (!(attr.flags & CSPCHAN_LEASE) && dlq_name)
 		return cli_usage(cmd, "--dead-letter needs --lease");
+	if ((given & GIVEN_BURST) && !(given & GIVEN_RATE))
+		return cli_usage(cmd, "--burst needs --rate");
 
 	/* Before the channel exists, so that a bad one leaves nothing behind. */
 	if (dlq_name) {
@@ -302,7 +336,7 @@ const struct cli_command cmd_create = {
 	.help =
 "Usage: cspchan create NAME [-c CAPACITY] [-s SIZE] [-m MODE] [--autoclose] [-x]\n"
 "                      [--lease [--lease-ms MS] [--max-deliveries N]\n"
-"                       [--dead-letter NAME]]\n"
+"                       [--dead-letter NAME]] [--rate N[/s] [--burst N]]\n"
 "\n"
 "Create the channel NAME in this IPC namespace.  A name is 1 to 63\n"
 "characters of A-Z a-z 0-9 . _ -.  If NAME exists already it is left as it\n"
@@ -332,6 +366,10 @@ const struct cli_command cmd_create = {
 "      --dead-letter NAME\n"
 "                     the existing channel that takes those messages (only\n"
 "                     set when this command creates the channel)\n"
+"      --rate N[/s]   a paced channel (capacity 1 or more): at most N\n"
+"                     messages per second leave it, summed over all its\n"
+"                     receivers (default 0: unpaced; see cspchan pace)\n"
+"      --burst N      with --rate: up to N messages at once (default 1)\n"
 "  -h, --help         this text\n"
 "\n"
 "Exit status: 0 created or already there, 1 error, 2 usage.\n"
@@ -342,5 +380,6 @@ const struct cli_command cmd_create = {
 "  cspchan create -c 1024 -s 64K -m 0660 -x frames\n"
 "  cspchan create jobs.dead\n"
 "  cspchan create --lease --lease-ms 30000 --max-deliveries 5 \\\n"
-"          --dead-letter jobs.dead jobs\n",
+"          --dead-letter jobs.dead jobs\n"
+"  cspchan create --rate 50/s --burst 10 api.calls\n",
 };

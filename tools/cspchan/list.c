@@ -20,6 +20,7 @@ static const struct table_column ls_columns[] = {
 	{ "DEPTH", true }, { "SENDW", true }, { "RECVW", true },
 	{ "SHUT", false }, { "SENT", true }, { "RECV", true }, { "HWM", true },
 	{ "LEASED", true }, { "REDELIV", true }, { "DEAD", true },
+	{ "RATE", true }, { "BURST", true }, { "THROTTLED", true },
 };
 
 /* A lease figure: "-" in the table, null in JSON, from a module without. */
@@ -34,6 +35,33 @@ static void table_add_lease(struct table *t, const struct chan_row *r, uint64_t 
 static void json_lease(const char *key, const struct chan_row *r, uint64_t v)
 {
 	if (r->leases_known)
+		printf(", \"%s\": %" PRIu64, key, v);
+	else
+		printf(", \"%s\": null", key);
+}
+
+/* A pace figure: "-" in the table, null in JSON, from a module without. */
+static void table_add_pace(struct table *t, const struct chan_row *r, uint64_t v)
+{
+	if (r->pace_known)
+		table_add(t, "%" PRIu64, v);
+	else
+		table_add(t, "-");
+}
+
+/* The time receivers waited for tokens, in seconds with 3 decimals. */
+static void table_add_throttled(struct table *t, const struct chan_row *r)
+{
+	if (r->pace_known)
+		table_add(t, "%" PRIu64 ".%03" PRIu64 "s", r->throttled_ns / 1000000000,
+			  r->throttled_ns / 1000000 % 1000);
+	else
+		table_add(t, "-");
+}
+
+static void json_pace(const char *key, const struct chan_row *r, uint64_t v)
+{
+	if (r->pace_known)
 		printf(", \"%s\": %" PRIu64, key, v);
 	else
 		printf(", \"%s\": null", key);
@@ -63,6 +91,9 @@ static int print_table(const struct chan_row *rows, size_t n)
 		table_add_lease(&t, r, r->leased);
 		table_add_lease(&t, r, r->redelivered);
 		table_add_lease(&t, r, r->dead);
+		table_add_pace(&t, r, r->rate);
+		table_add_pace(&t, r, r->burst);
+		table_add_throttled(&t, r);
 	}
 	ret = table_print(&t, stdout);
 	table_free(&t);
@@ -93,6 +124,9 @@ static void print_json(const struct chan_row *rows, size_t n)
 		json_lease("leased", r, r->leased);
 		json_lease("redelivered", r, r->redelivered);
 		json_lease("dead", r, r->dead);
+		json_pace("rate", r, r->rate);
+		json_pace("burst", r, r->burst);
+		json_pace("throttled_ns", r, r->throttled_ns);
 		fputs("}", stdout);
 	}
 	fputs(n ? "\n]\n" : "]\n", stdout);
@@ -104,11 +138,15 @@ static const struct {
 	const char *help;
 	size_t offset;		/* of a uint64_t in struct chan_row */
 	bool lease;		/* only where the module shows lease figures */
+	bool pace;		/* only where the module shows pace figures */
+	double scale;		/* the value is multiplied by it (0: 1) */
 } metrics[] = {
 #define METRIC(name, type, field, help) \
-	{ name, type, help, offsetof(struct chan_row, field), false }
+	{ name, type, help, offsetof(struct chan_row, field), false, false, 0 }
 #define LEASE_METRIC(name, type, field, help) \
-	{ name, type, help, offsetof(struct chan_row, field), true }
+	{ name, type, help, offsetof(struct chan_row, field), true, false, 0 }
+#define PACE_METRIC(name, type, field, help, scale) \
+	{ name, type, help, offsetof(struct chan_row, field), false, true, scale }
 	METRIC("cspchan_capacity", "gauge", capacity,
 	       "Messages the channel buffers (0: unbuffered)."),
 	METRIC("cspchan_msg_size_bytes", "gauge", msg_size,
@@ -133,6 +171,14 @@ static const struct {
 		     "Deliveries of messages delivered before (lease channels)."),
 	LEASE_METRIC("cspchan_dead_total", "counter", dead,
 		     "Messages dead-lettered or dropped after max_deliveries."),
+	PACE_METRIC("cspchan_rate", "gauge", rate,
+		    "Messages per second the channel lets out (0: unpaced).", 0),
+	PACE_METRIC("cspchan_burst", "gauge", burst,
+		    "Token bucket size of a paced channel (0: unpaced).", 0),
+	PACE_METRIC("cspchan_throttled_seconds_total", "counter", throttled_ns,
+		    "Time receivers waited for a token of a paced channel, summed.",
+		    1e-9),
+#undef PACE_METRIC
 #undef LEASE_METRIC
 #undef METRIC
 };
@@ -161,12 +207,16 @@ static void print_prometheus(const struct chan_row *rows, size_t n)
 			const uint64_t *value = (const uint64_t *)
 				((const char *)&rows[i] + metrics[m].offset);
 
-			if (metrics[m].lease && !rows[i].leases_known)
+			if ((metrics[m].lease && !rows[i].leases_known) ||
+			    (metrics[m].pace && !rows[i].pace_known))
 				continue;
 			printf("%s{id=\"%" PRIu64 "\",name=\"", metrics[m].name,
 			       rows[i].id);
 			prometheus_label(rows[i].name);
-			printf("\"} %" PRIu64 "\n", *value);
+			if (metrics[m].scale)
+				printf("\"} %.9f\n", (double)*value * metrics[m].scale);
+			else
+				printf("\"} %" PRIu64 "\n", *value);
 		}
 	}
 }
@@ -266,17 +316,21 @@ const struct cli_command cmd_ls = {
 "sending and receiving), SHUT, SENT and RECV (totals), HWM (high-water\n"
 "mark of the depth), LEASED (messages delivered and not yet acknowledged),\n"
 "REDELIV (redeliveries, total) and DEAD (messages dead-lettered or dropped\n"
-"after max_deliveries); the last three are - from a module without leases.\n"
+"after max_deliveries), - from a module without leases; RATE (messages per\n"
+"second, 0: unpaced), BURST and THROTTLED (the time receivers waited for a\n"
+"token, summed, in seconds), - from a module without paced channels.\n"
 "\n"
 "Options:\n"
 "  -j, --json         a JSON array of objects (name is null when anonymous)\n"
 "  -p, --prometheus   the Prometheus text exposition format: gauges\n"
 "                     cspchan_depth, cspchan_capacity, cspchan_msg_size_bytes,\n"
 "                     cspchan_senders_waiting, cspchan_receivers_waiting,\n"
-"                     cspchan_shut, cspchan_high_water, cspchan_leased and\n"
-"                     counters cspchan_sent_total, cspchan_received_total,\n"
-"                     cspchan_redelivered_total, cspchan_dead_total, each\n"
-"                     labelled {id=\"..\",name=\"..\"}\n"
+"                     cspchan_shut, cspchan_high_water, cspchan_leased,\n"
+"                     cspchan_rate, cspchan_burst and counters\n"
+"                     cspchan_sent_total, cspchan_received_total,\n"
+"                     cspchan_redelivered_total, cspchan_dead_total,\n"
+"                     cspchan_throttled_seconds_total, each labelled\n"
+"                     {id=\"..\",name=\"..\"}\n"
 "  -h, --help         this text\n"
 "\n"
 "Exit status: 0 listed, 1 /proc/cspchan unreadable, 2 usage.\n"

@@ -150,6 +150,9 @@ static void print_stat_text(const struct cspchan_stat *st)
 	printf("max_deliveries: %u\n", st->max_deliveries);
 	printf("lease_ms: %u\n", st->lease_ms);
 	printf("dead_letter: %" PRIu64 "\n", st->dead_letter);
+	printf("rate: %u\n", st->rate);
+	printf("burst: %u\n", st->burst);
+	printf("throttled_ns: %" PRIu64 "\n", st->throttled_ns);
 }
 
 static void print_stat_json(const struct cspchan_stat *st)
@@ -166,13 +169,15 @@ static void print_stat_json(const struct cspchan_stat *st)
 	       ", \"mode\": \"%04o\", \"lease\": %s, \"leased\": %u"
 	       ", \"redelivered\": %" PRIu64 ", \"dead\": %" PRIu64
 	       ", \"max_deliveries\": %u, \"lease_ms\": %u"
-	       ", \"dead_letter\": %" PRIu64 "}\n",
+	       ", \"dead_letter\": %" PRIu64 ", \"rate\": %u, \"burst\": %u"
+	       ", \"throttled_ns\": %" PRIu64 "}\n",
 	       st->id, st->capacity, st->msg_size, st->depth,
 	       st->senders_waiting, st->receivers_waiting,
 	       st->shut ? "true" : "false", st->autoclose ? "true" : "false",
 	       st->sent, st->received, st->high_water, st->mode,
 	       st->lease ? "true" : "false", st->leased, st->redelivered,
-	       st->dead, st->max_deliveries, st->lease_ms, st->dead_letter);
+	       st->dead, st->max_deliveries, st->lease_ms, st->dead_letter,
+	       st->rate, st->burst, st->throttled_ns);
 }
 
 static int stat_run(const struct cli_command *cmd, int argc, char **argv)
@@ -234,7 +239,10 @@ const struct cli_command cmd_stat = {
 "mode (octal), and for leases: lease (0 or 1: created with --lease), leased\n"
 "(messages delivered and not yet acknowledged), redelivered and dead\n"
 "(totals), max_deliveries, lease_ms (0: no limit) and dead_letter (the id of\n"
-"the dead-letter channel, 0: none).  A module without leases shows 0.\n"
+"the dead-letter channel, 0: none); for paced channels: rate (messages per\n"
+"second, 0: unpaced), burst (0 when unpaced) and throttled_ns (the time\n"
+"receivers waited for a token, summed, in nanoseconds).  A module without\n"
+"leases or paced channels shows 0 for those.\n"
 "\n"
 "Options:\n"
 "  -j, --json   one JSON object instead (shut, autoclose and lease are\n"

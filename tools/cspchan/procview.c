@@ -13,14 +13,25 @@
 
 #define MAX_COLUMNS	64
 
-/* The columns this tool uses, by their header names. */
+/*
+ * The columns this tool uses, by their header names.  Those a module added
+ * later come in groups, each known only when all of its columns are there.
+ */
+enum column_group {
+	GROUP_BASE,		/* every module has them */
+	GROUP_LEASE,		/* since leases (SPEC 9) */
+	GROUP_PACE,		/* since paced channels (SPEC 11) */
+	NR_GROUPS
+};
+
 static const struct {
 	const char *name;
 	size_t offset;		/* of a uint64_t in struct chan_row */
-	bool lease;		/* since leases: an older module lacks it */
+	enum column_group group;
 } known_columns[] = {
-#define COLUMN(field) { #field, offsetof(struct chan_row, field), false }
-#define LEASE_COLUMN(field) { #field, offsetof(struct chan_row, field), true }
+#define COLUMN(field) { #field, offsetof(struct chan_row, field), GROUP_BASE }
+#define LEASE_COLUMN(field) { #field, offsetof(struct chan_row, field), GROUP_LEASE }
+#define PACE_COLUMN(field) { #field, offsetof(struct chan_row, field), GROUP_PACE }
 	COLUMN(id),
 	COLUMN(capacity),
 	COLUMN(msg_size),
@@ -34,13 +45,17 @@ static const struct {
 	LEASE_COLUMN(leased),
 	LEASE_COLUMN(redelivered),
 	LEASE_COLUMN(dead),
+	PACE_COLUMN(rate),
+	PACE_COLUMN(burst),
+	PACE_COLUMN(throttled_ns),
+#undef PACE_COLUMN
 #undef LEASE_COLUMN
 #undef COLUMN
 };
 
 #define NR_KNOWN	ARRAY_SIZE(known_columns)
 #define NAME_COLUMN	NR_KNOWN	/* index of "name" in column_of[] */
-#define ABSENT		SIZE_MAX	/* column_of[] of a lease column not there */
+#define ABSENT		SIZE_MAX	/* column_of[] of a later column not there */
 
 const char *procview_path(void)
 {
@@ -64,40 +79,42 @@ static size_t split(char *line, char **words, size_t max)
 
 /*
  * Map each known column (and "name") to its position in the header.  The
- * lease columns count only all together: without one of them, all read
- * as unknown.
+ * columns of a later group count only all together: without one of them,
+ * all of that group read as unknown.
  */
 static int parse_header(char *line, size_t column_of[NR_KNOWN + 1],
-			bool *leases_known)
+			bool known[NR_GROUPS])
 {
+	size_t columns[NR_GROUPS] = { 0 }, found[NR_GROUPS] = { 0 };
 	char *words[MAX_COLUMNS];
 	size_t n = split(line, words, MAX_COLUMNS);
-	size_t k, i, lease_columns = 0, found = 0;
+	size_t k, i;
+	int g;
 
 	for (k = 0; k <= NR_KNOWN; k++) {
 		const char *want = k == NAME_COLUMN ? "name" : known_columns[k].name;
-		bool lease = k != NAME_COLUMN && known_columns[k].lease;
+		enum column_group group = k == NAME_COLUMN ? GROUP_BASE :
+					  known_columns[k].group;
 
 		for (i = 0; i < n && strcmp(words[i], want); i++)
 			;
-		lease_columns += lease;
-		if (i == n && !lease)
+		if (i == n && group == GROUP_BASE)
 			return -EBADMSG;
 		column_of[k] = i == n ? ABSENT : i;
-		found += lease && i < n;
+		columns[group]++;
+		found[group] += i < n;
 	}
-	*leases_known = found == lease_columns;
-	if (!*leases_known) {
-		for (k = 0; k < NR_KNOWN; k++) {
-			if (known_columns[k].lease)
-				column_of[k] = ABSENT;
-		}
+	for (g = 0; g < NR_GROUPS; g++)
+		known[g] = found[g] == columns[g];
+	for (k = 0; k < NR_KNOWN; k++) {
+		if (!known[known_columns[k].group])
+			column_of[k] = ABSENT;
 	}
 	return 0;
 }
 
 static int parse_row(char *line, const size_t column_of[NR_KNOWN + 1],
-		     bool leases_known, struct chan_row *row)
+		     const bool known[NR_GROUPS], struct chan_row *row)
 {
 	char *words[MAX_COLUMNS];
 	size_t n = split(line, words, MAX_COLUMNS);
@@ -121,7 +138,8 @@ static int parse_row(char *line, const size_t column_of[NR_KNOWN + 1],
 		return -EBADMSG;
 	if (strcmp(name, "-") != 0)
 		strcpy(row->name, name);
-	row->leases_known = leases_known;
+	row->leases_known = known[GROUP_LEASE];
+	row->pace_known = known[GROUP_PACE];
 	return 0;
 }
 
@@ -129,7 +147,7 @@ int procview_read(struct chan_row **rowsp, size_t *nrowsp)
 {
 	size_t column_of[NR_KNOWN + 1];
 	struct chan_row *rows = NULL;
-	bool leases_known;
+	bool known[NR_GROUPS];
 	size_t nrows = 0, cap = 0;
 	char *line = NULL;
 	size_t linecap = 0;
@@ -144,7 +162,7 @@ int procview_read(struct chan_row **rowsp, size_t *nrowsp)
 		ret = ferror(f) ? -EIO : -EBADMSG;
 		goto out;
 	}
-	ret = parse_header(line, column_of, &leases_known);
+	ret = parse_header(line, column_of, known);
 	if (ret)
 		goto out;
 
@@ -162,7 +180,7 @@ int procview_read(struct chan_row **rowsp, size_t *nrowsp)
 			rows = nrows_p;
 			cap = ncap;
 		}
-		ret = parse_row(line, column_of, leases_known, &rows[nrows]);
+		ret = parse_row(line, column_of, known, &rows[nrows]);
 		if (ret)
 			goto out;
 		nrows++;

@@ -32,6 +32,11 @@ struct chan_row {
 	uint64_t redelivered;
 	uint64_t dead;
 	bool leases_known;
+	/* Paced channels: 0, and pace_known false, from a module without them. */
+	uint64_t rate;
+	uint64_t burst;
+	uint64_t throttled_ns;
+	bool pace_known;
 };
 
 /* The file to read: $CSPCHAN_PROC, else PROCVIEW_PATH. */
@@ -40,7 +45,8 @@ const char *procview_path(void);
 /*
  * Read every channel into a malloc'ed array.  Columns are found by their
  * header names, so columns a newer module adds are ignored, and those an
- * older module lacks (leased, redelivered, dead) read as 0.  Returns 0,
+ * older module lacks (leased, redelivered, dead; rate, burst,
+ * throttled_ns) read as 0.  Returns 0,
  * or -errno: the open/read error, -ENOMEM, or -EBADMSG when the file does
  * not look like the table.
  */

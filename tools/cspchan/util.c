@@ -145,6 +145,24 @@ bool cli_parse_ms(const char *s, int *out)
 	return true;
 }
 
+bool cli_parse_rate(const char *s, uint32_t *out)
+{
+	size_t len = strlen(s);
+	char num[32];
+	uint64_t v;
+
+	if (len > 2 && strcmp(s + len - 2, "/s") == 0)
+		len -= 2;
+	if (len == 0 || len >= sizeof(num))
+		return false;
+	memcpy(num, s, len);
+	num[len] = '\0';
+	if (!cli_parse_uint(num, UINT32_MAX, false, &v))
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
 void json_string(FILE *f, const char *s)
 {
 	const unsigned char *p;
