@@ -166,7 +166,9 @@ static inline uint64_t now_ns(void)
 	X(U_TAKEV, "uring TAKEV")	X(U_RELEASEV, "uring RELEASEV")	\
 	X(U_BADCMD, "uring unknown cmd") X(U_READ, "uring READ")	\
 	X(U_WRITE, "uring WRITE")	X(U_NOP, "uring NOP")		\
-	X(U_SUBMIT, "uring submit")
+	X(U_SUBMIT, "uring submit")	X(ACK, "ioctl ACK")		\
+	X(NACK, "ioctl NACK")		X(DEADLETTER, "ioctl SET_DEADLETTER") \
+	X(SETRATE, "ioctl SET_RATE")
 
 #define OP_ENUM(name, text) OP_##name,
 enum op_kind { OP_KINDS(OP_ENUM) NR_OPS };
@@ -295,6 +297,7 @@ struct thread_ctx {
 	volatile uint64_t op_start;	/* ns, 0 between operations */
 	volatile int op_kind;
 	volatile int hang_reported;
+	uint64_t last_lease;		/* the last lease a receive returned */
 	pthread_t tid;
 	struct ring_state ring;
 };

@@ -93,6 +93,10 @@ static void op_create(struct thread_ctx *t)
 
 	memset(&req, 0, sizeof(req));
 	req.flags = chance(&t->rng, 30) ? CSPCHAN_AUTOCLOSE : 0;
+	if (chance(&t->rng, 30))
+		req.flags |= CSPCHAN_LEASE;
+	if (chance(&t->rng, 10))
+		req.flags |= CSPCHAN_REPLY;
 	if (one_in(&t->rng, 30))
 		req.flags |= 1U << below(&t->rng, 32);
 	req.oflags = (chance(&t->rng, 30) ? O_EXCL : 0) | (chance(&t->rng, 50) ? O_NONBLOCK : 0) |
@@ -112,6 +116,14 @@ static void op_create(struct thread_ctx *t)
 		pick_name(t, req.name);
 	if (one_in(&t->rng, 20))
 		req.reserved0 = (uint32_t)rnd(&t->rng);
+	if ((req.flags & CSPCHAN_LEASE) ? chance(&t->rng, 50) : one_in(&t->rng, 40)) {
+		req.max_deliveries = below(&t->rng, 4);
+		req.lease_ms = one_in(&t->rng, 2) ? 0 : 1 + below(&t->rng, 300);
+	}
+	if (chance(&t->rng, 15)) {
+		req.rate = one_in(&t->rng, 10) ? (uint32_t)rnd(&t->rng) : 1 + below(&t->rng, 5000);
+		req.burst = below(&t->rng, 20);
+	}
 	maybe_reserved(t, req.reserved, sizeof(req.reserved));
 	BEGIN(t, OP_CREATE);
 	fd = do_ioctl(ctl_fd(t), CSPCHAN_IOC_CREATE, arg_ptr(t, &req, sizeof(req), &own));
@@ -214,6 +226,7 @@ static void op_xfer(struct thread_ctx *t, struct chan *c, bool send)
 	enum op_kind kind = send ? OP_SEND : OP_RECV;
 	struct cspchan_xfer x;
 	bool own, own_buf;
+	void *arg;
 	long ret;
 
 	memset(&x, 0, sizeof(x));
@@ -222,6 +235,17 @@ static void op_xfer(struct thread_ctx *t, struct chan *c, bool send)
 	if (send && own_buf)
 		memset((void *)(uintptr_t)x.buf, 'a' + t->index, x.len < 64 ? x.len : 64);
 	x.timeout_ns = pick_timeout(t);
+	if (!send && chance(&t->rng, 40))
+		x.flags |= CSPCHAN_XFER_LEASE;
+	if (!send && chance(&t->rng, 30))
+		x.flags |= CSPCHAN_XFER_FD;
+	if (send && chance(&t->rng, 15)) {
+		struct chan r;
+
+		x.flags |= CSPCHAN_XFER_ATTACH;
+		x.fd = one_in(&t->rng, 8) ? (int32_t)rnd(&t->rng) :
+		       pick_chan(t, &r) ? r.fd : -1;
+	}
 	if (one_in(&t->rng, 25))
 		x.flags = 1U << below(&t->rng, 32);
 	if (one_in(&t->rng, 25))
@@ -234,8 +258,78 @@ static void op_xfer(struct thread_ctx *t, struct chan *c, bool send)
 		x.fd = (int32_t)rnd(&t->rng);
 	}
 	BEGIN(t, kind);
-	ret = do_ioctl(c->fd, send ? CSPCHAN_IOC_SEND : CSPCHAN_IOC_RECV, arg_ptr(t, &x, sizeof(x), &own));
+	arg = arg_ptr(t, &x, sizeof(x), &own);
+	ret = do_ioctl(c->fd, send ? CSPCHAN_IOC_SEND : CSPCHAN_IOC_RECV, arg);
 	count(kind, ret);
+	if (!send && ret > 0 && own) {
+		memcpy(&x, arg, sizeof(x));	/* what the kernel wrote back */
+		if (x.lease)
+			t->last_lease = x.lease;
+		/* An installed reply handle joins the table, or is closed. */
+		if ((x.flags & CSPCHAN_XFER_FD) && x.fd > 2 && fcntl(x.fd, F_GETFD) >= 0) {
+			if (one_in(&t->rng, 2))
+				table_add(t->w, x.fd);
+			else
+				close(x.fd);
+		}
+	}
+}
+
+/* ACK, NACK: the last lease a receive returned, or junk. */
+static void op_lease(struct thread_ctx *t, struct chan *c, bool ack)
+{
+	struct cspchan_lease_req req;
+	bool own;
+
+	memset(&req, 0, sizeof(req));
+	switch (below(&t->rng, 6)) {
+	case 0: req.lease = 0; break;
+	case 1: req.lease = rnd(&t->rng); break;
+	case 2: req.lease = t->last_lease + below(&t->rng, 4); break;
+	default: req.lease = t->last_lease; break;
+	}
+	if (one_in(&t->rng, 25))
+		req.flags = 1U << below(&t->rng, 32);
+	if (one_in(&t->rng, 25))
+		req.reserved0 = 1;
+	maybe_reserved(t, req.reserved, sizeof(req.reserved));
+	BEGIN(t, ack ? OP_ACK : OP_NACK);
+	count(ack ? OP_ACK : OP_NACK,
+	      do_ioctl(c->fd, ack ? CSPCHAN_IOC_ACK : CSPCHAN_IOC_NACK, arg_ptr(t, &req, sizeof(req), &own)));
+}
+
+static void op_deadletter(struct thread_ctx *t, struct chan *c)
+{
+	struct cspchan_deadletter_req req;
+	struct chan d;
+	bool own;
+
+	memset(&req, 0, sizeof(req));
+	req.fd = one_in(&t->rng, 4) ? -1 : one_in(&t->rng, 8) ? (int32_t)rnd(&t->rng) :
+		 pick_chan(t, &d) ? d.fd : c->fd;
+	if (one_in(&t->rng, 25))
+		req.flags = 1U << below(&t->rng, 32);
+	maybe_reserved(t, req.reserved, sizeof(req.reserved));
+	BEGIN(t, OP_DEADLETTER);
+	count(OP_DEADLETTER, do_ioctl(c->fd, CSPCHAN_IOC_SET_DEADLETTER, arg_ptr(t, &req, sizeof(req), &own)));
+}
+
+static void op_setrate(struct thread_ctx *t, struct chan *c)
+{
+	struct cspchan_rate_req req;
+	bool own;
+
+	memset(&req, 0, sizeof(req));
+	req.rate = one_in(&t->rng, 4) ? 0 : one_in(&t->rng, 10) ? (uint32_t)rnd(&t->rng) :
+		   1 + below(&t->rng, 5000);
+	req.burst = one_in(&t->rng, 10) ? (uint32_t)rnd(&t->rng) : below(&t->rng, 20);
+	if (one_in(&t->rng, 25))
+		req.flags = 1U << below(&t->rng, 32);
+	if (one_in(&t->rng, 25))
+		req.reserved0 = 1;
+	maybe_reserved(t, req.reserved, sizeof(req.reserved));
+	BEGIN(t, OP_SETRATE);
+	count(OP_SETRATE, do_ioctl(c->fd, CSPCHAN_IOC_SET_RATE, arg_ptr(t, &req, sizeof(req), &own)));
 }
 
 /* Write a payload into the mapped slot, as a producer does before COMMIT. */
@@ -345,8 +439,14 @@ void op_ioctl_chan(struct thread_ctx *t)
 		op_xfer(t, &c, true);
 	} else if (r < 50) {
 		op_xfer(t, &c, false);
-	} else if (r < 85) {
+	} else if (r < 78) {
 		op_zerocopy(t, &c);
+	} else if (r < 82) {
+		op_lease(t, &c, !one_in(&t->rng, 3));
+	} else if (r < 84) {
+		op_deadletter(t, &c);
+	} else if (r < 86) {
+		op_setrate(t, &c);
 	} else if (r < 95) {
 		op_stat(t, &c);
 	} else {
