@@ -241,6 +241,18 @@ static void cspchan_sent(struct cspchan *ch, struct cspchan_slot *s)
 	trace_cspchan_send(ch, s->len, s->seq);
 }
 
+/*
+ * A paced channel keeps messages back for lack of a token: if anyone
+ * waits for them (parked, or polling, edge-triggered epoll included), the
+ * pacer must run when the next token is there.
+ */
+static void cspchan_pace_watch(struct cspchan *ch, u64 now)
+{
+	if (ch->queued && (ch->nr_recvq || ch->polled) &&
+	    !cspchan_pace_ready(ch, now))
+		cspchan_pace_arm(ch);
+}
+
 /* A paced channel's receiver that waited for a token got a message. */
 static void cspchan_pace_served(struct cspchan *ch, struct cspchan_waiter *w,
 				u64 now)
@@ -286,9 +298,17 @@ static void cspchan_deliver(struct cspchan *ch, u32 slot, bool front,
 	else
 		cspchan_ring_push(ch, slot);
 	ch->high_water = max(ch->high_water, cspchan_depth(ch));
-	if (cspchan_paced(ch) && (ch->nr_recvq || ch->polled) &&
-	    !cspchan_pace_ready(ch, ktime_get_ns()))
-		cspchan_pace_arm(ch);	/* no token: the pacer serves them */
+	if (cspchan_paced(ch)) {
+		u64 now = ktime_get_ns();
+		struct cspchan_waiter *w;
+
+		/* Receivers parked for a message now wait for a token. */
+		if (!cspchan_pace_ready(ch, now))
+			list_for_each_entry(w, &ch->recvq, node)
+				if (!w->since)
+					w->since = now;
+		cspchan_pace_watch(ch, now);
+	}
 	cspchan_wake_pollers(ch, &ch->rd_wait, EPOLLIN | EPOLLRDNORM);
 }
 
@@ -501,8 +521,12 @@ void cspchan_consume(struct cspchan *ch, u32 slot, bool handed,
 	lockdep_assert_held(&ch->lock);
 	if (!handed) {
 		cspchan_ring_pop(ch);
-		if (cspchan_paced(ch))
-			cspchan_pace_take(ch, ktime_get_ns());
+		if (cspchan_paced(ch)) {
+			u64 now = ktime_get_ns();
+
+			cspchan_pace_take(ch, now);
+			cspchan_pace_watch(ch, now);
+		}
 	}
 	if (s->offerer)
 		cspchan_offer_taken(ch, s, wk);
@@ -613,13 +637,11 @@ void cspchan_park_receiver(struct cspchan *ch, struct cspchan_waiter *w)
 	lockdep_assert_held(&ch->lock);
 	list_add_tail(&w->node, &ch->recvq);
 	ch->nr_recvq++;
-	if (cspchan_paced(ch)) {
+	w->since = 0;
+	if (cspchan_paced(ch) && ch->queued) {	/* waiting for a token */
 		w->since = ktime_get_ns();
-		if (ch->queued) {	/* waiting for a token */
-			trace_cspchan_throttle(ch,
-					       cspchan_pace_wait_ns(ch, w->since));
-			cspchan_pace_arm(ch);
-		}
+		trace_cspchan_throttle(ch, cspchan_pace_wait_ns(ch, w->since));
+		cspchan_pace_arm(ch);
 	}
 	if (!cspchan_buffered(ch) && cspchan_send_ready(ch))
 		cspchan_wake_pollers(ch, &ch->wr_wait, EPOLLOUT | EPOLLWRNORM);
@@ -692,8 +714,11 @@ int cspchan_next_msg(struct cspchan *ch, unsigned int flags,
 	}
 	if (!ch->queued && cspchan_recv_eos(ch))
 		return 0;
-	if (flags & CSPCHAN_IO_NONBLOCK)
+	if (flags & CSPCHAN_IO_NONBLOCK) {
+		if (ch->queued)
+			cspchan_pace_watch(ch, ktime_get_ns());
 		return -EAGAIN;
+	}
 
 	cspchan_waiter_init(&w, NULL, 0);
 	cspchan_park_receiver(ch, &w);
@@ -703,7 +728,7 @@ int cspchan_next_msg(struct cspchan *ch, unsigned int flags,
 	if (w.state == CSPCHAN_WAITING) {
 		list_del(&w.node);
 		ch->nr_recvq--;
-		if (w.since && ch->queued)	/* a wait for a token ended */
+		if (w.since)	/* a wait for a token ended */
 			ch->throttled_ns += ktime_get_ns() - w.since;
 		return ret;
 	}
