@@ -231,14 +231,14 @@ static void cspchan_stamp(struct cspchan *ch, struct cspchan_slot *s)
 }
 
 /*
- * A message was sent: a reply channel it carries has travelled (from now
- * on, its last reference going shuts it down: reply.c).
+ * A message is being sent: a reply channel it carries has travelled (from
+ * now on, its last reference going shuts it down: reply.c).  Before the
+ * message can reach a receiver, who may drop the reference at once.
  */
-static void cspchan_sent(struct cspchan *ch, struct cspchan_slot *s)
+static void cspchan_sending(struct cspchan_slot *s)
 {
 	if (s->attach)
 		WRITE_ONCE(s->attach->reply->travelled, true);
-	trace_cspchan_send(ch, s->len, s->seq);
 }
 
 /*
@@ -432,15 +432,18 @@ ssize_t cspchan_post_slot_at(struct cspchan *ch, u32 slot, u32 len,
 	if (cspchan_buffered(ch)) {
 		ch->autoclose_armed = true;
 		cspchan_stamp(ch, s);
-		cspchan_sent(ch, s);
+		cspchan_sending(s);
 		cspchan_deliver(ch, slot, false, wk);
+		trace_cspchan_send(ch, len, s->seq);	/* depth after it */
 		return len;
 	}
 	/* Stamped first: a parked io_uring TAKE consumes it at once. */
 	cspchan_stamp(ch, s);
 	if (cspchan_hand_off(ch, slot, wk)) {
+		/* The taker acts only once the lock is dropped. */
+		cspchan_sending(s);
 		ch->autoclose_armed = true;
-		cspchan_sent(ch, s);
+		trace_cspchan_send(ch, len, s->seq);
 		return len;
 	}
 	ch->next_seq--;		/* nobody took it: not sent after all */
@@ -497,9 +500,10 @@ void cspchan_offer_taken(struct cspchan *ch, struct cspchan_slot *s,
 	ch->autoclose_armed = true;
 	cspchan_stamp(ch, s);
 	ch->nr_offers--;
+	cspchan_sending(s);
 	cspchan_wake_waiter(ch, wk, s->offerer, CSPCHAN_GRANTED);
 	s->offerer = NULL;
-	cspchan_sent(ch, s);
+	trace_cspchan_send(ch, s->len, s->seq);
 }
 
 /**
