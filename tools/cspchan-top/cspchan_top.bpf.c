@@ -68,18 +68,26 @@ static __always_inline bool name_wanted(const char name[CHAN_NAME_LEN])
 /*
  * The record of channel @id, created on first sight.  The name is copied
  * out of the trace record (fixed offsets, as context access requires)
- * before it is compared with a variable index.  NULL: filtered out, or
+ * before it is compared with a variable index.  The lease and throttle
+ * events carry no capacity (@has_capacity false): a record they create
+ * takes it from the channel's next other event.  NULL: filtered out, or
  * the map is full.
  */
 static __always_inline struct chan_stats *
-chan_stats_get(__u64 id, const char *ctx_name, __u32 capacity)
+chan_stats_get(__u64 id, const char *ctx_name, __u32 capacity,
+	       bool has_capacity)
 {
 	struct chan_stats *st;
 	char name[CHAN_NAME_LEN];
 
 	st = bpf_map_lookup_elem(&channels, &id);
-	if (st)
+	if (st) {
+		if (has_capacity && st->cap_unknown) {
+			st->capacity = capacity;
+			st->cap_unknown = 0;
+		}
 		return st;
+	}
 	__builtin_memcpy(name, ctx_name, sizeof(name));
 	if (!name_wanted(name))
 		return NULL;
@@ -89,6 +97,7 @@ chan_stats_get(__u64 id, const char *ctx_name, __u32 capacity)
 		return NULL;
 	__builtin_memcpy(st->name, name, sizeof(name));
 	st->capacity = capacity;
+	st->cap_unknown = !has_capacity;
 	return st;
 }
 
@@ -105,7 +114,7 @@ static __always_inline void note_depth(struct chan_stats *st, __u32 depth)
 }
 
 /* The fields every cspchan record starts with, for the helpers above. */
-#define CHAN_STATS(ctx) chan_stats_get((ctx)->id, (ctx)->name, (ctx)->capacity)
+#define CHAN_STATS(ctx) chan_stats_get((ctx)->id, (ctx)->name, (ctx)->capacity, true)
 
 SEC("tracepoint/cspchan/cspchan_create")
 int handle_create(struct trace_event_raw_cspchan_chan *ctx)
@@ -198,6 +207,50 @@ int handle_wake(struct trace_event_raw_cspchan_wake *ctx)
 	if (slot >= MAX_SLOTS)
 		slot = MAX_SLOTS - 1;
 	__sync_fetch_and_add(&st->send_hist[slot], 1);
+	return 0;
+}
+
+/*
+ * Lease channels (SPEC 9).  Modules without leases lack this tracepoint:
+ * user space then leaves the program unloaded (and shows "-").
+ */
+SEC("tracepoint/cspchan/cspchan_lease")
+int handle_lease(struct trace_event_raw_cspchan_lease *ctx)
+{
+	struct chan_stats *st = chan_stats_get(ctx->id, ctx->name, 0, false);
+	__u32 event = ctx->event, deliveries = ctx->deliveries;
+	__u32 leased = ctx->leased;
+
+	if (!st)
+		return 0;
+	note_depth(st, ctx->depth);
+	if (event >= CSPCHAN_LEASE_EVENTS)
+		return 0;
+	__sync_fetch_and_add(&st->lease_events[event], 1);
+	if (event == CSPCHAN_LEASE_GRANTED) {
+		if (deliveries > 1)
+			__sync_fetch_and_add(&st->redelivered, 1);
+		if (deliveries > st->max_deliveries)
+			st->max_deliveries = deliveries;
+	}
+	/* An acknowledgement is traced just before its lease ends. */
+	if (event == CSPCHAN_LEASE_ACKED && leased)
+		leased--;
+	st->leased = leased;
+	return 0;
+}
+
+/* Paced channels (SPEC 11): a receiver found messages but no token. */
+SEC("tracepoint/cspchan/cspchan_throttle")
+int handle_throttle(struct trace_event_raw_cspchan_throttle *ctx)
+{
+	struct chan_stats *st = chan_stats_get(ctx->id, ctx->name, 0, false);
+
+	if (!st)
+		return 0;
+	note_depth(st, ctx->depth);
+	__sync_fetch_and_add(&st->throttles, 1);
+	__sync_fetch_and_add(&st->throttle_wait_ns, ctx->wait_ns);
 	return 0;
 }
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * cspchan-top: a live per-channel view of cspchan traffic (rate, depth,
- * blocked senders and the time they spend blocked), or log2 histograms of
- * that blocked time, from the cspchan module's tracepoints.
+ * blocked senders and the time they spend blocked, leases and throttled
+ * receivers), or log2 histograms of that blocked time, from the cspchan
+ * module's tracepoints.
  *
  * The BPF side (cspchan_top.bpf.c) only counts; every figure shown for an
  * interval is the difference of two readings of its counters, so nothing
@@ -44,14 +45,20 @@ static struct env {
 
 static volatile sig_atomic_t exiting;
 
+/* The running module has the lease and throttle tracepoints (SPEC 9, 11). */
+static bool have_lease, have_throttle;
+
 const char *argp_program_version = "cspchan-top 0.1";
 const char argp_program_doc[] =
 "Show cspchan channels' message rate, depth and blocked senders.\n"
 "\n"
 "Each interval prints one line per channel: messages sent per second,\n"
-"depth now and largest seen, capacity, senders blocked now, and the 50th\n"
+"depth now and largest seen, capacity, senders blocked now, the 50th\n"
 "and 99th percentile of the time sends spent blocked in the interval\n"
-"(estimated from log2 buckets).  Needs the cspchan module loaded, and root.\n"
+"(estimated from log2 buckets), messages leased now, redeliveries and\n"
+"dead letters in the interval (lease channels), and receivers throttled\n"
+"in the interval (paced channels; \"-\": the module has no such\n"
+"tracepoint).  Needs the cspchan module loaded, and root.\n"
 "\n"
 "USAGE: cspchan-top [--help] [-i SEC] [-c COUNT] [--hist] [--totals]\n"
 "                   [-n NAME]\n"
@@ -74,7 +81,8 @@ static const struct argp_option opts[] = {
 	{ "hist", OPT_HIST, NULL, 0,
 	  "Print log2 histograms of the time sends were blocked, per channel", 0 },
 	{ "totals", OPT_TOTALS, NULL, 0,
-	  "At exit, print cumulative figures since start", 0 },
+	  "At exit, print cumulative figures since start (and lease and "
+	  "throttle totals for channels that had any)", 0 },
 	{ "name", 'n', "NAME", 0, "Show only the channel named NAME", 0 },
 	{ "verbose", 'v', NULL, 0, "Verbose libbpf output", 0 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
@@ -178,6 +186,51 @@ static const struct tp_field record_fields[] = {
 	FIELD("cspchan_wake", cspchan_wake, op),
 	FIELD("cspchan_wake", cspchan_wake, blocked_ns),
 };
+
+/* Checked only when the running module has these events. */
+static const struct tp_field lease_fields[] = {
+	FIELD("cspchan_lease", cspchan_lease, id),
+	FIELD("cspchan_lease", cspchan_lease, name),
+	FIELD("cspchan_lease", cspchan_lease, depth),
+	FIELD("cspchan_lease", cspchan_lease, leased),
+	FIELD("cspchan_lease", cspchan_lease, deliveries),
+	FIELD("cspchan_lease", cspchan_lease, event),
+};
+
+static const struct tp_field throttle_fields[] = {
+	FIELD("cspchan_throttle", cspchan_throttle, id),
+	FIELD("cspchan_throttle", cspchan_throttle, name),
+	FIELD("cspchan_throttle", cspchan_throttle, depth),
+	FIELD("cspchan_throttle", cspchan_throttle, wait_ns),
+};
+
+#define NR(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Compare the records with the format files.  The lease and throttle
+ * events are optional: on a module without them the tool runs without
+ * their programs.
+ */
+static int check_records(void)
+{
+	if (tp_check_fields("cspchan", record_fields, NR(record_fields)))
+		return -1;
+	have_lease = tp_event_exists("cspchan", "cspchan_lease");
+	have_throttle = tp_event_exists("cspchan", "cspchan_throttle");
+	if (have_lease && tp_check_fields("cspchan", lease_fields,
+					  NR(lease_fields)))
+		return -1;
+	if (have_throttle && tp_check_fields("cspchan", throttle_fields,
+					     NR(throttle_fields)))
+		return -1;
+	if (env.verbose && (!have_lease || !have_throttle))
+		fprintf(stderr, "the module has no %s%s%s tracepoint: its "
+			"columns show \"-\"\n",
+			have_lease ? "" : "cspchan_lease",
+			!have_lease && !have_throttle ? " or " : "",
+			have_throttle ? "" : "cspchan_throttle");
+	return 0;
+}
 
 /* --- Channels ------------------------------------------------------------ */
 
@@ -296,26 +349,39 @@ static void interval_hist(const struct chan_row *r, __u32 *slots)
 		slots[i] = r->cur.send_hist[i] - r->prev.send_hist[i];
 }
 
+/* A count into the array @buf, or "-" when its tracepoint is missing. */
+#define COUNT_CELL(buf, have, v)					\
+	((have) ? (snprintf(buf, sizeof(buf), "%llu",			\
+			    (unsigned long long)(v)), buf) : "-")
+
 static void print_table(struct chan_row **shown, size_t n, double secs)
 {
-	char p50[16], p99[16];
+	char p50[16], p99[16], leased[16], redeliv[24], dead[24], thr[24];
 	__u32 slots[MAX_SLOTS];
 	size_t i;
 
-	printf("%-16s %6s %9s %6s %8s %6s %7s %8s %8s\n", "NAME", "ID",
-	       "RATE/s", "DEPTH", "MAXDEPTH", "CAP", "BLOCKED", "p50", "p99");
+	printf("%-16s %6s %9s %6s %8s %6s %7s %8s %8s %6s %7s %6s %8s\n",
+	       "NAME", "ID", "RATE/s", "DEPTH", "MAXDEPTH", "CAP", "BLOCKED",
+	       "p50", "p99", "LEASED", "REDELIV", "DEAD", "THROTTLE");
 	for (i = 0; i < n; i++) {
 		const struct chan_row *r = shown[i];
-		const struct chan_stats *c = &r->cur;
+		const struct chan_stats *c = &r->cur, *p = &r->prev;
 
 		interval_hist(r, slots);
-		printf("%-16s %6llu %9.1f %6u %8u %6u %7lld %8s %8s%s\n",
+		printf("%-16s %6llu %9.1f %6u %8u %6u %7lld %8s %8s %6s %7s %6s %8s%s\n",
 		       c->name[0] ? c->name : "(anon)", (unsigned long long)r->id,
-		       (c->sent - r->prev.sent) / secs, c->depth, c->max_depth,
+		       (c->sent - p->sent) / secs, c->depth, c->max_depth,
 		       c->capacity,
 		       (long long)(c->senders_blocked > 0 ? c->senders_blocked : 0),
 		       PCT_CELL(p50, slots, 50),
 		       PCT_CELL(p99, slots, 99),
+		       COUNT_CELL(leased, have_lease, c->leased),
+		       COUNT_CELL(redeliv, have_lease,
+				  c->redelivered - p->redelivered),
+		       COUNT_CELL(dead, have_lease,
+				  c->lease_events[CSPCHAN_LEASE_DEAD] -
+				  p->lease_events[CSPCHAN_LEASE_DEAD]),
+		       COUNT_CELL(thr, have_throttle, c->throttles - p->throttles),
 		       c->destroyed ? "  (destroyed)" : "");
 	}
 }
@@ -343,6 +409,54 @@ static void print_interval_hists(struct chan_row **shown, size_t n)
 	}
 }
 
+static bool has_lease_or_throttle(const struct chan_stats *c)
+{
+	int i;
+
+	for (i = 0; i < CSPCHAN_LEASE_EVENTS; i++)
+		if (c->lease_events[i])
+			return true;
+	return c->throttles != 0;
+}
+
+/*
+ * Lease events by kind, redeliveries (deliveries after a message's first),
+ * the most deliveries of one message, messages leased now, and throttled
+ * receives with the waits for a token the module told them: only for
+ * channels that had any.
+ */
+static void print_lease_totals(void)
+{
+	const struct chan_stats *c;
+	bool header = false;
+	size_t i;
+
+	for (i = 0; i < nr_rows; i++) {
+		c = &rows[i].cur;
+		if (!has_lease_or_throttle(c))
+			continue;
+		if (!header) {
+			printf("\nLeases and throttling since start:\n");
+			printf("%-16s %6s %8s %8s %8s %8s %6s %8s %8s %6s %9s %9s\n",
+			       "NAME", "ID", "GRANTED", "ACKED", "RETURNED",
+			       "REVOKED", "DEAD", "REDELIV", "MAXDELIV", "LEASED",
+			       "THROTTLED", "WAIT-ms");
+			header = true;
+		}
+		printf("%-16s %6llu %8llu %8llu %8llu %8llu %6llu %8llu %8u %6u %9llu %9.1f\n",
+		       c->name[0] ? c->name : "(anon)",
+		       (unsigned long long)rows[i].id,
+		       (unsigned long long)c->lease_events[CSPCHAN_LEASE_GRANTED],
+		       (unsigned long long)c->lease_events[CSPCHAN_LEASE_ACKED],
+		       (unsigned long long)c->lease_events[CSPCHAN_LEASE_RETURNED],
+		       (unsigned long long)c->lease_events[CSPCHAN_LEASE_REVOKED],
+		       (unsigned long long)c->lease_events[CSPCHAN_LEASE_DEAD],
+		       (unsigned long long)c->redelivered, c->max_deliveries,
+		       c->leased, (unsigned long long)c->throttles,
+		       c->throttle_wait_ns / 1e6);
+	}
+}
+
 static void print_totals(void)
 {
 	char p50[16], p99[16];
@@ -365,6 +479,7 @@ static void print_totals(void)
 		       PCT_CELL(p50, c->send_hist, 50),
 		       PCT_CELL(p99, c->send_hist, 99));
 	}
+	print_lease_totals();
 	if (!env.hist)
 		return;
 	for (i = 0; i < nr_rows; i++) {
@@ -437,8 +552,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	libbpf_set_print(libbpf_print_fn);
 
-	if (tp_check_fields("cspchan", record_fields,
-			    sizeof(record_fields) / sizeof(record_fields[0])))
+	if (check_records())
 		return 1;
 
 	obj = cspchan_top_bpf__open();
@@ -450,6 +564,11 @@ int main(int argc, char **argv)
 		obj->rodata->filter_name = true;
 		strncpy((char *)obj->rodata->targ_name, env.name, CHAN_NAME_LEN - 1);
 	}
+	/* An older module: attaching to a missing tracepoint would fail. */
+	if (!have_lease)
+		bpf_program__set_autoload(obj->progs.handle_lease, false);
+	if (!have_throttle)
+		bpf_program__set_autoload(obj->progs.handle_throttle, false);
 
 	err = cspchan_top_bpf__load(obj);
 	if (err) {

@@ -18,6 +18,14 @@
 #define CSPCHAN_TRACE_SEND	1
 #define CSPCHAN_TRACE_RECV	2
 
+/* The event field of cspchan_lease (kmod/trace.h). */
+#define CSPCHAN_LEASE_GRANTED	0	/* a delivery leased the message */
+#define CSPCHAN_LEASE_ACKED	1	/* acknowledged: the message is done */
+#define CSPCHAN_LEASE_RETURNED	2	/* nacked or its handle went: redelivered */
+#define CSPCHAN_LEASE_REVOKED	3	/* lease_ms passed: redelivered */
+#define CSPCHAN_LEASE_DEAD	4	/* max_deliveries: dead-lettered or dropped */
+#define CSPCHAN_LEASE_EVENTS	5
+
 /*
  * Everything seen of one channel since the tool attached, keyed by the
  * channel's system-wide id.  Counters only grow; user space computes rates
@@ -37,6 +45,16 @@ struct chan_stats {
 	__u32 shut;		/* cspchan_shutdown seen */
 	__u32 send_hist[MAX_SLOTS];	/* log2 of blocked us, per parked send */
 	char name[CHAN_NAME_LEN];	/* "" for an anonymous channel */
+	/* Lease channels (cspchan_lease): */
+	__u64 lease_events[CSPCHAN_LEASE_EVENTS];	/* by event */
+	__u64 redelivered;	/* granted with deliveries > 1 */
+	__u32 leased;		/* leased, as of the last lease event */
+	__u32 max_deliveries;	/* most deliveries of one message seen */
+	/* Paced channels (cspchan_throttle): */
+	__u64 throttles;	/* receivers that found messages but no token */
+	__u64 throttle_wait_ns;	/* the waits for a token they were told */
+	__u32 cap_unknown;	/* created from an event without capacity */
+	__u32 pad;
 };
 
 /*
@@ -94,6 +112,29 @@ struct trace_event_raw_cspchan_wake {
 	__u64 blocked_ns;
 };
 
+/* A receiver found messages but no token (paced channels). */
+struct trace_event_raw_cspchan_throttle {
+	struct cspchan_trace_common ent;
+	__u64 id;
+	char name[CHAN_NAME_LEN];
+	__u32 depth;
+	__u32 rate;
+	__u64 wait_ns;
+};
+
+/* A lease was granted or ended (lease channels). */
+struct trace_event_raw_cspchan_lease {
+	struct cspchan_trace_common ent;
+	__u64 id;
+	char name[CHAN_NAME_LEN];
+	__u32 depth;
+	__u32 leased;
+	__u64 seq;
+	__u64 lease;
+	__u32 deliveries;
+	int event;
+};
+
 #define CSPCHAN_TRACE_ASSERT(type, field, off)				\
 	_Static_assert(__builtin_offsetof(struct type, field) == (off),	\
 		       #type "." #field " is not at offset " #off)
@@ -117,5 +158,19 @@ CSPCHAN_TRACE_ASSERT_HEAD(trace_event_raw_cspchan_wake);
 CSPCHAN_TRACE_ASSERT(trace_event_raw_cspchan_wake, op, 88);
 CSPCHAN_TRACE_ASSERT(trace_event_raw_cspchan_wake, ret, 92);
 CSPCHAN_TRACE_ASSERT(trace_event_raw_cspchan_wake, blocked_ns, 96);
+/* These two have no capacity: rate and leased take its place. */
+CSPCHAN_TRACE_ASSERT(trace_event_raw_cspchan_throttle, id, 8);
+CSPCHAN_TRACE_ASSERT(trace_event_raw_cspchan_throttle, name, 16);
+CSPCHAN_TRACE_ASSERT(trace_event_raw_cspchan_throttle, depth, 80);
+CSPCHAN_TRACE_ASSERT(trace_event_raw_cspchan_throttle, rate, 84);
+CSPCHAN_TRACE_ASSERT(trace_event_raw_cspchan_throttle, wait_ns, 88);
+CSPCHAN_TRACE_ASSERT(trace_event_raw_cspchan_lease, id, 8);
+CSPCHAN_TRACE_ASSERT(trace_event_raw_cspchan_lease, name, 16);
+CSPCHAN_TRACE_ASSERT(trace_event_raw_cspchan_lease, depth, 80);
+CSPCHAN_TRACE_ASSERT(trace_event_raw_cspchan_lease, leased, 84);
+CSPCHAN_TRACE_ASSERT(trace_event_raw_cspchan_lease, seq, 88);
+CSPCHAN_TRACE_ASSERT(trace_event_raw_cspchan_lease, lease, 96);
+CSPCHAN_TRACE_ASSERT(trace_event_raw_cspchan_lease, deliveries, 104);
+CSPCHAN_TRACE_ASSERT(trace_event_raw_cspchan_lease, event, 108);
 
 #endif /* CSPCHAN_TOP_H */

@@ -44,22 +44,41 @@ static long format_field_offset(FILE *f, const char *field)
 	return -1;
 }
 
+#define NR_TRACEFS_DIRS (sizeof(tracefs_dirs) / sizeof(tracefs_dirs[0]))
+
+/* events/<system> in the first tracefs that has it: 0, or -1 if none. */
+static int system_dir(const char *system, char *dir, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < NR_TRACEFS_DIRS; i++) {
+		snprintf(dir, size, "%s/events/%s", tracefs_dirs[i], system);
+		if (access(dir, F_OK) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+int tp_event_exists(const char *system, const char *event)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 64];
+
+	if (system_dir(system, dir, sizeof(dir)))
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, event);
+	return access(path, F_OK) == 0;
+}
+
 int tp_check_fields(const char *system, const struct tp_field *fields,
 		    size_t nr_fields)
 {
-	size_t nr_dirs = sizeof(tracefs_dirs) / sizeof(tracefs_dirs[0]);
 	char dir[PATH_MAX], path[PATH_MAX + 64];
 	const char *event = NULL;
 	FILE *f = NULL;
 	size_t i;
 	long off;
 
-	for (i = 0; i < nr_dirs; i++) {
-		snprintf(dir, sizeof(dir), "%s/events/%s", tracefs_dirs[i], system);
-		if (access(dir, F_OK) == 0)
-			break;
-	}
-	if (i == nr_dirs) {
+	if (system_dir(system, dir, sizeof(dir))) {
 		fprintf(stderr, "no %s tracepoints under %s or %s: is the "
 			"module loaded and tracefs mounted?\n", system,
 			tracefs_dirs[0], tracefs_dirs[1]);

@@ -23,4 +23,10 @@ struct tp_field {
 int tp_check_fields(const char *system, const struct tp_field *fields,
 		    size_t nr_fields);
 
+/*
+ * 1 if tracefs lists @event of @system (events/<system>/<event>), 0 if
+ * not (an older kernel or module, or no tracefs).
+ */
+int tp_event_exists(const char *system, const char *event);
+
 #endif /* TP_FORMAT_H */
