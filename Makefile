@@ -82,6 +82,7 @@ tools: lib kmod
 examples: lib
 	$(MAKE) -C examples/pipeline O=$(B)/examples/pipeline
 	$(MAKE) -C examples/zerocopy O=$(B)/examples/zerocopy
+	$(MAKE) -C examples/reply O=$(B)/examples/reply
 
 check: deps
 	@$(TOP)/tools/check $(KVER)

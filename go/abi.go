@@ -40,13 +40,17 @@ const (
 
 	createAutoClose = 1 << 0 // CSPCHAN_AUTOCLOSE
 	createLease     = 1 << 1 // CSPCHAN_LEASE
+	createReply     = 1 << 2 // CSPCHAN_REPLY
 
-	xferLease = 1 << 0 // CSPCHAN_XFER_LEASE
+	xferLease  = 1 << 0 // CSPCHAN_XFER_LEASE
+	xferAttach = 1 << 1 // CSPCHAN_XFER_ATTACH
+	xferFD     = 1 << 2 // CSPCHAN_XFER_FD
 
 	infoShut      = 1 << 0 // CSPCHAN_INFO_SHUT
 	infoAutoClose = 1 << 1 // CSPCHAN_INFO_AUTOCLOSE
 	infoNamed     = 1 << 2 // CSPCHAN_INFO_NAMED
 	infoLease     = 1 << 3 // CSPCHAN_INFO_LEASE
+	infoReply     = 1 << 4 // CSPCHAN_INFO_REPLY
 	infoSizeV1    = 168    // CSPCHAN_INFO_SIZE_V1
 
 	opSend = 1 // CSPCHAN_OP_SEND
@@ -70,6 +74,8 @@ const (
 	FeatURingOpcodes  uint64 = 1 << 8  // io_uring command codes of their own
 	FeatSelectPrio    uint64 = 1 << 9  // CSPCHAN_SELECT_PRIO
 	FeatLease         uint64 = 1 << 10 // lease channels, ack/nack, dead letters
+	FeatPace          uint64 = 1 << 11 // paced channels: rate, burst, SetRate
+	FeatReply         uint64 = 1 << 12 // reply channels: SendMsg, Call, Message.Reply
 )
 
 type kFeatures struct {
@@ -163,6 +169,14 @@ type kDeadLetterReq struct {
 	reserved [2]uint64 `c:"reserved"`
 }
 
+type kRateReq struct {
+	rate      uint32    `c:"rate"`
+	burst     uint32    `c:"burst"`
+	flags     uint32    `c:"flags"`
+	reserved0 uint32    `c:"reserved0"`
+	reserved  [2]uint64 `c:"reserved"`
+}
+
 type kSelectCase struct {
 	fd        int32  `c:"fd"`
 	op        uint32 `c:"op"`
@@ -187,6 +201,7 @@ var (
 	iocOpen     = ioc(iocRead|iocWrite, iocMagic, 0x02, unsafe.Sizeof(kNameReq{}))
 	iocUnlink   = ioc(iocRead|iocWrite, iocMagic, 0x03, unsafe.Sizeof(kNameReq{}))
 	iocSelect   = ioc(iocRead|iocWrite, iocMagic, 0x04, unsafe.Sizeof(kSelectReq{}))
+	iocSend     = ioc(iocRead|iocWrite, iocMagic, 0x10, unsafe.Sizeof(kXfer{}))
 	iocRecv     = ioc(iocRead|iocWrite, iocMagic, 0x11, unsafe.Sizeof(kXfer{}))
 	iocShutdown = ioc(iocNone, iocMagic, 0x12, 0)
 	iocStat     = ioc(iocRead, iocMagic, 0x13, unsafe.Sizeof(kInfo{}))
@@ -194,4 +209,5 @@ var (
 	iocAck      = ioc(iocWrite, iocMagic, 0x18, unsafe.Sizeof(kLeaseReq{}))
 	iocNack     = ioc(iocWrite, iocMagic, 0x19, unsafe.Sizeof(kLeaseReq{}))
 	iocSetDLQ   = ioc(iocWrite, iocMagic, 0x1a, unsafe.Sizeof(kDeadLetterReq{}))
+	iocSetRate  = ioc(iocWrite, iocMagic, 0x1b, unsafe.Sizeof(kRateReq{}))
 )

@@ -29,6 +29,7 @@ var abiStructs = []struct {
 	{"cspchan_info", kInfo{}, 224},
 	{"cspchan_lease_req", kLeaseReq{}, 32},
 	{"cspchan_deadletter_req", kDeadLetterReq{}, 24},
+	{"cspchan_rate_req", kRateReq{}, 32},
 	{"cspchan_select_case", kSelectCase{}, 24},
 	{"cspchan_select_req", kSelectReq{}, 48},
 }
@@ -41,11 +42,15 @@ var abiConstants = []struct {
 	{"CSPCHAN_NAME_MAX", nameMax},
 	{"CSPCHAN_AUTOCLOSE", createAutoClose},
 	{"CSPCHAN_LEASE", createLease},
+	{"CSPCHAN_REPLY", createReply},
 	{"CSPCHAN_XFER_LEASE", xferLease},
+	{"CSPCHAN_XFER_ATTACH", xferAttach},
+	{"CSPCHAN_XFER_FD", xferFD},
 	{"CSPCHAN_INFO_SHUT", infoShut},
 	{"CSPCHAN_INFO_AUTOCLOSE", infoAutoClose},
 	{"CSPCHAN_INFO_NAMED", infoNamed},
 	{"CSPCHAN_INFO_LEASE", infoLease},
+	{"CSPCHAN_INFO_REPLY", infoReply},
 	{"CSPCHAN_INFO_SIZE_V1", infoSizeV1},
 	{"CSPCHAN_OP_SEND", opSend},
 	{"CSPCHAN_OP_RECV", opRecv},
@@ -61,8 +66,11 @@ var abiConstants = []struct {
 	{"CSPCHAN_FEAT_URING_OPCODES", FeatURingOpcodes},
 	{"CSPCHAN_FEAT_SELECT_PRIO", FeatSelectPrio},
 	{"CSPCHAN_FEAT_LEASE", FeatLease},
+	{"CSPCHAN_FEAT_PACE", FeatPace},
+	{"CSPCHAN_FEAT_REPLY", FeatReply},
 	{"CSPCHAN_IOC_FEATURES", uint64(iocFeatures)},
 	{"CSPCHAN_IOC_CREATE", uint64(iocCreate)},
+	{"CSPCHAN_IOC_SEND", uint64(iocSend)},
 	{"CSPCHAN_IOC_OPEN", uint64(iocOpen)},
 	{"CSPCHAN_IOC_UNLINK", uint64(iocUnlink)},
 	{"CSPCHAN_IOC_SELECT", uint64(iocSelect)},
@@ -73,6 +81,7 @@ var abiConstants = []struct {
 	{"CSPCHAN_IOC_ACK", uint64(iocAck)},
 	{"CSPCHAN_IOC_NACK", uint64(iocNack)},
 	{"CSPCHAN_IOC_SET_DEADLETTER", uint64(iocSetDLQ)},
+	{"CSPCHAN_IOC_SET_RATE", uint64(iocSetRate)},
 }
 
 // TestABISizes checks the mirrors' sizes without a C compiler.

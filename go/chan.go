@@ -78,6 +78,14 @@ type Stat struct {
 	MaxDeliveries int    // 0: unlimited
 	LeaseMs       int    // 0: leases never expire
 	DeadLetter    uint64 // ID of the dead-letter channel; 0: none
+
+	// Paced channels (SPEC 11); zero from a module without them.
+	Rate        int    // messages per second; 0: unpaced
+	Burst       int    // token bucket size; 0 when unpaced
+	ThrottledNs uint64 // time receivers waited for a token, summed, ns
+
+	// Reply channels (SPEC 12).
+	Reply bool // created with Attr.Reply
 }
 
 // statInfo is CSPCHAN_IOC_STAT. A module older than leases answers only
@@ -230,6 +238,10 @@ func (c *Chan) Stat() (Stat, error) {
 		MaxDeliveries:    int(k.maxDeliveries),
 		LeaseMs:          int(k.leaseMs),
 		DeadLetter:       k.deadLetter,
+		Rate:             int(k.rate),
+		Burst:            int(k.burst),
+		ThrottledNs:      k.throttledNs,
+		Reply:            k.flags&infoReply != 0,
 	}, nil
 }
 

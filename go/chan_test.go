@@ -372,10 +372,13 @@ func TestClose(t *testing.T) {
 func TestNotSupported(t *testing.T) {
 	ctx := testCtx(t, time.Minute)
 	c := mustCreate(t, "", Attr{Capacity: 1, MsgSize: 8})
-	_, callErr := c.Call(ctx, []byte("req"))
-	errs := map[string]error{
-		"SetRate": c.SetRate(10, 1),
-		"Call":    callErr,
+	errs := map[string]error{}
+	if !hasFeature(FeatReply) {
+		_, errs["Call"] = c.Call(ctx, []byte("req"))
+		errs["SendMsg"] = c.SendMsg(ctx, []byte("req"), c)
+	}
+	if !hasFeature(FeatPace) {
+		errs["SetRate"] = c.SetRate(10, 1)
 	}
 	if !hasFeature(FeatLease) {
 		errs["Ack"] = c.Ack(1)
@@ -400,6 +403,76 @@ func TestErrorText(t *testing.T) {
 	}
 	if errors.Is(err, ErrTimeout) || errors.Is(timeout, ErrShutdown) {
 		t.Error("sentinels match what they should not")
+	}
+}
+
+// TestPace: a paced channel lets its messages out at its rate, the bucket
+// starting full, to a receive-only consumer as the package recommends
+// (each Recv waits in the runtime's poller, edge-triggered epoll, for the
+// token); Stat reports Rate and Burst; SetRate changes them and 0 unpaces;
+// an unbuffered channel cannot be paced (SPEC 11).
+func TestPace(t *testing.T) {
+	needModule(t)
+	if !hasFeature(FeatPace) {
+		t.Skip("the module has no paced channels (CSPCHAN_FEAT_PACE)")
+	}
+	ctx := testCtx(t, time.Minute)
+	if _, err := Create("", Attr{Capacity: 0, MsgSize: 8, Rate: 5}); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("Create with Rate and capacity 0: %v, want EINVAL", err)
+	}
+	name := chanName(t, "pace")
+	c := mustCreate(t, name, Attr{Capacity: 8, MsgSize: 8, Rate: 5})
+	if st, err := c.Stat(); err != nil || st.Rate != 5 || st.Burst != 1 || st.ThrottledNs != 0 {
+		t.Fatalf("Stat of a new paced channel: %+v %v, want rate 5, burst 1", st, err)
+	}
+	// A producer's send-only handle and a consumer's receive-only one,
+	// as Open recommends; the creator's handle is closed.
+	w, err := Open(name, os.O_WRONLY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	r, err := Open(name, os.O_RDONLY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	c.Close()
+	for _, msg := range []string{"a", "b", "c"} {
+		if err := w.Send(ctx, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	for _, want := range []string{"a", "b", "c"} {
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		m, err := r.Recv(rctx)
+		cancel()
+		if err != nil || string(m.Data) != want {
+			t.Fatalf("Recv after %v: %q %v, want %q (the token is due every 200 ms)",
+				time.Since(start), m.Data, err, want)
+		}
+	}
+	// The first at once (a full bucket), then one per 200 ms.
+	if d := time.Since(start); d < 360*time.Millisecond {
+		t.Errorf("3 messages at rate 5 burst 1 took %v, want at least 400 ms", d)
+	}
+
+	if err := w.SetRate(0, 7); err != nil {
+		t.Fatalf("SetRate(0, 7): %v", err)
+	}
+	if st, err := w.Stat(); err != nil || st.Rate != 0 || st.Burst != 0 {
+		t.Errorf("Stat after SetRate(0, 7): %+v %v, want rate 0, burst 0", st, err)
+	}
+	if err := r.SetRate(1000, 3); err != nil {
+		t.Fatalf("SetRate(1000, 3) on the receive-only handle: %v", err)
+	}
+	if st, err := r.Stat(); err != nil || st.Rate != 1000 || st.Burst != 3 {
+		t.Errorf("Stat after SetRate(1000, 3): %+v %v", st, err)
+	}
+	u := mustCreate(t, "", Attr{Capacity: 0, MsgSize: 8})
+	if err := u.SetRate(10, 1); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("SetRate on an unbuffered channel: %v, want EINVAL", err)
 	}
 }
 

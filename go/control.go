@@ -149,6 +149,21 @@ type Attr struct {
 	// within that many milliseconds, and delivers the message again.
 	// 0: leases never expire.
 	LeaseMs int
+	// Rate makes a paced channel (SPEC 11, FeatPace): at most Rate
+	// messages per second leave it, summed over all its receivers in
+	// every process; a receive waits for a token as it waits for a
+	// message. Capacity must be 1 or more. 0: unpaced.
+	Rate int
+	// Burst, on a paced channel, is the size of its token bucket, which
+	// starts full: up to Burst messages leave at once after a pause.
+	// 0 means 1.
+	Burst int
+	// Reply makes a reply channel (SPEC 12, FeatReply), which can travel
+	// inside a message of another channel (SendMsg): its receiver
+	// answers on it. It shuts down when its last receive-capable handle
+	// is closed, and, once it travelled, when no message carries it and
+	// no handle that travelled is open. Call makes one per call.
+	Reply bool
 }
 
 // Create creates a channel and returns a handle open for sending and
@@ -162,7 +177,8 @@ func Create(name string, attr Attr) (*Chan, error) {
 		}
 	}
 	if attr.Capacity < 0 || attr.Capacity > 1<<32-1 || attr.MsgSize <= 0 || attr.MsgSize > 1<<32-1 ||
-		attr.MaxDeliveries < 0 || attr.MaxDeliveries > 1<<32-1 || attr.LeaseMs < 0 || attr.LeaseMs > 1<<32-1 {
+		attr.MaxDeliveries < 0 || attr.MaxDeliveries > 1<<32-1 || attr.LeaseMs < 0 || attr.LeaseMs > 1<<32-1 ||
+		attr.Rate < 0 || attr.Rate > 1<<32-1 || attr.Burst < 0 || attr.Burst > 1<<32-1 {
 		return nil, wrap("create", name, syscall.EINVAL)
 	}
 	mode := attr.Mode.Perm()
@@ -179,8 +195,13 @@ func Create(name string, attr Attr) (*Chan, error) {
 	if attr.Lease {
 		req.flags |= createLease
 	}
+	if attr.Reply {
+		req.flags |= createReply
+	}
 	req.maxDeliveries = uint32(attr.MaxDeliveries)
 	req.leaseMs = uint32(attr.LeaseMs)
+	req.rate = uint32(attr.Rate)
+	req.burst = uint32(attr.Burst)
 	req.capacity = uint32(attr.Capacity)
 	req.msgSize = uint32(attr.MsgSize)
 	req.mode = uint32(mode)

@@ -75,10 +75,29 @@
 // receive acknowledges (cspchan(7), DELIVERY GUARANTEES). Without
 // FeatLease, Ack, Nack and SetDeadLetter fail with ErrNotSupported.
 //
-// # Not yet in the module
+// # Paced channels
 //
-// Paced channels (SetRate) and reply channels (Call) are specified (SPEC
-// 11, 12) but not implemented by the module; these methods fail with
-// ErrNotSupported. Priority select (SelectPrio) needs
-// CSPCHAN_FEAT_SELECT_PRIO.
+// A channel created with Attr.Rate, or given a rate with SetRate (SPEC 11,
+// FeatPace), lets at most that many messages per second out, summed over
+// all its receivers in every process, in bursts of up to Attr.Burst: a
+// token bucket in the kernel that starts full. Recv waits for a token as
+// it waits for a message, and producers feel the rate as back-pressure
+// once the channel is full. Stat reports Rate, Burst and ThrottledNs.
+// Without FeatPace, SetRate fails with ErrNotSupported.
+//
+// # Reply channels
+//
+// Call (SPEC 12, FeatReply) is request and response: it sends a request
+// with a fresh reply channel attached (Attr.Reply) and waits for the
+// reply, ctx covering the whole call. A server's Recv returns the reply
+// channel as Message.Reply, a send-only handle it answers on and closes;
+// closing it unanswered, or dying, makes the caller's Call fail at once
+// with syscall.ECONNRESET. SendMsg attaches a reply channel of the
+// caller's own. On a lease channel a request keeps its reply channel
+// and carries it again when it is redelivered. Without FeatReply, Call
+// and SendMsg with a reply channel fail with ErrNotSupported.
+//
+// # Optional features
+//
+// Priority select (SelectPrio) needs CSPCHAN_FEAT_SELECT_PRIO.
 package cspchan

@@ -5,21 +5,18 @@
 package cspchan
 
 import (
-	"context"
 	"syscall"
 	"unsafe"
 )
 
 // Leases, paced channels and reply channels (SPEC 9, 11, 12).
 //
-// Leases are in the module when it announces FeatLease. Paced and reply
-// channels are not yet (docs/patterns-plan.md): <linux/cspchan.h>
-// defines neither their feature bits nor their ioctls, and these methods
-// are the API they will have. Until the module announces a feature in
-// CSPCHAN_IOC_FEATURES (ReadFeatures) and this package knows its ABI,
-// each fails with an error matching ErrNotSupported and syscall.ENOTSUP,
-// and does nothing: a lease is not acknowledged by pretending, and a rate
-// is not imitated in user space.
+// Leases are in the module when it announces FeatLease, paced channels
+// when it announces FeatPace, reply channels (reply.go) when it announces
+// FeatReply. Until the module announces a feature in CSPCHAN_IOC_FEATURES
+// (ReadFeatures), each method fails with an error matching
+// ErrNotSupported and syscall.ENOTSUP, and does nothing: a lease is not
+// acknowledged by pretending, and a rate is not imitated in user space.
 
 // Ack acknowledges the lease of a message received on a lease channel
 // (Message.Lease; SPEC 9): the message is done with and will not be
@@ -87,13 +84,32 @@ func (c *Chan) SetDeadLetter(dlq *Chan) error {
 }
 
 // SetRate paces the channel: at most rate messages per second leave it,
-// in bursts of at most burst (SPEC 11); rate 0 removes the limit.
-func (c *Chan) SetRate(rate, burst int) error { return c.notSupported("setrate") }
-
-// Call sends req with a fresh reply channel attached and waits for the
-// reply, or until ctx is done (SPEC 12).
-func (c *Chan) Call(ctx context.Context, req []byte) ([]byte, error) {
-	return nil, c.notSupported("call")
+// summed over all its receivers in every process, in bursts of at most
+// burst (0 means 1; SPEC 11). rate 0 removes the limit. It takes effect at
+// once: the token bucket is refilled to burst, and receivers waiting for a
+// token are served at the new rate. An unbuffered channel cannot be
+// paced (syscall.EINVAL). Without FeatPace it fails with ErrNotSupported.
+func (c *Chan) SetRate(rate, burst uint32) error {
+	const op = "setrate"
+	if !hasFeature(FeatPace) {
+		return c.notSupported(op)
+	}
+	if !c.acquire() {
+		return errClosed(op, c.name)
+	}
+	defer c.release()
+	k := kRateReq{rate: rate, burst: burst}
+	for {
+		// EINTR: interrupted waiting for the channel's lock, nothing done.
+		_, e := ioctl(c.fd, iocSetRate, unsafe.Pointer(&k))
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != 0 {
+			return wrap(op, c.name, e)
+		}
+		return nil
+	}
 }
 
 func (c *Chan) notSupported(op string) error {

@@ -31,6 +31,13 @@ type Message struct {
 	// Deliveries counts the deliveries of this message, this one
 	// included: 1 the first time, more after it came back (SPEC 9).
 	Deliveries int
+
+	// Reply is the reply channel the message carried (SendMsg, Call;
+	// SPEC 12): a new send-only handle, which the receiver answers on
+	// and then closes. Closing it without an answer tells the caller at
+	// once that none will come. nil when the message carried none, from
+	// Select, and without FeatReply.
+	Reply *Chan
 }
 
 // Age returns how long ago the message was sent: the time it spent
@@ -154,6 +161,9 @@ func (c *Chan) tryRecv(buf []byte, m *Message) error {
 	if c.lease {
 		x.flags = xferLease
 	}
+	if hasFeature(FeatReply) {
+		x.flags |= xferFD
+	}
 	for {
 		if len(buf) > 0 {
 			x.buf = uint64(uintptr(unsafe.Pointer(&buf[0])))
@@ -171,6 +181,9 @@ func (c *Chan) tryRecv(buf []byte, m *Message) error {
 			Lease: x.lease, Deliveries: int(x.deliveries)}
 		if m.Deliveries == 0 { // a module older than leases
 			m.Deliveries = 1
+		}
+		if x.flags&xferFD != 0 && x.fd >= 0 {
+			m.Reply = adoptReply(int(x.fd))
 		}
 		return nil
 	}

@@ -17,7 +17,7 @@ if [ $# -ne 1 ]; then
 	exit 2
 fi
 C=$(realpath "$1")
-PLAN=91
+PLAN=103
 T=30		# seconds any one command may take
 P=clitest.$$	# channel name prefix
 
@@ -93,10 +93,10 @@ check "--version prints the version" \
 
 run "$C" --help
 check "--help lists the commands and the exit statuses" \
-	test "$rc" = 0 -a "$(echo "$out" | grep -cE '^  (create|send|recv|shutdown|rm|stat|ls|watch) ')" = 8 \
+	test "$rc" = 0 -a "$(echo "$out" | grep -cE '^  (create|send|recv|shutdown|rm|stat|ls|watch|pace) ')" = 9 \
 	-a "$(echo "$out" | grep -cE '^  [0-4]  ')" = 5
 
-for sub in create send recv shutdown rm stat ls watch; do
+for sub in create send recv shutdown rm stat ls watch pace; do
 	run "$C" "$sub" --help
 	check "$sub --help: usage, options, exit status, examples" \
 		test "$rc" = 0 -a -n "$(echo "$out" | grep "^Usage: cspchan $sub")" \
@@ -160,7 +160,7 @@ run "$C" stat "$P.q"
 check "create -c 8 -s 1K -m 0640: stat shows them" \
 	test "$rc" = 0 -a "$(echo "$out" | grep -E '^(capacity: 8|msg_size: 1024|mode: 0640)$' | wc -l)" = 3
 
-keys="name id capacity msg_size depth senders_waiting receivers_waiting shut autoclose sent received high_water mode lease leased redelivered dead max_deliveries lease_ms dead_letter"
+keys="name id capacity msg_size depth senders_waiting receivers_waiting shut autoclose sent received high_water mode lease leased redelivered dead max_deliveries lease_ms dead_letter rate burst throttled_ns"
 check "stat prints every field of struct cspchan_stat as key: value" \
 	test "$(echo "$out" | cut -d: -f1 | tr '\n' ' ')" = "$keys "
 
@@ -326,7 +326,7 @@ check "recv whose reader has gone ends without taking a message" \
 "$C" send "$P.q" d1 d2 d3
 run "$C" ls
 check "ls: the header" test "$(echo "$out" | head -1 | tr -s ' ' | sed 's/^ //')" = \
-	"ID NAME CAP SIZE DEPTH SENDW RECVW SHUT SENT RECV HWM LEASED REDELIV DEAD"
+	"ID NAME CAP SIZE DEPTH SENDW RECVW SHUT SENT RECV HWM LEASED REDELIV DEAD RATE BURST THROTTLED"
 check "ls: the channel with capacity 8 and depth 3" \
 	test "$(echo "$out" | awk -v n="$P.q" '$2 == n { print $3, $4, $5, $8 }')" = "8 1024 3 no"
 check "ls: columns are aligned" \
@@ -443,6 +443,82 @@ else
 		test -n "$(echo "$out" | grep -Fx "cspchan_leased$lbl 0")" \
 		-a -n "$(echo "$out" | grep -Fx "cspchan_redelivered_total$lbl 1")" \
 		-a -n "$(echo "$out" | grep -Fx "cspchan_dead_total$lbl 0")"
+fi
+
+# --- paced channels ------------------------------------------------------
+
+run "$C" pace "$P.q" fast
+expect "pace with a bad rate: status 2" 2 "cspchan: pace: bad rate 'fast' (messages per second)
+Try 'cspchan pace --help'."
+
+run "$C" create --rate 5 -c 0 "$P.pace0"
+if echo "$err" | grep -q 'has no paced channels'; then
+	for t in "create --rate -c 0: status 1, capacity explained" \
+		"create --rate 20/s --burst 3: stat shows rate 20, burst 3" \
+		"create --rate 5 without --burst: burst 1" \
+		"recv on a paced channel: 6 messages at 10/s take 0.5 s" \
+		"stat: throttled_ns grew while recv waited for tokens" \
+		"pace NAME 200/s 7: stat shows rate 200, burst 7" \
+		"pace NAME 0: unpaced (rate 0, burst 0), queued messages at once" \
+		"pace on an unbuffered channel: status 1, explained" \
+		"ls: RATE, BURST and THROTTLED of a paced channel" \
+		"ls --prometheus: cspchan_rate, cspchan_burst, cspchan_throttled_seconds_total"; do
+		skip "$t" "the module has no paced channels (CSPCHAN_FEAT_PACE)"
+	done
+else
+	check "create --rate -c 0: status 1, capacity explained" \
+		test "$rc" = 1 -a -n "$(echo "$err" | grep "^cspchan: create: $P.pace0: Invalid argument (a paced channel needs a capacity of 1 or more)")" \
+		-a -z "$(awk -v n="$P.pace0" '$2 == n' /proc/cspchan)"
+
+	run "$C" create -c 8 --rate 20/s --burst 3 "$P.pace"
+	run2_out=$(timeout "$T" "$C" stat "$P.pace")
+	check "create --rate 20/s --burst 3: stat shows rate 20, burst 3" \
+		test "$rc" = 0 -a "$(echo "$run2_out" | grep -E '^(rate: 20|burst: 3|throttled_ns: 0)$' | wc -l)" = 3
+
+	run "$C" create -c 8 --rate 5 "$P.pace1"
+	check "create --rate 5 without --burst: burst 1" \
+		test "$rc" = 0 -a "$(stat_of "$P.pace1" rate)" = 5 -a "$(stat_of "$P.pace1" burst)" = 1
+
+	"$C" create -c 8 --rate 10 "$P.pace10"
+	"$C" send "$P.pace10" a b c d e f
+	t0=$(date +%s%N)
+	run "$C" recv -n 6 "$P.pace10"
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	check "recv on a paced channel: 6 messages at 10/s take 0.5 s" \
+		test "$rc" = 0 -a "$(echo $out)" = "a b c d e f" -a "$ms" -ge 450
+	check "stat: throttled_ns grew while recv waited for tokens" \
+		test "$(stat_of "$P.pace10" throttled_ns)" -gt 0
+
+	run "$C" pace "$P.pace" 200/s 7
+	check "pace NAME 200/s 7: stat shows rate 200, burst 7" \
+		test "$rc" = 0 -a "$(stat_of "$P.pace" rate)" = 200 -a "$(stat_of "$P.pace" burst)" = 7
+
+	"$C" pace "$P.pace10" 1
+	"$C" send "$P.pace10" g h i j
+	"$C" recv -n 1 -t 0 "$P.pace10" >/dev/null
+	run "$C" pace "$P.pace10" 0
+	rc1=$rc
+	run "$C" recv -n 3 -t 0 "$P.pace10"
+	check "pace NAME 0: unpaced (rate 0, burst 0), queued messages at once" \
+		test "$rc1" = 0 -a "$rc" = 0 -a "$(echo $out)" = "h i j" \
+		-a "$(stat_of "$P.pace10" rate)" = 0 -a "$(stat_of "$P.pace10" burst)" = 0
+
+	run "$C" pace "$P.unbuf" 10
+	check "pace on an unbuffered channel: status 1, explained" \
+		test "$rc" = 1 -a "$err" = "cspchan: pace: $P.unbuf: Invalid argument (an unbuffered channel cannot be paced)" \
+		-a "$(stat_of "$P.unbuf" rate)" = 0
+
+	run "$C" ls
+	check "ls: RATE, BURST and THROTTLED of a paced channel" \
+		test "$(echo "$out" | awk -v n="$P.pace" '$2 == n { print $15, $16, $17 }')" = "200 7 0.000s"
+
+	run "$C" ls --prometheus
+	lbl="{id=\"$(stat_of "$P.pace" id)\",name=\"$P.pace\"}"
+	check "ls --prometheus: cspchan_rate, cspchan_burst, cspchan_throttled_seconds_total" \
+		test -n "$(echo "$out" | grep -Fx "cspchan_rate$lbl 200")" \
+		-a -n "$(echo "$out" | grep -Fx "cspchan_burst$lbl 7")" \
+		-a -n "$(echo "$out" | grep -Fx "cspchan_throttled_seconds_total$lbl 0.000000000")" \
+		-a -n "$(echo "$out" | grep -Fx '# TYPE cspchan_throttled_seconds_total counter')"
 fi
 
 # --- watch ---------------------------------------------------------------

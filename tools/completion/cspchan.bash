@@ -20,7 +20,7 @@ _cspchan()
 		cword=$COMP_CWORD
 	fi
 
-	local commands="create send recv shutdown rm stat ls watch help"
+	local commands="create send recv shutdown rm stat ls watch pace help"
 	local cmd="" i
 	for ((i = 1; i < cword; i++)); do
 		if [[ ${words[i]} != -* ]]; then
@@ -38,8 +38,8 @@ _cspchan()
 	local opts="" argopts="" names=1
 	case $cmd in
 	create)
-		opts="-c --capacity -s --size -m --mode --autoclose -x --excl --lease --lease-ms --max-deliveries --dead-letter -h --help"
-		argopts="-c --capacity -s --size -m --mode --lease-ms --max-deliveries --dead-letter"
+		opts="-c --capacity -s --size -m --mode --autoclose -x --excl --lease --lease-ms --max-deliveries --dead-letter --rate --burst -h --help"
+		argopts="-c --capacity -s --size -m --mode --lease-ms --max-deliveries --dead-letter --rate --burst"
 		names=0	# NAME is a new name
 		# --dead-letter's argument is an existing channel.
 		if [[ $prev == --dead-letter ]]; then
@@ -67,6 +67,9 @@ _cspchan()
 	ls)
 		opts="-j --json -p --prometheus -h --help"
 		names=0
+		;;
+	pace)
+		opts="-h --help"	# NAME RATE[/s] [BURST]: only NAME is completed
 		;;
 	watch)
 		opts="-i --interval -c --count -h --help"

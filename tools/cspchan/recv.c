@@ -50,10 +50,18 @@ static ssize_t recvmsg_timeout(int fd, void *buf, size_t len, int timeout_ms,
 			       bool lease, struct cspchan_msginfo *info)
 {
 	struct cspchan_xfer xfer;
+	ssize_t n;
 	int ret;
 
-	if (timeout_ms < 0)
-		return cspchan_recvmsg(fd, buf, len, info);
+	if (timeout_ms < 0) {
+		n = cspchan_recvmsg(fd, buf, len, info);
+		/* A reply channel it carried: nobody here answers (SPEC 12). */
+		if (n > 0 && info->fd >= 0) {
+			close(info->fd);
+			info->fd = -1;
+		}
+		return n;
+	}
 
 	memset(&xfer, 0, sizeof(xfer));
 	xfer.buf = (uintptr_t)buf;
