@@ -84,6 +84,7 @@ struct cspchan_stat {
 	unsigned int lease_ms;		/* 0: leases never expire */
 	int lease;			/* created with CSPCHAN_LEASE */
 	uint64_t dead_letter;		/* id of the dead-letter channel, or 0 */
+	int reply;			/* created with CSPCHAN_REPLY */
 };
 
 struct cspchan_case {

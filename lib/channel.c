@@ -210,6 +210,7 @@ int cspchan_stat_v0_4(int ch, struct cspchan_stat *st)
 	st->max_deliveries = info.max_deliveries;
 	st->lease_ms = info.lease_ms;
 	st->lease = !!(info.flags & CSPCHAN_INFO_LEASE);
+	st->reply = !!(info.flags & CSPCHAN_INFO_REPLY);
 	st->dead_letter = info.dead_letter;
 	return 0;
 }

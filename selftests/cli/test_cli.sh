@@ -17,7 +17,7 @@ if [ $# -ne 1 ]; then
 	exit 2
 fi
 C=$(realpath "$1")
-PLAN=103
+PLAN=105
 T=30		# seconds any one command may take
 P=clitest.$$	# channel name prefix
 
@@ -160,9 +160,16 @@ run "$C" stat "$P.q"
 check "create -c 8 -s 1K -m 0640: stat shows them" \
 	test "$rc" = 0 -a "$(echo "$out" | grep -E '^(capacity: 8|msg_size: 1024|mode: 0640)$' | wc -l)" = 3
 
-keys="name id capacity msg_size depth senders_waiting receivers_waiting shut autoclose sent received high_water mode lease leased redelivered dead max_deliveries lease_ms dead_letter rate burst throttled_ns"
+keys="name id capacity msg_size depth senders_waiting receivers_waiting shut autoclose sent received high_water mode lease leased redelivered dead max_deliveries lease_ms dead_letter rate burst throttled_ns reply"
 check "stat prints every field of struct cspchan_stat as key: value" \
 	test "$(echo "$out" | cut -d: -f1 | tr '\n' ' ')" = "$keys "
+
+run "$C" create --reply "$P.reply"
+check "create --reply: stat shows reply: 1" \
+	test "$rc" = 0 -a "$(stat_of "$P.reply" reply)" = 1
+check "create without --reply: stat shows reply: 0" \
+	test "$(stat_of "$P.q" reply)" = 0
+"$C" unlink "$P.reply" 2>/dev/null
 
 run "$C" create -x "$P.q"
 expect "create -x on an existing name: status 1 and the error" 1 \

@@ -29,6 +29,7 @@
 #define GIVEN_MAX_DELIV	(1U << 6)
 #define GIVEN_RATE	(1U << 7)
 #define GIVEN_BURST	(1U << 8)
+#define GIVEN_REPLY	(1U << 9)
 
 static bool valid_name(const char *name)
 {
@@ -108,6 +109,7 @@ static void warn_if_different(const char *name, int fd, const struct cspchan_att
 	    ((given & GIVEN_MODE) && st.mode != attr->mode) ||
 	    ((given & GIVEN_AUTOCLOSE) && !st.autoclose) ||
 	    ((given & GIVEN_LEASE) && !st.lease) ||
+	    ((given & GIVEN_REPLY) && !st.reply) ||
 	    ((given & GIVEN_LEASE_MS) && st.lease_ms != attr->lease_ms) ||
 	    ((given & GIVEN_MAX_DELIV) && st.max_deliveries != attr->max_deliveries) ||
 	    ((given & GIVEN_RATE) && st.rate != attr->rate) ||
@@ -118,9 +120,10 @@ static void warn_if_different(const char *name, int fd, const struct cspchan_att
 		if (st.rate)
 			snprintf(pace, sizeof(pace), ", rate %u/s burst %u",
 				 st.rate, st.burst);
-		cli_errorf("create", "%s: exists with capacity %u, msg_size %u, mode %04o%s%s%s; left unchanged",
+		cli_errorf("create", "%s: exists with capacity %u, msg_size %u, mode %04o%s%s%s%s; left unchanged",
 			   name, st.capacity, st.msg_size, st.mode,
-			   st.autoclose ? ", autoclose" : "", lease, pace);
+			   st.autoclose ? ", autoclose" : "", lease, pace,
+			   st.reply ? ", reply" : "");
 	}
 }
 
@@ -179,7 +182,7 @@ static int create_run(const struct cli_command *cmd, int argc, char **argv)
 {
 	enum {
 		OPT_AUTOCLOSE = 256, OPT_LEASE, OPT_LEASE_MS, OPT_MAX_DELIVERIES,
-		OPT_DEAD_LETTER, OPT_RATE, OPT_BURST,
+		OPT_DEAD_LETTER, OPT_RATE, OPT_BURST, OPT_REPLY,
 	};
 	static const struct option longopts[] = {
 		{ "capacity", required_argument, NULL, 'c' },
@@ -192,6 +195,7 @@ static int create_run(const struct cli_command *cmd, int argc, char **argv)
 		{ "dead-letter", required_argument, NULL, OPT_DEAD_LETTER },
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "burst", required_argument, NULL, OPT_BURST },
+		{ "reply", no_argument, NULL, OPT_REPLY },
 		{ "excl", no_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
@@ -243,6 +247,10 @@ static int create_run(const struct cli_command *cmd, int argc, char **argv)
 		case OPT_LEASE:
 			attr.flags |= CSPCHAN_LEASE;
 			given |= GIVEN_LEASE;
+			break;
+		case OPT_REPLY:
+			attr.flags |= CSPCHAN_REPLY;
+			given |= GIVEN_REPLY;
 			break;
 		case OPT_LEASE_MS:
 			if (!cli_parse_uint(optarg, UINT32_MAX, false, &v))
@@ -337,6 +345,7 @@ const struct cli_command cmd_create = {
 "Usage: cspchan create NAME [-c CAPACITY] [-s SIZE] [-m MODE] [--autoclose] [-x]\n"
 "                      [--lease [--lease-ms MS] [--max-deliveries N]\n"
 "                       [--dead-letter NAME]] [--rate N[/s] [--burst N]]\n"
+"                      [--reply]\n"
 "\n"
 "Create the channel NAME in this IPC namespace.  A name is 1 to 63\n"
 "characters of A-Z a-z 0-9 . _ -.  If NAME exists already it is left as it\n"
@@ -370,6 +379,10 @@ const struct cli_command cmd_create = {
 "                     messages per second leave it, summed over all its\n"
 "                     receivers (default 0: unpaced; see cspchan pace)\n"
 "      --burst N      with --rate: up to N messages at once (default 1)\n"
+"      --reply        a reply channel: it can travel in messages of other\n"
+"                     channels (cspchan_sendmsg(3)), and shuts down when its\n"
+"                     receivers are gone or, once it travelled, when no\n"
+"                     message or travelled handle holds it any more\n"
 "  -h, --help         this text\n"
 "\n"
 "Exit status: 0 created or already there, 1 error, 2 usage.\n"

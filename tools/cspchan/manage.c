@@ -153,6 +153,7 @@ static void print_stat_text(const struct cspchan_stat *st)
 	printf("rate: %u\n", st->rate);
 	printf("burst: %u\n", st->burst);
 	printf("throttled_ns: %" PRIu64 "\n", st->throttled_ns);
+	printf("reply: %d\n", st->reply);
 }
 
 static void print_stat_json(const struct cspchan_stat *st)
@@ -170,14 +171,15 @@ static void print_stat_json(const struct cspchan_stat *st)
 	       ", \"redelivered\": %" PRIu64 ", \"dead\": %" PRIu64
 	       ", \"max_deliveries\": %u, \"lease_ms\": %u"
 	       ", \"dead_letter\": %" PRIu64 ", \"rate\": %u, \"burst\": %u"
-	       ", \"throttled_ns\": %" PRIu64 "}\n",
+	       ", \"throttled_ns\": %" PRIu64 ", \"reply\": %s}\n",
 	       st->id, st->capacity, st->msg_size, st->depth,
 	       st->senders_waiting, st->receivers_waiting,
 	       st->shut ? "true" : "false", st->autoclose ? "true" : "false",
 	       st->sent, st->received, st->high_water, st->mode,
 	       st->lease ? "true" : "false", st->leased, st->redelivered,
 	       st->dead, st->max_deliveries, st->lease_ms, st->dead_letter,
-	       st->rate, st->burst, st->throttled_ns);
+	       st->rate, st->burst, st->throttled_ns,
+	       st->reply ? "true" : "false");
 }
 
 static int stat_run(const struct cli_command *cmd, int argc, char **argv)
