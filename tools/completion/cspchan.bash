@@ -38,7 +38,7 @@ _cspchan()
 	local opts="" argopts="" names=1
 	case $cmd in
 	create)
-		opts="-c --capacity -s --size -m --mode --autoclose -x --excl --lease --lease-ms --max-deliveries --dead-letter --rate --burst -h --help"
+		opts="-c --capacity -s --size -m --mode --autoclose -x --excl --lease --lease-ms --max-deliveries --dead-letter --rate --burst --reply -h --help"
 		argopts="-c --capacity -s --size -m --mode --lease-ms --max-deliveries --dead-letter --rate --burst"
 		names=0	# NAME is a new name
 		# --dead-letter's argument is an existing channel.
