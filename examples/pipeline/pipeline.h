@@ -29,8 +29,10 @@
 #define PIPELINE_H
 
 #include <stdint.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cspchan.h>
 
@@ -53,7 +55,7 @@ struct event {
 struct enriched {
 	struct event ev;
 	char category[16];
-	uint64_t source_ns;	/* when the source sent it (queueing delay) */
+	uint64_t source_ns;	/* when a decoder sent it (queueing delay) */
 };
 
 /* A lookup request (cspchan_call() on demo.lookup) and its reply. */

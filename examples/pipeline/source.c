@@ -9,7 +9,7 @@
  * (every decoder that took it died), goes to the dead-letter channel
  * demo.dead.  Event POISON (-1: none) is marked "poison": any decoder
  * that parses it dies, so it is the one that ends there.
- *   source DIR [POISON [COUNT]]
+ *   source DIR [COUNT [POISON]]		(COUNT 0: until SIGTERM)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,8 +30,8 @@ static void on_term(int sig)
 int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : ".";
-	long long poison = argc > 2 ? strtoll(argv[2], NULL, 0) : -1;
-	uint64_t limit = argc > 3 ? strtoull(argv[3], NULL, 0) : UINT64_MAX;
+	uint64_t limit = argc > 2 ? strtoull(argv[2], NULL, 0) : 0;
+	long long poison = argc > 3 ? strtoll(argv[3], NULL, 0) : -1;
 	struct sigaction sa = { .sa_handler = on_term };	/* no SA_RESTART */
 	/* Not auto-closed: it outlives the source, for run-demo to read. */
 	struct cspchan_attr dead_attr = {
@@ -58,6 +58,8 @@ int main(int argc, char **argv)
 		die("set_deadletter", err);
 	close(dead);	/* the kernel finds demo.dead by its id; its name keeps it */
 
+	if (!limit)
+		limit = UINT64_MAX;
 	while (!stop && seq < limit) {
 		int len = snprintf(msg, sizeof(msg),
 				   "{\"seq\":%llu,\"user\":\"u%u\",\"amount\":%u.%02u%s}",
