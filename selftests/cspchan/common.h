@@ -101,6 +101,24 @@
 	}								\
 } while (0)
 
+/*
+ * In a test: @var = @expr, then ASSERT_LE(0, @var): for a call that
+ * returns a descriptor, or -errno.
+ */
+#define ASSERT_FD(var, expr) do {					\
+	(var) = (expr);							\
+	ASSERT_LE(0, (var));						\
+} while (0)
+
+/* The same for a child's pid (fork_child() or a wrapper of it). */
+#define ASSERT_FORKED(var, expr)	ASSERT_FD(var, expr)
+
+/* In a test: @var = @expr, then ASSERT_NE(NULL, @var): for an allocation. */
+#define ASSERT_ALLOC(var, expr) do {					\
+	(var) = (expr);							\
+	ASSERT_NE(NULL, (var));						\
+} while (0)
+
 static inline void msleep(unsigned int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -156,6 +174,17 @@ static inline int chan_named(const char *name, unsigned int capacity,
 	return cspchan_create(name, &attr, O_EXCL);
 }
 
+/* @attr zeroed, then capacity, msg_size, mode 0600 and flags set. */
+static inline void attr_init(struct cspchan_attr *attr, unsigned int capacity,
+			     unsigned int msg_size, unsigned int flags)
+{
+	memset(attr, 0, sizeof(*attr));
+	attr->capacity = capacity;
+	attr->msg_size = msg_size;
+	attr->mode = 0600;
+	attr->flags = flags;
+}
+
 /*
  * A channel name unique to this test process and call:
  * "kst-<tag>-<pid>-<n>", short enough for any tag under 30 bytes.
@@ -166,6 +195,38 @@ static inline const char *unique_name(char buf[CSPCHAN_NAME_MAX], const char *ta
 
 	snprintf(buf, CSPCHAN_NAME_MAX, "kst-%.30s-%d-%u", tag, (int)getpid(), n++);
 	return buf;
+}
+
+/*
+ * A channel created from @attr under a name unique to @tag (O_EXCL), with
+ * @nh more handles of its own in @hs (each its own open file description,
+ * so that a child holding leases on one dies with them): returns the
+ * creator's handle; the name is unlinked again.  -errno on failure.
+ */
+static inline int named_handles(const char *tag, const struct cspchan_attr *attr,
+				int *hs, unsigned int nh)
+{
+	char name[CSPCHAN_NAME_MAX];
+	unsigned int i;
+	int ch, h;
+
+	unique_name(name, tag);
+	ch = cspchan_create(name, attr, O_EXCL);
+	if (ch < 0)
+		return ch;
+	for (i = 0; i < nh; i++) {
+		h = cspchan_open(name, O_RDWR);
+		if (h < 0) {
+			while (i-- > 0)
+				close(hs[i]);
+			cspchan_unlink(name);
+			close(ch);
+			return h;
+		}
+		hs[i] = h;
+	}
+	cspchan_unlink(name);
+	return ch;
 }
 
 /* Send / receive a NUL-free text message; returns what the library returns. */
@@ -189,6 +250,16 @@ static inline ssize_t recv_str_timeout(int ch, char *buf, size_t size, int timeo
 static inline ssize_t recv_str(int ch, char *buf, size_t size)
 {
 	return recv_str_timeout(ch, buf, size, WAIT_MS);
+}
+
+/* @c: a receive case on @fd into @buf (@len bytes), the rest zero. */
+static inline void recv_case_init(struct cspchan_case *c, int fd, void *buf, size_t len)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->op = CSPCHAN_RECV;
+	c->buf = buf;
+	c->len = len;
 }
 
 /* write(2)/read(2) in the library's convention (-errno on failure). */
@@ -247,6 +318,16 @@ static inline uint64_t chan_get(int ch, enum stat_field f)
 	if (cspchan_stat(ch, &st) < 0)
 		return UINT64_MAX;
 	return stat_value(&st, f);
+}
+
+/* All the channel's figures now; all ones if stat failed. */
+static inline struct cspchan_stat figures(int ch)
+{
+	struct cspchan_stat st;
+
+	if (cspchan_stat(ch, &st) < 0)
+		memset(&st, 0xff, sizeof(st));
+	return st;
 }
 
 /*
@@ -375,6 +456,25 @@ static inline int child_kill(pid_t pid)
 	if (waitpid(pid, &status, 0) != pid)
 		return -1;
 	return decode_status(status);
+}
+
+/* @n pid slots set to -1: no child yet (for kill_running()). */
+static inline void pids_none(pid_t *pids, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		pids[i] = -1;
+}
+
+/* child_kill() each of the @n children in @pids that is still running (pid > 0). */
+static inline void kill_running(const pid_t *pids, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (pids[i] > 0 && child_running(pids[i]))
+			child_kill(pids[i]);
 }
 
 /*

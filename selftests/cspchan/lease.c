@@ -26,19 +26,24 @@
 
 /* ---- helpers ------------------------------------------------------------- */
 
+/* The attributes of a lease channel of MSZ-byte messages. */
+static struct cspchan_attr lease_attr(unsigned int capacity, unsigned int max_deliveries,
+				      unsigned int lease_ms)
+{
+	struct cspchan_attr attr;
+
+	attr_init(&attr, capacity, MSZ, CSPCHAN_LEASE);
+	attr.max_deliveries = max_deliveries;
+	attr.lease_ms = lease_ms;
+	return attr;
+}
+
 static int lease_attr_create(const char *name, unsigned int capacity,
 			     unsigned int max_deliveries, unsigned int lease_ms,
 			     int oflags)
 {
-	struct cspchan_attr attr;
+	struct cspchan_attr attr = lease_attr(capacity, max_deliveries, lease_ms);
 
-	memset(&attr, 0, sizeof(attr));
-	attr.capacity = capacity;
-	attr.msg_size = MSZ;
-	attr.mode = 0600;
-	attr.flags = CSPCHAN_LEASE;
-	attr.max_deliveries = max_deliveries;
-	attr.lease_ms = lease_ms;
 	return cspchan_create(name, &attr, oflags);
 }
 
@@ -57,27 +62,9 @@ static int lease_chan(unsigned int capacity, unsigned int max_deliveries,
 static int lease_handles(unsigned int capacity, unsigned int max_deliveries,
 			 unsigned int lease_ms, int *hs, unsigned int nh)
 {
-	char name[CSPCHAN_NAME_MAX];
-	unsigned int i;
-	int ch, h;
+	struct cspchan_attr attr = lease_attr(capacity, max_deliveries, lease_ms);
 
-	unique_name(name, "lease");
-	ch = lease_attr_create(name, capacity, max_deliveries, lease_ms, O_EXCL);
-	if (ch < 0)
-		return ch;
-	for (i = 0; i < nh; i++) {
-		h = cspchan_open(name, O_RDWR);
-		if (h < 0) {
-			while (i-- > 0)
-				close(hs[i]);
-			cspchan_unlink(name);
-			close(ch);
-			return h;
-		}
-		hs[i] = h;
-	}
-	cspchan_unlink(name);
-	return ch;
+	return named_handles("lease", &attr, hs, nh);
 }
 
 /* lease_handles() with one more handle, *@other. */
@@ -122,6 +109,19 @@ static long xrecv(int ch, void *buf, size_t len, int timeout_ms, struct cspchan_
 	return r < 0 ? -errno : r;
 }
 
+/*
+ * An explicit-lease receive that never blocks, into a buffer of its own:
+ * what xrecv() returns, for checks that nothing (-EAGAIN) or end of
+ * stream (0) is there.
+ */
+static long recv_now(int ch)
+{
+	struct cspchan_xfer x;
+	char buf[MSZ];
+
+	return xrecv(ch, buf, sizeof(buf), 0, &x);
+}
+
 /* CSPCHAN_IOC_ACK / _NACK with every field given; 0 or -errno. */
 static long lease_ioctl(int ch, unsigned long cmd, uint64_t lease, uint32_t flags,
 			uint32_t reserved0, uint64_t r0, uint64_t r1)
@@ -137,22 +137,12 @@ static long lease_ioctl(int ch, unsigned long cmd, uint64_t lease, uint32_t flag
 	return ioctl(ch, cmd, &req) ? -errno : 0;
 }
 
-/* The channel's figures now; all ones if stat failed. */
-static struct cspchan_stat lst(int ch)
-{
-	struct cspchan_stat st;
-
-	if (cspchan_stat(ch, &st) < 0)
-		memset(&st, 0xff, sizeof(st));
-	return st;
-}
-
 enum lfield { L_DEPTH, L_LEASED, L_RECEIVED, L_REDELIVERED, L_DEAD,
 	      L_RWAIT, L_SWAIT };
 
 static uint64_t lget(int ch, enum lfield f)
 {
-	struct cspchan_stat st = lst(ch);
+	struct cspchan_stat st = figures(ch);
 
 	switch (f) {
 	case L_DEPTH:		return st.depth;
@@ -193,6 +183,66 @@ static int lwait(int ch, enum lfield f, uint64_t want, int timeout_ms)
 	EXPECT_EQ((a).redelivered, (b).redelivered);			\
 	EXPECT_EQ((a).dead, (b).dead);					\
 	EXPECT_EQ((a).dead_letter, (b).dead_letter);			\
+} while (0)
+
+/* The leased and the depth figure of @ch, in that order. */
+#define EXPECT_LEASED_DEPTH(ch, want_leased, want_depth) do {		\
+	EXPECT_EQ(want_leased, figures(ch).leased);			\
+	EXPECT_EQ(want_depth, figures(ch).depth);			\
+} while (0)
+
+/* In a test: send m<first> .. m<first+n-1> on @ch, each asserted. */
+#define SEND_MS(ch, first, n) do {					\
+	unsigned int sm_i_;						\
+									\
+	for (sm_i_ = 0; sm_i_ < (unsigned int)(n); sm_i_++) {		\
+		ASSERT_EQ(MLEN, send_m(ch, (first) + sm_i_));		\
+	}								\
+} while (0)
+
+/* In a test: @ch = lease_chan(@capacity, 0, 0), asserted, with m0 .. m<n-1> queued. */
+#define QUEUED_LEASE_CHAN(ch, capacity, n) do {				\
+	ASSERT_FD(ch, lease_chan(capacity, 0, 0));			\
+	SEND_MS(ch, 0, n);						\
+} while (0)
+
+/*
+ * In a test: m0 sent on @ch and received with cspchan_recvmsg() (its
+ * metadata in @info): one explicit lease held.
+ */
+#define HOLD_M0(ch, info) do {						\
+	char hm_buf_[MSZ];						\
+									\
+	ASSERT_EQ(MLEN, send_m(ch, 0));					\
+	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, hm_buf_, sizeof(hm_buf_),	\
+					&(info)));			\
+} while (0)
+
+/*
+ * In a test: one message read(2) on @h into the array @buf, which keeps
+ * it leased (implicitly): channel @ch counts one leased.
+ */
+#define READ_IMPLICIT_LEASE(h, buf, ch) do {				\
+	ASSERT_EQ(MLEN, read(h, buf, sizeof(buf)));			\
+	EXPECT_EQ(1U, figures(ch).leased);				\
+} while (0)
+
+/* In a test: @dlq = a new plain channel of @capacity, made @ch's dead-letter channel. */
+#define SET_NEW_DLQ(dlq, ch, capacity) do {				\
+	ASSERT_FD(dlq, chan_new(capacity, MSZ));			\
+	ASSERT_EQ(0, cspchan_set_deadletter(ch, dlq));			\
+} while (0)
+
+/* In a test: m0 sent on @ch and nacked after its first delivery (into @info). */
+#define SEND_NACK_M0(ch, info) do {					\
+	ASSERT_EQ(MLEN, send_m(ch, 0));					\
+	ASSERT_EQ(1, recv_nack(ch, &(info)));				\
+} while (0)
+
+/* The message went dead: nothing left to receive on @ch, one counted dead. */
+#define EXPECT_ONE_DEAD(ch) do {					\
+	EXPECT_EQ(-EAGAIN, recv_now(ch));				\
+	EXPECT_EQ(1U, figures(ch).dead);				\
 } while (0)
 
 static short poll_now(int fd)
@@ -246,8 +296,7 @@ TEST(create_capacity_zero_einval)
 	EXPECT_EQ(-ENOENT, cspchan_open(name, O_RDWR));
 	EXPECT_EQ(before, proc_count());
 	/* The same request with capacity 1 is fine. */
-	ch = lease_attr_create(NULL, 1, 0, 0, 0);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, lease_attr_create(NULL, 1, 0, 0, 0));
 	close(ch);
 }
 
@@ -259,8 +308,7 @@ TEST(create_stat_reports_lease_attributes)
 	int ch, plain;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(3, 4, 1500);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, lease_chan(3, 4, 1500));
 	ASSERT_EQ(0, cspchan_stat(ch, &st));
 	EXPECT_EQ(1, st.lease);
 	EXPECT_EQ(3U, st.capacity);
@@ -273,8 +321,7 @@ TEST(create_stat_reports_lease_attributes)
 	ASSERT_EQ(0, chan_info(ch, &info));
 	EXPECT_NE(0U, info.flags & CSPCHAN_INFO_LEASE);
 
-	plain = chan_new(3, MSZ);
-	ASSERT_LE(0, plain);
+	ASSERT_FD(plain, chan_new(3, MSZ));
 	ASSERT_EQ(0, cspchan_stat(plain, &st));
 	EXPECT_EQ(0, st.lease);
 	EXPECT_EQ(0U, st.max_deliveries);
@@ -296,8 +343,7 @@ TEST(recvmsg_returns_lease)
 	int ch;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(2, 0, 0);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, lease_chan(2, 0, 0));
 	before = now_ns();
 	ASSERT_EQ(MLEN, send_m(ch, 0));
 	after = now_ns();
@@ -309,9 +355,8 @@ TEST(recvmsg_returns_lease)
 	EXPECT_EQ(getpid(), info.pid);
 	EXPECT_LE(before, info.sent_ns);
 	EXPECT_GE(after, info.sent_ns);
-	EXPECT_EQ(1U, lst(ch).leased);
-	EXPECT_EQ(0U, lst(ch).depth);
-	EXPECT_EQ(1U, lst(ch).received);
+	EXPECT_LEASED_DEPTH(ch, 1U, 0U);
+	EXPECT_EQ(1U, figures(ch).received);
 	EXPECT_EQ(0, cspchan_ack(ch, info.lease));
 	close(ch);
 }
@@ -325,10 +370,8 @@ TEST(recvmsg_plain_channel_no_lease)
 	int ch;
 
 	REQUIRE_LEASE();
-	ch = chan_new(2, MSZ);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, send_m(ch, 1));
+	ASSERT_FD(ch, chan_new(2, MSZ));
+	SEND_MS(ch, 0, 2);
 	memset(&info, 0xa5, sizeof(info));
 	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &info));
 	EXPECT_EQ(0U, info.lease);
@@ -338,8 +381,7 @@ TEST(recvmsg_plain_channel_no_lease)
 	EXPECT_TRUE(is_m(buf, MLEN, 1));
 	EXPECT_EQ(0U, x.lease);
 	EXPECT_EQ(1U, x.deliveries);
-	EXPECT_EQ(0U, lst(ch).leased);
-	EXPECT_EQ(0U, lst(ch).depth);
+	EXPECT_LEASED_DEPTH(ch, 0U, 0U);
 	close(ch);
 }
 
@@ -352,10 +394,8 @@ TEST(lease_ids_grow)
 	int ch, h, i;
 
 	REQUIRE_LEASE();
-	ch = lease_pair(8, 0, 0, &h);
-	ASSERT_LE(0, ch);
-	for (i = 0; i < 6; i++)
-		ASSERT_EQ(MLEN, send_m(ch, i));
+	ASSERT_FD(ch, lease_pair(8, 0, 0, &h));
+	SEND_MS(ch, 0, 6);
 	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &info));
 	ids[0] = info.lease;
 	ASSERT_EQ(MLEN, cspchan_recvmsg(h, buf, sizeof(buf), &info));
@@ -389,24 +429,19 @@ TEST(ack_ends_lease)
 	int ch;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(3, 0, 0);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, send_m(ch, 1));
+	QUEUED_LEASE_CHAN(ch, 3, 2);
 	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &info));
-	EXPECT_EQ(1U, lst(ch).leased);
-	EXPECT_EQ(1U, lst(ch).depth);
+	EXPECT_LEASED_DEPTH(ch, 1U, 1U);
 	ASSERT_EQ(0, cspchan_ack(ch, info.lease));
-	EXPECT_EQ(0U, lst(ch).leased);
-	EXPECT_EQ(1U, lst(ch).depth);
-	EXPECT_EQ(1U, lst(ch).received);
-	EXPECT_EQ(0U, lst(ch).redelivered);
+	EXPECT_LEASED_DEPTH(ch, 0U, 1U);
+	EXPECT_EQ(1U, figures(ch).received);
+	EXPECT_EQ(0U, figures(ch).redelivered);
 	/* Not delivered again: the next is m1, then nothing. */
 	ASSERT_EQ(MLEN, xrecv(ch, buf, sizeof(buf), 0, &x));
 	EXPECT_TRUE(is_m(buf, MLEN, 1));
 	ASSERT_EQ(0, cspchan_ack(ch, x.lease));
-	EXPECT_EQ(-EAGAIN, xrecv(ch, buf, sizeof(buf), 0, &x));
-	EXPECT_EQ(0U, lst(ch).leased);
+	EXPECT_EQ(-EAGAIN, recv_now(ch));
+	EXPECT_EQ(0U, figures(ch).leased);
 	close(ch);
 }
 
@@ -419,19 +454,17 @@ TEST(ended_lease_estale)
 	int ch, h;
 
 	REQUIRE_LEASE();
-	ch = lease_pair(3, 0, 0, &h);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, send_m(ch, 1));
+	ASSERT_FD(ch, lease_pair(3, 0, 0, &h));
+	SEND_MS(ch, 0, 2);
 	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &info));
 	ASSERT_EQ(0, cspchan_ack(ch, info.lease));
-	before = lst(ch);
+	before = figures(ch);
 	EXPECT_EQ(-ESTALE, cspchan_ack(ch, info.lease));
 	EXPECT_EQ(ESTALE, errno);
 	EXPECT_EQ(-ESTALE, cspchan_nack(ch, info.lease));
 	EXPECT_EQ(-ESTALE, cspchan_ack(h, info.lease));
 	EXPECT_EQ(-ESTALE, cspchan_nack(h, info.lease));
-	EXPECT_FIGURES_SAME(before, lst(ch));
+	EXPECT_FIGURES_SAME(before, figures(ch));
 	close(h);
 	close(ch);
 }
@@ -441,20 +474,17 @@ TEST(ack_zero_einval)
 {
 	struct cspchan_msginfo info;
 	struct cspchan_stat before;
-	char buf[MSZ];
 	int ch;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(2, 0, 0);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &info));
-	before = lst(ch);
+	ASSERT_FD(ch, lease_chan(2, 0, 0));
+	HOLD_M0(ch, info);
+	before = figures(ch);
 	EXPECT_EQ(-EINVAL, cspchan_ack(ch, 0));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-EINVAL, cspchan_nack(ch, 0));
-	EXPECT_FIGURES_SAME(before, lst(ch));
-	EXPECT_EQ(1U, lst(ch).leased);
+	EXPECT_FIGURES_SAME(before, figures(ch));
+	EXPECT_EQ(1U, figures(ch).leased);
 	EXPECT_EQ(0, cspchan_ack(ch, info.lease));
 	close(ch);
 }
@@ -464,20 +494,17 @@ TEST(ack_never_issued_einval)
 {
 	struct cspchan_msginfo info;
 	struct cspchan_stat before;
-	char buf[MSZ];
 	int ch;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(2, 0, 0);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &info));
+	ASSERT_FD(ch, lease_chan(2, 0, 0));
+	HOLD_M0(ch, info);
 	ASSERT_NE(0U, info.lease);
-	before = lst(ch);
+	before = figures(ch);
 	EXPECT_EQ(-EINVAL, cspchan_ack(ch, info.lease + 1000));
 	EXPECT_EQ(-EINVAL, cspchan_nack(ch, info.lease + 1000));
 	EXPECT_EQ(-EINVAL, cspchan_ack(ch, UINT64_MAX));
-	EXPECT_FIGURES_SAME(before, lst(ch));
+	EXPECT_FIGURES_SAME(before, figures(ch));
 	EXPECT_EQ(0, cspchan_ack(ch, info.lease));
 	close(ch);
 }
@@ -487,24 +514,20 @@ TEST(ack_other_handles_lease_eperm)
 {
 	struct cspchan_msginfo info;
 	struct cspchan_stat before;
-	struct cspchan_xfer x;
-	char buf[MSZ];
 	int ch, h;
 
 	REQUIRE_LEASE();
-	ch = lease_pair(2, 0, 0, &h);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &info));
-	before = lst(ch);
+	ASSERT_FD(ch, lease_pair(2, 0, 0, &h));
+	HOLD_M0(ch, info);
+	before = figures(ch);
 	EXPECT_EQ(-EPERM, cspchan_ack(h, info.lease));
 	EXPECT_EQ(EPERM, errno);
 	EXPECT_EQ(-EPERM, cspchan_nack(h, info.lease));
-	EXPECT_FIGURES_SAME(before, lst(ch));
+	EXPECT_FIGURES_SAME(before, figures(ch));
 	/* Still the holder's: not queued again, and its ack works. */
-	EXPECT_EQ(-EAGAIN, xrecv(h, buf, sizeof(buf), 0, &x));
+	EXPECT_EQ(-EAGAIN, recv_now(h));
 	EXPECT_EQ(0, cspchan_ack(ch, info.lease));
-	EXPECT_EQ(0U, lst(ch).leased);
+	EXPECT_EQ(0U, figures(ch).leased);
 	close(h);
 	close(ch);
 }
@@ -513,18 +536,15 @@ TEST(ack_other_handles_lease_eperm)
 TEST(ack_through_dup)
 {
 	struct cspchan_msginfo info;
-	char buf[MSZ];
 	int ch, d;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(2, 0, 0);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, lease_chan(2, 0, 0));
 	d = dup(ch);
 	ASSERT_LE(0, d);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &info));
+	HOLD_M0(ch, info);
 	EXPECT_EQ(0, cspchan_ack(d, info.lease));
-	EXPECT_EQ(0U, lst(ch).leased);
+	EXPECT_EQ(0U, figures(ch).leased);
 	close(d);
 	close(ch);
 }
@@ -538,11 +558,9 @@ TEST(ack_request_bad_fields_einval)
 	int ch;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(2, 0, 0);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
+	QUEUED_LEASE_CHAN(ch, 2, 1);
 	ASSERT_EQ(MLEN, xrecv(ch, buf, sizeof(buf), 0, &x));
-	before = lst(ch);
+	before = figures(ch);
 	EXPECT_EQ(-EINVAL, lease_ioctl(ch, CSPCHAN_IOC_ACK, x.lease, 1, 0, 0, 0));
 	EXPECT_EQ(-EINVAL, lease_ioctl(ch, CSPCHAN_IOC_ACK, x.lease, 0, 1, 0, 0));
 	EXPECT_EQ(-EINVAL, lease_ioctl(ch, CSPCHAN_IOC_ACK, x.lease, 0, 0, 1, 0));
@@ -550,10 +568,10 @@ TEST(ack_request_bad_fields_einval)
 	EXPECT_EQ(-EINVAL, lease_ioctl(ch, CSPCHAN_IOC_NACK, x.lease, 1, 0, 0, 0));
 	EXPECT_EQ(-EINVAL, lease_ioctl(ch, CSPCHAN_IOC_NACK, x.lease, 0, 0, 0, 1));
 	EXPECT_EQ(-EFAULT, ioctl(ch, CSPCHAN_IOC_ACK, BAD_PTR) ? -errno : 0);
-	EXPECT_FIGURES_SAME(before, lst(ch));
-	EXPECT_EQ(1U, lst(ch).leased);
+	EXPECT_FIGURES_SAME(before, figures(ch));
+	EXPECT_EQ(1U, figures(ch).leased);
 	EXPECT_EQ(0, lease_ioctl(ch, CSPCHAN_IOC_ACK, x.lease, 0, 0, 0, 0));
-	EXPECT_EQ(0U, lst(ch).leased);
+	EXPECT_EQ(0U, figures(ch).leased);
 	close(ch);
 }
 
@@ -566,17 +584,15 @@ TEST(recv_unknown_flag_einval)
 	int ch;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(2, 0, 0);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	before = lst(ch);
+	QUEUED_LEASE_CHAN(ch, 2, 1);
+	before = figures(ch);
 	memset(&x, 0, sizeof(x));
 	x.buf = (uintptr_t)buf;
 	x.len = sizeof(buf);
 	x.flags = CSPCHAN_XFER_LEASE << 1;
 	EXPECT_EQ(-EINVAL, ioctl(ch, CSPCHAN_IOC_RECV, &x) ? -errno : 0);
-	EXPECT_FIGURES_SAME(before, lst(ch));
-	EXPECT_EQ(1U, lst(ch).depth);
+	EXPECT_FIGURES_SAME(before, figures(ch));
+	EXPECT_EQ(1U, figures(ch).depth);
 	EXPECT_EQ(MLEN, xrecv(ch, buf, sizeof(buf), 0, &x));
 	close(ch);
 }
@@ -590,18 +606,16 @@ TEST(nack_returns_message_to_head)
 	int ch;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(4, 0, 0);
-	ASSERT_LE(0, ch);
-	sender = send_from_child(ch, 0, 3);
-	ASSERT_LE(0, sender);
+	ASSERT_FD(ch, lease_chan(4, 0, 0));
+	ASSERT_FORKED(sender, send_from_child(ch, 0, 3));
 	ASSERT_EQ(0, child_wait(sender, WAIT_MS));
 	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &first));
 	ASSERT_TRUE(is_m(buf, MLEN, 0));
 	EXPECT_EQ(sender, first.pid);
 	ASSERT_EQ(0, cspchan_nack(ch, first.lease));
-	EXPECT_EQ(3U, lst(ch).depth);
-	EXPECT_EQ(0U, lst(ch).leased);
-	EXPECT_EQ(1U, lst(ch).received);
+	EXPECT_EQ(3U, figures(ch).depth);
+	EXPECT_EQ(0U, figures(ch).leased);
+	EXPECT_EQ(1U, figures(ch).received);
 	EXPECT_EQ(-ESTALE, cspchan_ack(ch, first.lease));
 
 	/* Ahead of m1 and m2. */
@@ -612,8 +626,8 @@ TEST(nack_returns_message_to_head)
 	EXPECT_EQ(first.sent_ns, again.sent_ns);
 	EXPECT_EQ(2U, again.deliveries);
 	EXPECT_LT(first.lease, again.lease);
-	EXPECT_EQ(1U, lst(ch).redelivered);
-	EXPECT_EQ(2U, lst(ch).received);
+	EXPECT_EQ(1U, figures(ch).redelivered);
+	EXPECT_EQ(2U, figures(ch).received);
 	ASSERT_EQ(0, cspchan_ack(ch, again.lease));
 	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &info));
 	EXPECT_TRUE(is_m(buf, MLEN, 1));
@@ -631,46 +645,37 @@ TEST(read_holds_implicit_lease)
 	int ch;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(3, 0, 0);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, send_m(ch, 1));
+	QUEUED_LEASE_CHAN(ch, 3, 2);
 	ASSERT_EQ(MLEN, read(ch, buf, sizeof(buf)));
 	EXPECT_TRUE(is_m(buf, MLEN, 0));
-	EXPECT_EQ(1U, lst(ch).leased);
-	EXPECT_EQ(1U, lst(ch).depth);
+	EXPECT_LEASED_DEPTH(ch, 1U, 1U);
 	/* The next read acknowledges m0 and holds m1 instead. */
 	ASSERT_EQ(MLEN, read(ch, buf, sizeof(buf)));
 	EXPECT_TRUE(is_m(buf, MLEN, 1));
-	EXPECT_EQ(1U, lst(ch).leased);
-	EXPECT_EQ(0U, lst(ch).depth);
-	EXPECT_EQ(0U, lst(ch).redelivered);
+	EXPECT_LEASED_DEPTH(ch, 1U, 0U);
+	EXPECT_EQ(0U, figures(ch).redelivered);
 	close(ch);
 }
 
 /* SPEC 9: a read that fails with EAGAIN still acknowledges the implicit lease. */
 TEST(failed_read_eagain_acks_implicit_lease)
 {
-	struct cspchan_xfer x;
 	char buf[MSZ];
 	int ch, h;
 
 	REQUIRE_LEASE();
-	ch = lease_pair(2, 0, 0, &h);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, lease_pair(2, 0, 0, &h));
 	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, read(h, buf, sizeof(buf)));
-	EXPECT_EQ(1U, lst(ch).leased);
+	READ_IMPLICIT_LEASE(h, buf, ch);
 	ASSERT_EQ(0, fcntl(h, F_SETFL, O_NONBLOCK));
 	EXPECT_EQ(-1, read(h, buf, sizeof(buf)));
 	EXPECT_EQ(EAGAIN, errno);
-	EXPECT_EQ(0U, lst(ch).leased);
-	EXPECT_EQ(0U, lst(ch).depth);
+	EXPECT_LEASED_DEPTH(ch, 0U, 0U);
 	/* Done for good: releasing the handle returns nothing. */
 	close(h);
-	EXPECT_EQ(0U, lst(ch).depth);
-	EXPECT_EQ(-EAGAIN, xrecv(ch, buf, sizeof(buf), 0, &x));
-	EXPECT_EQ(0U, lst(ch).redelivered);
+	EXPECT_EQ(0U, figures(ch).depth);
+	EXPECT_EQ(-EAGAIN, recv_now(ch));
+	EXPECT_EQ(0U, figures(ch).redelivered);
 	close(ch);
 }
 
@@ -681,20 +686,16 @@ TEST(failed_read_emsgsize_acks_implicit_lease)
 	int ch;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(3, 0, 0);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, send_m(ch, 1));
-	ASSERT_EQ(MLEN, read(ch, buf, sizeof(buf)));
-	EXPECT_EQ(1U, lst(ch).leased);
+	QUEUED_LEASE_CHAN(ch, 3, 2);
+	READ_IMPLICIT_LEASE(ch, buf, ch);
 	EXPECT_EQ(-1, read(ch, buf, 2));
 	EXPECT_EQ(EMSGSIZE, errno);
-	EXPECT_EQ(0U, lst(ch).leased);
+	EXPECT_EQ(0U, figures(ch).leased);
 	/* m1 stayed in the channel (SPEC 3.4). */
-	EXPECT_EQ(1U, lst(ch).depth);
+	EXPECT_EQ(1U, figures(ch).depth);
 	ASSERT_EQ(MLEN, read(ch, buf, sizeof(buf)));
 	EXPECT_TRUE(is_m(buf, MLEN, 1));
-	EXPECT_EQ(0U, lst(ch).redelivered);
+	EXPECT_EQ(0U, figures(ch).redelivered);
 	close(ch);
 }
 
@@ -702,23 +703,19 @@ TEST(failed_read_emsgsize_acks_implicit_lease)
 TEST(recvmsg_acks_implicit_lease)
 {
 	struct cspchan_msginfo info;
-	struct cspchan_xfer x;
 	char buf[MSZ];
 	int ch;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(3, 0, 0);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, send_m(ch, 1));
+	QUEUED_LEASE_CHAN(ch, 3, 2);
 	ASSERT_EQ(MLEN, read(ch, buf, sizeof(buf)));
 	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &info));
 	EXPECT_TRUE(is_m(buf, MLEN, 1));
-	EXPECT_EQ(1U, lst(ch).leased);
+	EXPECT_EQ(1U, figures(ch).leased);
 	ASSERT_EQ(0, cspchan_ack(ch, info.lease));
-	EXPECT_EQ(0U, lst(ch).leased);
-	EXPECT_EQ(-EAGAIN, xrecv(ch, buf, sizeof(buf), 0, &x));
-	EXPECT_EQ(0U, lst(ch).redelivered);
+	EXPECT_EQ(0U, figures(ch).leased);
+	EXPECT_EQ(-EAGAIN, recv_now(ch));
+	EXPECT_EQ(0U, figures(ch).redelivered);
 	close(ch);
 }
 
@@ -730,21 +727,16 @@ TEST(take_acks_implicit_lease)
 	int ch;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(3, 0, 0);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, send_m(ch, 1));
-	ASSERT_EQ(MLEN, read(ch, buf, sizeof(buf)));
-	EXPECT_EQ(1U, lst(ch).leased);
+	QUEUED_LEASE_CHAN(ch, 3, 2);
+	READ_IMPLICIT_LEASE(ch, buf, ch);
 	ASSERT_EQ(MLEN, zc_take(ch, 0, &req));
 	EXPECT_EQ(1U, req.seq);
 	EXPECT_EQ(1U, req.deliveries);
 	/* m1's slot is leased, m0 is done. */
-	EXPECT_EQ(1U, lst(ch).leased);
-	EXPECT_EQ(0U, lst(ch).depth);
+	EXPECT_LEASED_DEPTH(ch, 1U, 0U);
 	ASSERT_EQ(0, zc_release(ch, req.slot));
-	EXPECT_EQ(0U, lst(ch).leased);
-	EXPECT_EQ(0U, lst(ch).redelivered);
+	EXPECT_EQ(0U, figures(ch).leased);
+	EXPECT_EQ(0U, figures(ch).redelivered);
 	close(ch);
 }
 
@@ -752,21 +744,15 @@ TEST(take_acks_implicit_lease)
 TEST(take_leases_release_acks)
 {
 	struct cspchan_slot_info si;
-	struct cspchan_xfer x;
-	char buf[MSZ];
 	int ch;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(2, 0, 0);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
+	QUEUED_LEASE_CHAN(ch, 2, 1);
 	ASSERT_EQ(MLEN, cspchan_take(ch, &si, WAIT_MS));
-	EXPECT_EQ(1U, lst(ch).leased);
-	EXPECT_EQ(0U, lst(ch).depth);
+	EXPECT_LEASED_DEPTH(ch, 1U, 0U);
 	ASSERT_EQ(0, cspchan_release(ch, si.slot));
-	EXPECT_EQ(0U, lst(ch).leased);
-	EXPECT_EQ(0U, lst(ch).depth);
-	EXPECT_EQ(-EAGAIN, xrecv(ch, buf, sizeof(buf), 0, &x));
+	EXPECT_LEASED_DEPTH(ch, 0U, 0U);
+	EXPECT_EQ(-EAGAIN, recv_now(ch));
 	close(ch);
 }
 
@@ -778,28 +764,19 @@ TEST(select_receive_acks_implicit_lease)
 	int ch;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(3, 0, 0);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, send_m(ch, 1));
-	ASSERT_EQ(MLEN, read(ch, buf, sizeof(buf)));
-	EXPECT_EQ(1U, lst(ch).leased);
-	memset(&c, 0, sizeof(c));
-	c.fd = ch;
-	c.op = CSPCHAN_RECV;
-	c.buf = buf;
-	c.len = sizeof(buf);
+	QUEUED_LEASE_CHAN(ch, 3, 2);
+	READ_IMPLICIT_LEASE(ch, buf, ch);
+	recv_case_init(&c, ch, buf, sizeof(buf));
 	ASSERT_EQ(0, cspchan_select(&c, 1, 0));
 	ASSERT_EQ(MLEN, c.result);
 	EXPECT_TRUE(is_m(buf, MLEN, 1));
 	/* m0 done; m1 leased implicitly by the select. */
-	EXPECT_EQ(1U, lst(ch).leased);
-	EXPECT_EQ(0U, lst(ch).depth);
+	EXPECT_LEASED_DEPTH(ch, 1U, 0U);
 	ASSERT_EQ(0, fcntl(ch, F_SETFL, O_NONBLOCK));
 	EXPECT_EQ(-1, read(ch, buf, sizeof(buf)));
 	EXPECT_EQ(EAGAIN, errno);
-	EXPECT_EQ(0U, lst(ch).leased);
-	EXPECT_EQ(0U, lst(ch).redelivered);
+	EXPECT_EQ(0U, figures(ch).leased);
+	EXPECT_EQ(0U, figures(ch).redelivered);
 	close(ch);
 }
 
@@ -811,19 +788,11 @@ TEST(failed_select_acks_implicit_lease)
 	int ch;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(2, 0, 0);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, read(ch, buf, sizeof(buf)));
-	EXPECT_EQ(1U, lst(ch).leased);
-	memset(&c, 0, sizeof(c));
-	c.fd = ch;
-	c.op = CSPCHAN_RECV;
-	c.buf = buf;
-	c.len = sizeof(buf);
+	QUEUED_LEASE_CHAN(ch, 2, 1);
+	READ_IMPLICIT_LEASE(ch, buf, ch);
+	recv_case_init(&c, ch, buf, sizeof(buf));
 	EXPECT_EQ(-EAGAIN, cspchan_select(&c, 1, 0));
-	EXPECT_EQ(0U, lst(ch).leased);
-	EXPECT_EQ(0U, lst(ch).depth);
+	EXPECT_LEASED_DEPTH(ch, 0U, 0U);
 	close(ch);
 }
 
@@ -835,18 +804,16 @@ TEST(implicit_lease_per_handle)
 	int ch, h;
 
 	REQUIRE_LEASE();
-	ch = lease_pair(3, 0, 0, &h);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, send_m(ch, 1));
+	ASSERT_FD(ch, lease_pair(3, 0, 0, &h));
+	SEND_MS(ch, 0, 2);
 	ASSERT_EQ(MLEN, read(ch, buf, sizeof(buf)));
 	ASSERT_EQ(MLEN, read(h, buf, sizeof(buf)));
-	EXPECT_EQ(2U, lst(ch).leased);
+	EXPECT_EQ(2U, figures(ch).leased);
 	EXPECT_EQ(-EAGAIN, cspchan_recv_timeout(h, buf, sizeof(buf), 0));
 	/* h's m1 is done; ch still holds m0. */
-	EXPECT_EQ(1U, lst(ch).leased);
+	EXPECT_EQ(1U, figures(ch).leased);
 	close(ch);
-	EXPECT_EQ(0U, lst(h).leased);
+	EXPECT_EQ(0U, figures(h).leased);
 	ASSERT_EQ(MLEN, xrecv(h, buf, sizeof(buf), 0, &x));
 	EXPECT_TRUE(is_m(buf, MLEN, 0));
 	EXPECT_EQ(2U, x.deliveries);
@@ -869,14 +836,11 @@ TEST(sequential_readers_do_not_deadlock)
 	ssize_t n;
 
 	REQUIRE_LEASE();
-	ch = lease_handles(2, 0, 0, h, 2);
-	ASSERT_LE(0, ch);
-	out = chan_new(SEQ_MSGS, MSZ);
-	ASSERT_LE(0, out);
+	ASSERT_FD(ch, lease_handles(2, 0, 0, h, 2));
+	ASSERT_FD(out, chan_new(SEQ_MSGS, MSZ));
 
 	for (i = 0; i < 2; i++) {
-		pid[i] = fork_child();
-		ASSERT_LE(0, pid[i]);
+		ASSERT_FORKED(pid[i], fork_child());
 		if (pid[i] == 0) {
 			for (;;) {
 				n = read(h[i], buf, sizeof(buf));
@@ -925,21 +889,31 @@ TEST(close_returns_lease_estale)
 	int ch, h;
 
 	REQUIRE_LEASE();
-	ch = lease_pair(2, 0, 0, &h);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, lease_pair(2, 0, 0, &h));
 	ASSERT_EQ(MLEN, send_m(ch, 0));
 	ASSERT_EQ(MLEN, cspchan_recvmsg(h, buf, sizeof(buf), &info));
 	ASSERT_EQ(0, close(h));
-	EXPECT_EQ(0U, lst(ch).leased);
-	EXPECT_EQ(1U, lst(ch).depth);
+	EXPECT_LEASED_DEPTH(ch, 0U, 1U);
 	EXPECT_EQ(-ESTALE, cspchan_ack(ch, info.lease));
 	EXPECT_EQ(-ESTALE, cspchan_nack(ch, info.lease));
-	EXPECT_EQ(1U, lst(ch).depth);
+	EXPECT_EQ(1U, figures(ch).depth);
 	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &again));
 	EXPECT_EQ(info.seq, again.seq);
 	EXPECT_EQ(2U, again.deliveries);
 	EXPECT_EQ(0, cspchan_ack(ch, again.lease));
 	close(ch);
+}
+
+/*
+ * In a child: a blocking explicit-lease receive on @h, reported in @rep
+ * (result, buf, deliveries[0], seq[0]); @x holds its metadata.
+ */
+static long report_xrecv(int h, struct report *rep, struct cspchan_xfer *x)
+{
+	rep->result = xrecv(h, rep->buf, sizeof(rep->buf), WAIT_MS, x);
+	rep->deliveries[0] = x->deliveries;
+	rep->seq[0] = x->seq;
+	return rep->result;
 }
 
 /*
@@ -954,15 +928,46 @@ static pid_t blocked_receiver(int h, struct report *rep)
 
 	if (pid != 0)
 		return pid;
-	rep->result = xrecv(h, rep->buf, sizeof(rep->buf), WAIT_MS, &x);
-	rep->deliveries[0] = x.deliveries;
-	rep->seq[0] = x.seq;
-	if (rep->result > 0) {
+	if (report_xrecv(h, rep, &x) > 0) {
 		CHILD_ASSERT(cspchan_ack(h, x.lease) == 0);
 		rep->lease[1] = (uint64_t)xrecv(h, rep->buf + MLEN, sizeof(rep->buf) - MLEN, 0, &x);
 	}
 	_exit(0);
 }
+
+/*
+ * In a test: @pid = blocked_receiver(@h, @rep) (rep->result preset to
+ * -424242), @h closed here, and the receiver seen waiting on @ch.
+ */
+#define START_BLOCKED_RECEIVER(pid, h, rep, ch) do {			\
+	(rep)->result = -424242;					\
+	ASSERT_FORKED(pid, blocked_receiver(h, rep));			\
+	close(h);							\
+	ASSERT_EQ(0, lwait(ch, L_RWAIT, 1, WAIT_MS));			\
+} while (0)
+
+/*
+ * In a test: @ch, a shut-down lease channel whose one message m0 is held
+ * with an explicit lease (@info), and @pid, a blocked_receiver() on a
+ * handle of its own reporting in @rep (allocated here), seen waiting.
+ */
+#define RECEIVER_BLOCKED_ON_LEASE(ch, info, pid, rep) do {		\
+	int rb_h_;							\
+									\
+	ASSERT_ALLOC(rep, shared_alloc(sizeof(*(rep))));		\
+	ASSERT_FD(ch, lease_pair(2, 0, 0, &rb_h_));			\
+	HOLD_M0(ch, info);						\
+	ASSERT_EQ(0, cspchan_shutdown(ch));				\
+	START_BLOCKED_RECEIVER(pid, rb_h_, rep, ch);			\
+} while (0)
+
+/* @rep's receive got m0 again: a second delivery, seq @want_seq. */
+#define EXPECT_GOT_M0_AGAIN(rep, want_seq) do {				\
+	EXPECT_EQ(MLEN, (rep)->result);					\
+	EXPECT_TRUE(is_m((rep)->buf, MLEN, 0));				\
+	EXPECT_EQ(2U, (rep)->deliveries[0]);				\
+	EXPECT_EQ(want_seq, (rep)->seq[0]);				\
+} while (0)
 
 /*
  * A child that receives @n messages on its own handle @h with @how
@@ -1019,23 +1024,18 @@ static void killed_holder(struct __test_metadata *_metadata, unsigned int n,
 	pid_t pid;
 	int ch, h;
 
-	rep = shared_alloc(sizeof(*rep));
-	ASSERT_NE(NULL, rep);
-	ch = lease_pair(8, 0, 0, &h);
-	ASSERT_LE(0, ch);
-	for (i = 0; i < total; i++)
-		ASSERT_EQ(MLEN, send_m(ch, i));
-	pid = holder_child(h, n, how, rep);
-	ASSERT_LE(0, pid);
+	ASSERT_ALLOC(rep, shared_alloc(sizeof(*rep)));
+	ASSERT_FD(ch, lease_pair(8, 0, 0, &h));
+	SEND_MS(ch, 0, total);
+	ASSERT_FORKED(pid, holder_child(h, n, how, rep));
 	close(h);
 	ASSERT_EQ(1, wait_counter(&rep->done, 1));
 	ASSERT_EQ(0, lwait(ch, L_LEASED, n, WAIT_MS));
-	EXPECT_EQ(total - n, lst(ch).depth);
+	EXPECT_EQ(total - n, figures(ch).depth);
 	ASSERT_EQ(256 + SIGKILL, child_kill(pid));
 
-	EXPECT_EQ(0U, lst(ch).leased);
-	EXPECT_EQ(total, lst(ch).depth);
-	EXPECT_EQ(0U, lst(ch).redelivered);
+	EXPECT_LEASED_DEPTH(ch, 0U, total);
+	EXPECT_EQ(0U, figures(ch).redelivered);
 	for (i = 0; i < total; i++) {
 		ASSERT_EQ(MLEN, xrecv(ch, buf, sizeof(buf), 0, &x)) TH_LOG("message %u", i);
 		EXPECT_TRUE(is_m(buf, MLEN, i)) TH_LOG("message %u is %.4s", i, buf);
@@ -1050,40 +1050,32 @@ static void killed_holder(struct __test_metadata *_metadata, unsigned int n,
 		}
 		EXPECT_EQ(0, cspchan_ack(ch, x.lease));
 	}
-	EXPECT_EQ(-EAGAIN, xrecv(ch, buf, sizeof(buf), 0, &x));
-	EXPECT_EQ((uint64_t)n, lst(ch).redelivered);
-	EXPECT_EQ((uint64_t)(n + total), lst(ch).received);
+	EXPECT_EQ(-EAGAIN, recv_now(ch));
+	EXPECT_EQ((uint64_t)n, figures(ch).redelivered);
+	EXPECT_EQ((uint64_t)(n + total), figures(ch).received);
 	close(ch);
 	munmap(rep, sizeof(*rep));
 }
 
-/* SPEC 9: a killed receiver's explicit lease comes back with its metadata. */
-TEST(killed_explicit_holder_redelivered)
-{
-	REQUIRE_LEASE();
-	killed_holder(_metadata, 1, 2, 'x');
+/* TEST(@name): killed_holder(@n, @total, @how), where leases are supported. */
+#define KILLED_HOLDER_TEST(name, n, total, how)				\
+TEST(name)								\
+{									\
+	REQUIRE_LEASE();						\
+	killed_holder(_metadata, n, total, how);			\
 }
+
+/* SPEC 9: a killed receiver's explicit lease comes back with its metadata. */
+KILLED_HOLDER_TEST(killed_explicit_holder_redelivered, 1, 2, 'x')
 
 /* SPEC 9: several leases of a killed handle come back in order, ahead of the queue. */
-TEST(killed_holder_leases_in_order)
-{
-	REQUIRE_LEASE();
-	killed_holder(_metadata, 3, 5, 'x');
-}
+KILLED_HOLDER_TEST(killed_holder_leases_in_order, 3, 5, 'x')
 
 /* SPEC 9: zero-copy slots taken by a killed handle come back in order. */
-TEST(killed_taker_slots_redelivered)
-{
-	REQUIRE_LEASE();
-	killed_holder(_metadata, 2, 4, 't');
-}
+KILLED_HOLDER_TEST(killed_taker_slots_redelivered, 2, 4, 't')
 
 /* SPEC 9: a sequential read() worker killed mid-processing: redelivered. */
-TEST(killed_sequential_reader_redelivered)
-{
-	REQUIRE_LEASE();
-	killed_holder(_metadata, 1, 2, 'r');
-}
+KILLED_HOLDER_TEST(killed_sequential_reader_redelivered, 1, 2, 'r')
 
 /*
  * SPEC 9: leases of a killed handle come back in their original order even
@@ -1100,14 +1092,10 @@ TEST(killed_holder_with_gap_in_order)
 	int ch, h;
 
 	REQUIRE_LEASE();
-	rep = shared_alloc(sizeof(*rep));
-	ASSERT_NE(NULL, rep);
-	ch = lease_pair(8, 0, 0, &h);
-	ASSERT_LE(0, ch);
-	for (i = 0; i < 5; i++)
-		ASSERT_EQ(MLEN, send_m(ch, i));
-	pid = fork_child();
-	ASSERT_LE(0, pid);
+	ASSERT_ALLOC(rep, shared_alloc(sizeof(*rep)));
+	ASSERT_FD(ch, lease_pair(8, 0, 0, &h));
+	SEND_MS(ch, 0, 5);
+	ASSERT_FORKED(pid, fork_child());
 	if (pid == 0) {
 		struct cspchan_msginfo info[3];
 
@@ -1121,9 +1109,9 @@ TEST(killed_holder_with_gap_in_order)
 	close(h);
 	ASSERT_EQ(1, wait_counter(&rep->done, 1));
 	ASSERT_EQ(MLEN, send_m(ch, 5));
-	EXPECT_EQ(2U, lst(ch).leased);
+	EXPECT_EQ(2U, figures(ch).leased);
 	ASSERT_EQ(256 + SIGKILL, child_kill(pid));
-	EXPECT_EQ(5U, lst(ch).depth);
+	EXPECT_EQ(5U, figures(ch).depth);
 	for (i = 0; i < 5; i++) {
 		ASSERT_EQ(MLEN, xrecv(ch, buf, sizeof(buf), 0, &x));
 		EXPECT_TRUE(is_m(buf, MLEN, order[i])) TH_LOG("#%u is %.4s, expected m%03u",
@@ -1132,7 +1120,7 @@ TEST(killed_holder_with_gap_in_order)
 		EXPECT_EQ(order[i] == 0 || order[i] == 2 ? 2U : 1U, x.deliveries);
 		EXPECT_EQ(0, cspchan_ack(ch, x.lease));
 	}
-	EXPECT_EQ(-EAGAIN, xrecv(ch, buf, sizeof(buf), 0, &x));
+	EXPECT_EQ(-EAGAIN, recv_now(ch));
 	close(ch);
 	munmap(rep, sizeof(*rep));
 }
@@ -1145,28 +1133,17 @@ TEST(killed_holder_wakes_blocked_receiver)
 	int ch, hs[2];
 
 	REQUIRE_LEASE();
-	rep = shared_alloc(sizeof(*rep));
-	rrep = shared_alloc(sizeof(*rrep));
-	ASSERT_NE(NULL, rep);
-	ASSERT_NE(NULL, rrep);
-	ch = lease_handles(2, 0, 0, hs, 2);
-	ASSERT_LE(0, ch);
+	ASSERT_ALLOC(rep, shared_alloc(sizeof(*rep)));
+	ASSERT_ALLOC(rrep, shared_alloc(sizeof(*rrep)));
+	ASSERT_FD(ch, lease_handles(2, 0, 0, hs, 2));
 	ASSERT_EQ(MLEN, send_m(ch, 0));
-	holder = holder_child(hs[0], 1, 'x', rep);
-	ASSERT_LE(0, holder);
+	ASSERT_FORKED(holder, holder_child(hs[0], 1, 'x', rep));
 	close(hs[0]);
 	ASSERT_EQ(1, wait_counter(&rep->done, 1));
-	rrep->result = -424242;
-	receiver = blocked_receiver(hs[1], rrep);
-	ASSERT_LE(0, receiver);
-	close(hs[1]);
-	ASSERT_EQ(0, lwait(ch, L_RWAIT, 1, WAIT_MS));
+	START_BLOCKED_RECEIVER(receiver, hs[1], rrep, ch);
 	ASSERT_EQ(256 + SIGKILL, child_kill(holder));
 	ASSERT_EQ(0, child_wait(receiver, WAIT_MS));
-	EXPECT_EQ(MLEN, rrep->result);
-	EXPECT_TRUE(is_m(rrep->buf, MLEN, 0));
-	EXPECT_EQ(2U, rrep->deliveries[0]);
-	EXPECT_EQ(rep->seq[0], rrep->seq[0]);
+	EXPECT_GOT_M0_AGAIN(rrep, rep->seq[0]);
 	close(ch);
 	munmap(rep, sizeof(*rep));
 	munmap(rrep, sizeof(*rrep));
@@ -1183,17 +1160,16 @@ TEST(lease_expires_and_redelivers)
 	int ch;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(2, 0, 200);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, lease_chan(2, 0, 200));
 	ASSERT_EQ(MLEN, send_m(ch, 0));
 	t0 = now_ns();
 	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &info));
-	EXPECT_EQ(1U, lst(ch).leased);
+	EXPECT_EQ(1U, figures(ch).leased);
 	ASSERT_EQ(0, lwait(ch, L_DEPTH, 1, WAIT_MS));
 	elapsed = ms_since(t0);
 	/* Not before its time (one tick of slack). */
 	EXPECT_LE(190U, elapsed);
-	EXPECT_EQ(0U, lst(ch).leased);
+	EXPECT_EQ(0U, figures(ch).leased);
 	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &again));
 	EXPECT_TRUE(is_m(buf, MLEN, 0));
 	EXPECT_EQ(info.seq, again.seq);
@@ -1203,8 +1179,8 @@ TEST(lease_expires_and_redelivers)
 	/* The late ack: the lease was revoked. */
 	EXPECT_EQ(-ESTALE, cspchan_ack(ch, info.lease));
 	EXPECT_EQ(0, cspchan_ack(ch, again.lease));
-	EXPECT_EQ(1U, lst(ch).redelivered);
-	EXPECT_EQ(0U, lst(ch).leased);
+	EXPECT_EQ(1U, figures(ch).redelivered);
+	EXPECT_EQ(0U, figures(ch).leased);
 	close(ch);
 }
 
@@ -1212,20 +1188,16 @@ TEST(lease_expires_and_redelivers)
 TEST(lease_acked_in_time_stays_done)
 {
 	struct cspchan_msginfo info;
-	struct cspchan_xfer x;
-	char buf[MSZ];
 	int ch;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(2, 0, 300);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &info));
+	ASSERT_FD(ch, lease_chan(2, 0, 300));
+	HOLD_M0(ch, info);
 	ASSERT_EQ(0, cspchan_ack(ch, info.lease));
 	msleep(700);
-	EXPECT_EQ(0U, lst(ch).depth);
-	EXPECT_EQ(0U, lst(ch).redelivered);
-	EXPECT_EQ(-EAGAIN, xrecv(ch, buf, sizeof(buf), 0, &x));
+	EXPECT_EQ(0U, figures(ch).depth);
+	EXPECT_EQ(0U, figures(ch).redelivered);
+	EXPECT_EQ(-EAGAIN, recv_now(ch));
 	close(ch);
 }
 
@@ -1235,24 +1207,16 @@ TEST(lease_expiry_wakes_blocked_receiver)
 	struct cspchan_msginfo info;
 	struct cspchan_xfer x;
 	struct report *rep;
-	char buf[MSZ];
 	pid_t pid;
 	int ch, h;
 
 	REQUIRE_LEASE();
-	rep = shared_alloc(sizeof(*rep));
-	ASSERT_NE(NULL, rep);
-	ch = lease_pair(2, 0, 300, &h);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &info));
-	pid = fork_child();
-	ASSERT_LE(0, pid);
+	ASSERT_ALLOC(rep, shared_alloc(sizeof(*rep)));
+	ASSERT_FD(ch, lease_pair(2, 0, 300, &h));
+	HOLD_M0(ch, info);
+	ASSERT_FORKED(pid, fork_child());
 	if (pid == 0) {
-		rep->result = xrecv(h, rep->buf, sizeof(rep->buf), WAIT_MS, &x);
-		rep->deliveries[0] = x.deliveries;
-		rep->seq[0] = x.seq;
-		if (rep->result > 0)
+		if (report_xrecv(h, rep, &x) > 0)
 			cspchan_ack(h, x.lease);
 		_exit(0);
 	}
@@ -1276,21 +1240,19 @@ TEST(lease_expiry_revokes_implicit_lease)
 	int ch, h;
 
 	REQUIRE_LEASE();
-	ch = lease_pair(2, 0, 200, &h);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, lease_pair(2, 0, 200, &h));
 	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, read(h, buf, sizeof(buf)));
-	EXPECT_EQ(1U, lst(ch).leased);
+	READ_IMPLICIT_LEASE(h, buf, ch);
 	ASSERT_EQ(0, lwait(ch, L_DEPTH, 1, WAIT_MS));
-	EXPECT_EQ(0U, lst(ch).leased);
+	EXPECT_EQ(0U, figures(ch).leased);
 	ASSERT_EQ(MLEN, xrecv(ch, buf, sizeof(buf), 0, &x));
 	EXPECT_TRUE(is_m(buf, MLEN, 0));
 	EXPECT_EQ(2U, x.deliveries);
 	EXPECT_EQ(0, cspchan_ack(ch, x.lease));
 	/* h's next receive has nothing of its own left to acknowledge. */
 	EXPECT_EQ(-EAGAIN, cspchan_recv_timeout(h, buf, sizeof(buf), 0));
-	EXPECT_EQ(0U, lst(ch).leased);
-	EXPECT_EQ(1U, lst(ch).redelivered);
+	EXPECT_EQ(0U, figures(ch).leased);
+	EXPECT_EQ(1U, figures(ch).redelivered);
 	close(h);
 	close(ch);
 }
@@ -1322,27 +1284,23 @@ TEST(max_deliveries_dead_letter)
 	int ch, dlq, i;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(4, 2, 0);
-	ASSERT_LE(0, ch);
-	dlq = chan_new(4, MSZ);
-	ASSERT_LE(0, dlq);
-	ASSERT_EQ(0, cspchan_set_deadletter(ch, dlq));
-	EXPECT_EQ(chan_id(dlq), lst(ch).dead_letter);
+	ASSERT_FD(ch, lease_chan(4, 2, 0));
+	SET_NEW_DLQ(dlq, ch, 4);
+	EXPECT_EQ(chan_id(dlq), figures(ch).dead_letter);
 	/* Three done first, so that the message's seq (3) is not the dlq's own. */
 	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(MLEN, send_m(ch, i));
 		ASSERT_EQ(MLEN, xrecv(ch, buf, sizeof(buf), 0, &x));
 		ASSERT_EQ(0, cspchan_ack(ch, x.lease));
 	}
-	sender = send_from_child(ch, 3, 1);
-	ASSERT_LE(0, sender);
+	ASSERT_FORKED(sender, send_from_child(ch, 3, 1));
 	ASSERT_EQ(0, child_wait(sender, WAIT_MS));
 
 	ASSERT_EQ(1, recv_nack(ch, &first));
 	EXPECT_EQ(3U, first.seq);
 	ASSERT_EQ(2, recv_nack(ch, &info));
 	/* Not delivered a third time. */
-	EXPECT_EQ(-EAGAIN, xrecv(ch, buf, sizeof(buf), 0, &x));
+	EXPECT_EQ(-EAGAIN, recv_now(ch));
 	ASSERT_EQ(0, cspchan_stat(ch, &st));
 	EXPECT_EQ(1U, st.dead);
 	EXPECT_EQ(0U, st.depth);
@@ -1371,20 +1329,17 @@ TEST(max_deliveries_without_dlq_dropped)
 	int ch;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(4, 1, 0);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, send_m(ch, 1));
+	ASSERT_FD(ch, lease_chan(4, 1, 0));
+	SEND_MS(ch, 0, 2);
 	ASSERT_EQ(1, recv_nack(ch, &info));
 	/* m0 would be delivered a second time: dropped; m1 is next. */
 	ASSERT_EQ(MLEN, xrecv(ch, buf, sizeof(buf), 0, &x));
 	EXPECT_TRUE(is_m(buf, MLEN, 1));
 	EXPECT_EQ(1U, x.deliveries);
 	ASSERT_EQ(0, cspchan_ack(ch, x.lease));
-	EXPECT_EQ(-EAGAIN, xrecv(ch, buf, sizeof(buf), 0, &x));
-	EXPECT_EQ(1U, lst(ch).dead);
-	EXPECT_EQ(0U, lst(ch).depth);
-	EXPECT_EQ(0U, lst(ch).leased);
+	EXPECT_ONE_DEAD(ch);
+	EXPECT_EQ(0U, figures(ch).depth);
+	EXPECT_EQ(0U, figures(ch).leased);
 	close(ch);
 }
 
@@ -1397,17 +1352,13 @@ TEST(max_deliveries_counts_released_deliveries)
 	int ch, h, dlq;
 
 	REQUIRE_LEASE();
-	ch = lease_pair(4, 1, 0, &h);
-	ASSERT_LE(0, ch);
-	dlq = chan_new(4, MSZ);
-	ASSERT_LE(0, dlq);
-	ASSERT_EQ(0, cspchan_set_deadletter(ch, dlq));
+	ASSERT_FD(ch, lease_pair(4, 1, 0, &h));
+	SET_NEW_DLQ(dlq, ch, 4);
 	ASSERT_EQ(MLEN, send_m(ch, 0));
 	ASSERT_EQ(MLEN, cspchan_recvmsg(h, buf, sizeof(buf), &info));
 	ASSERT_EQ(0, close(h));
-	EXPECT_EQ(-EAGAIN, xrecv(ch, buf, sizeof(buf), 0, &x));
-	EXPECT_EQ(1U, lst(ch).dead);
-	EXPECT_EQ(1U, lst(dlq).sent);
+	EXPECT_ONE_DEAD(ch);
+	EXPECT_EQ(1U, figures(dlq).sent);
 	ASSERT_EQ(MLEN, xrecv(dlq, buf, sizeof(buf), 0, &x));
 	EXPECT_TRUE(is_m(buf, MLEN, 0));
 	EXPECT_EQ(info.seq, x.seq);
@@ -1425,21 +1376,18 @@ TEST(dead_letter_full_dlq_dropped)
 	int ch, dlq;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(4, 1, 0);
-	ASSERT_LE(0, ch);
-	dlq = chan_new(1, MSZ);
-	ASSERT_LE(0, dlq);
+	ASSERT_FD(ch, lease_chan(4, 1, 0));
+	ASSERT_FD(dlq, chan_new(1, MSZ));
 	ASSERT_EQ(MLEN, send_m(dlq, 9));
 	ASSERT_EQ(0, cspchan_set_deadletter(ch, dlq));
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(1, recv_nack(ch, &info));
+	SEND_NACK_M0(ch, info);
 	t0 = now_ns();
-	EXPECT_EQ(-EAGAIN, xrecv(ch, buf, sizeof(buf), 0, &x));
+	EXPECT_EQ(-EAGAIN, recv_now(ch));
 	EXPECT_GT(1000U, ms_since(t0));
-	EXPECT_EQ(1U, lst(ch).dead);
-	EXPECT_EQ(0U, lst(ch).depth);
-	EXPECT_EQ(1U, lst(dlq).sent);
-	EXPECT_EQ(1U, lst(dlq).depth);
+	EXPECT_EQ(1U, figures(ch).dead);
+	EXPECT_EQ(0U, figures(ch).depth);
+	EXPECT_EQ(1U, figures(dlq).sent);
+	EXPECT_EQ(1U, figures(dlq).depth);
 	ASSERT_EQ(MLEN, xrecv(dlq, buf, sizeof(buf), 0, &x));
 	EXPECT_TRUE(is_m(buf, MLEN, 9));
 	close(dlq);
@@ -1450,23 +1398,16 @@ TEST(dead_letter_full_dlq_dropped)
 TEST(dead_letter_shut_dlq_dropped)
 {
 	struct cspchan_msginfo info;
-	struct cspchan_xfer x;
-	char buf[MSZ];
 	int ch, dlq;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(4, 1, 0);
-	ASSERT_LE(0, ch);
-	dlq = chan_new(4, MSZ);
-	ASSERT_LE(0, dlq);
-	ASSERT_EQ(0, cspchan_set_deadletter(ch, dlq));
+	ASSERT_FD(ch, lease_chan(4, 1, 0));
+	SET_NEW_DLQ(dlq, ch, 4);
 	ASSERT_EQ(0, cspchan_shutdown(dlq));
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(1, recv_nack(ch, &info));
-	EXPECT_EQ(-EAGAIN, xrecv(ch, buf, sizeof(buf), 0, &x));
-	EXPECT_EQ(1U, lst(ch).dead);
-	EXPECT_EQ(0U, lst(dlq).sent);
-	EXPECT_EQ(0U, lst(dlq).depth);
+	SEND_NACK_M0(ch, info);
+	EXPECT_ONE_DEAD(ch);
+	EXPECT_EQ(0U, figures(dlq).sent);
+	EXPECT_EQ(0U, figures(dlq).depth);
 	close(dlq);
 	close(ch);
 }
@@ -1475,25 +1416,19 @@ TEST(dead_letter_shut_dlq_dropped)
 TEST(dead_letter_closed_dlq_dropped)
 {
 	struct cspchan_msginfo info;
-	struct cspchan_xfer x;
-	char buf[MSZ];
 	uint64_t id;
 	int ch, dlq;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(4, 1, 0);
-	ASSERT_LE(0, ch);
-	dlq = chan_new(4, MSZ);
-	ASSERT_LE(0, dlq);
+	ASSERT_FD(ch, lease_chan(4, 1, 0));
+	ASSERT_FD(dlq, chan_new(4, MSZ));
 	id = chan_id(dlq);
 	ASSERT_EQ(0, cspchan_set_deadletter(ch, dlq));
 	ASSERT_EQ(0, close(dlq));
 	EXPECT_FALSE(proc_has(id));
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(1, recv_nack(ch, &info));
-	EXPECT_EQ(-EAGAIN, xrecv(ch, buf, sizeof(buf), 0, &x));
-	EXPECT_EQ(1U, lst(ch).dead);
-	EXPECT_EQ(0U, lst(ch).depth);
+	SEND_NACK_M0(ch, info);
+	EXPECT_ONE_DEAD(ch);
+	EXPECT_EQ(0U, figures(ch).depth);
 	close(ch);
 }
 
@@ -1504,17 +1439,14 @@ TEST(set_deadletter_self_einval)
 	int ch, h, dlq;
 
 	REQUIRE_LEASE();
-	ch = lease_pair(4, 1, 0, &h);
-	ASSERT_LE(0, ch);
-	dlq = chan_new(4, MSZ);
-	ASSERT_LE(0, dlq);
-	ASSERT_EQ(0, cspchan_set_deadletter(ch, dlq));
-	before = lst(ch);
+	ASSERT_FD(ch, lease_pair(4, 1, 0, &h));
+	SET_NEW_DLQ(dlq, ch, 4);
+	before = figures(ch);
 	EXPECT_EQ(-EINVAL, cspchan_set_deadletter(ch, ch));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-EINVAL, cspchan_set_deadletter(ch, h));
-	EXPECT_FIGURES_SAME(before, lst(ch));
-	EXPECT_EQ(chan_id(dlq), lst(ch).dead_letter);
+	EXPECT_FIGURES_SAME(before, figures(ch));
+	EXPECT_EQ(chan_id(dlq), figures(ch).dead_letter);
 	close(dlq);
 	close(h);
 	close(ch);
@@ -1527,22 +1459,19 @@ TEST(set_deadletter_not_a_channel_ebadf)
 	int ch, dlq, p[2], ctl;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(4, 1, 0);
-	ASSERT_LE(0, ch);
-	dlq = chan_new(4, MSZ);
-	ASSERT_LE(0, dlq);
-	ASSERT_EQ(0, cspchan_set_deadletter(ch, dlq));
+	ASSERT_FD(ch, lease_chan(4, 1, 0));
+	SET_NEW_DLQ(dlq, ch, 4);
 	ASSERT_EQ(0, pipe(p));
 	ctl = open(CSPCHAN_DEVICE, O_RDWR);
 	ASSERT_LE(0, ctl);
-	before = lst(ch);
+	before = figures(ch);
 	EXPECT_EQ(-EBADF, cspchan_set_deadletter(ch, p[1]));
 	EXPECT_EQ(EBADF, errno);
 	EXPECT_EQ(-EBADF, cspchan_set_deadletter(ch, ctl));
 	close(p[0]);
 	EXPECT_EQ(-EBADF, cspchan_set_deadletter(ch, p[0]));	/* closed */
-	EXPECT_FIGURES_SAME(before, lst(ch));
-	EXPECT_EQ(chan_id(dlq), lst(ch).dead_letter);
+	EXPECT_FIGURES_SAME(before, figures(ch));
+	EXPECT_EQ(chan_id(dlq), figures(ch).dead_letter);
 	close(p[1]);
 	close(ctl);
 	close(dlq);
@@ -1556,16 +1485,13 @@ TEST(set_deadletter_receive_only_ebadf)
 	int ch, dlq, ro;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(4, 1, 0);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, lease_chan(4, 1, 0));
 	unique_name(name, "lease-dlq-ro");
-	dlq = chan_named(name, 4, MSZ, 0600, 0);
-	ASSERT_LE(0, dlq);
-	ro = cspchan_open(name, O_RDONLY);
-	ASSERT_LE(0, ro);
+	ASSERT_FD(dlq, chan_named(name, 4, MSZ, 0600, 0));
+	ASSERT_FD(ro, cspchan_open(name, O_RDONLY));
 	ASSERT_EQ(0, cspchan_unlink(name));
 	EXPECT_EQ(-EBADF, cspchan_set_deadletter(ch, ro));
-	EXPECT_EQ(0U, lst(ch).dead_letter);
+	EXPECT_EQ(0U, figures(ch).dead_letter);
 	close(ro);
 	close(dlq);
 	close(ch);
@@ -1575,23 +1501,16 @@ TEST(set_deadletter_receive_only_ebadf)
 TEST(set_deadletter_clear)
 {
 	struct cspchan_msginfo info;
-	struct cspchan_xfer x;
-	char buf[MSZ];
 	int ch, dlq;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(4, 1, 0);
-	ASSERT_LE(0, ch);
-	dlq = chan_new(4, MSZ);
-	ASSERT_LE(0, dlq);
-	ASSERT_EQ(0, cspchan_set_deadletter(ch, dlq));
+	ASSERT_FD(ch, lease_chan(4, 1, 0));
+	SET_NEW_DLQ(dlq, ch, 4);
 	ASSERT_EQ(0, cspchan_set_deadletter(ch, -1));
-	EXPECT_EQ(0U, lst(ch).dead_letter);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(1, recv_nack(ch, &info));
-	EXPECT_EQ(-EAGAIN, xrecv(ch, buf, sizeof(buf), 0, &x));
-	EXPECT_EQ(1U, lst(ch).dead);
-	EXPECT_EQ(0U, lst(dlq).sent);
+	EXPECT_EQ(0U, figures(ch).dead_letter);
+	SEND_NACK_M0(ch, info);
+	EXPECT_ONE_DEAD(ch);
+	EXPECT_EQ(0U, figures(dlq).sent);
 	close(dlq);
 	close(ch);
 }
@@ -1603,10 +1522,8 @@ TEST(set_deadletter_bad_fields_einval)
 	int ch, dlq;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(4, 1, 0);
-	ASSERT_LE(0, ch);
-	dlq = chan_new(4, MSZ);
-	ASSERT_LE(0, dlq);
+	ASSERT_FD(ch, lease_chan(4, 1, 0));
+	ASSERT_FD(dlq, chan_new(4, MSZ));
 	memset(&req, 0, sizeof(req));
 	req.fd = dlq;
 	req.flags = 1;
@@ -1617,10 +1534,10 @@ TEST(set_deadletter_bad_fields_einval)
 	req.reserved[0] = 0;
 	req.reserved[1] = 1;
 	EXPECT_EQ(-EINVAL, ioctl(ch, CSPCHAN_IOC_SET_DEADLETTER, &req) ? -errno : 0);
-	EXPECT_EQ(0U, lst(ch).dead_letter);
+	EXPECT_EQ(0U, figures(ch).dead_letter);
 	req.reserved[1] = 0;
 	EXPECT_EQ(0, ioctl(ch, CSPCHAN_IOC_SET_DEADLETTER, &req) ? -errno : 0);
-	EXPECT_EQ(chan_id(dlq), lst(ch).dead_letter);
+	EXPECT_EQ(chan_id(dlq), figures(ch).dead_letter);
 	close(dlq);
 	close(ch);
 }
@@ -1631,18 +1548,15 @@ TEST(set_deadletter_bad_fields_einval)
 TEST(shutdown_waits_for_leases)
 {
 	struct cspchan_msginfo info;
-	struct cspchan_xfer x;
 	char buf[MSZ];
 	short ev;
 	int ch;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(2, 0, 0);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &info));
+	ASSERT_FD(ch, lease_chan(2, 0, 0));
+	HOLD_M0(ch, info);
 	ASSERT_EQ(0, cspchan_shutdown(ch));
-	EXPECT_EQ(-EAGAIN, xrecv(ch, buf, sizeof(buf), 0, &x));
+	EXPECT_EQ(-EAGAIN, recv_now(ch));
 	EXPECT_EQ(-EAGAIN, cspchan_recv_timeout(ch, buf, sizeof(buf), 0));
 	ev = poll_now(ch);
 	ASSERT_LE(0, ev);
@@ -1651,7 +1565,7 @@ TEST(shutdown_waits_for_leases)
 	ev = poll_now(ch);
 	ASSERT_LE(0, ev);
 	EXPECT_NE(0, ev & POLLIN);
-	EXPECT_EQ(0, xrecv(ch, buf, sizeof(buf), 0, &x));
+	EXPECT_EQ(0, recv_now(ch));
 	EXPECT_EQ(0, cspchan_recv_timeout(ch, buf, sizeof(buf), 0));
 	close(ch);
 }
@@ -1661,23 +1575,11 @@ TEST(blocked_receiver_ends_when_lease_acked)
 {
 	struct cspchan_msginfo info;
 	struct report *rep;
-	char buf[MSZ];
 	pid_t pid;
-	int ch, h;
+	int ch;
 
 	REQUIRE_LEASE();
-	rep = shared_alloc(sizeof(*rep));
-	ASSERT_NE(NULL, rep);
-	ch = lease_pair(2, 0, 0, &h);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &info));
-	ASSERT_EQ(0, cspchan_shutdown(ch));
-	rep->result = -424242;
-	pid = blocked_receiver(h, rep);
-	ASSERT_LE(0, pid);
-	close(h);
-	ASSERT_EQ(0, lwait(ch, L_RWAIT, 1, WAIT_MS));
+	RECEIVER_BLOCKED_ON_LEASE(ch, info, pid, rep);
 	msleep(SETTLE_MS);
 	EXPECT_TRUE(child_running(pid));
 	ASSERT_EQ(0, cspchan_ack(ch, info.lease));
@@ -1692,32 +1594,17 @@ TEST(blocked_receiver_gets_nacked_message)
 {
 	struct cspchan_msginfo info;
 	struct report *rep;
-	char buf[MSZ];
 	pid_t pid;
-	int ch, h;
+	int ch;
 
 	REQUIRE_LEASE();
-	rep = shared_alloc(sizeof(*rep));
-	ASSERT_NE(NULL, rep);
-	ch = lease_pair(2, 0, 0, &h);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &info));
-	ASSERT_EQ(0, cspchan_shutdown(ch));
-	rep->result = -424242;
-	pid = blocked_receiver(h, rep);
-	ASSERT_LE(0, pid);
-	close(h);
-	ASSERT_EQ(0, lwait(ch, L_RWAIT, 1, WAIT_MS));
+	RECEIVER_BLOCKED_ON_LEASE(ch, info, pid, rep);
 	ASSERT_EQ(0, cspchan_nack(ch, info.lease));
 	ASSERT_EQ(0, child_wait(pid, WAIT_MS));
-	EXPECT_EQ(MLEN, rep->result);
-	EXPECT_TRUE(is_m(rep->buf, MLEN, 0));
-	EXPECT_EQ(2U, rep->deliveries[0]);
-	EXPECT_EQ(info.seq, rep->seq[0]);
+	EXPECT_GOT_M0_AGAIN(rep, info.seq);
 	/* Acked: then end of stream. */
 	EXPECT_EQ(0U, rep->lease[1]);
-	EXPECT_EQ(0U, lst(ch).leased);
+	EXPECT_EQ(0U, figures(ch).leased);
 	close(ch);
 	munmap(rep, sizeof(*rep));
 }
@@ -1727,21 +1614,16 @@ TEST(poll_woken_when_last_lease_acked)
 {
 	struct cspchan_msginfo info;
 	struct report *rep;
-	char buf[MSZ];
 	pid_t pid;
 	int ch;
 
 	REQUIRE_LEASE();
-	rep = shared_alloc(sizeof(*rep));
-	ASSERT_NE(NULL, rep);
-	ch = lease_chan(2, 0, 0);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &info));
+	ASSERT_ALLOC(rep, shared_alloc(sizeof(*rep)));
+	ASSERT_FD(ch, lease_chan(2, 0, 0));
+	HOLD_M0(ch, info);
 	ASSERT_EQ(0, cspchan_shutdown(ch));
 	rep->result = -424242;
-	pid = fork_child();
-	ASSERT_LE(0, pid);
+	ASSERT_FORKED(pid, fork_child());
 	if (pid == 0) {
 		struct pollfd p = { .fd = ch, .events = POLLIN };
 
@@ -1772,14 +1654,11 @@ TEST(capacity_counts_leased)
 	int ch;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(2, 0, 0);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, send_m(ch, 1));
+	QUEUED_LEASE_CHAN(ch, 2, 2);
 	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &i0));
 	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &i1));
-	EXPECT_EQ(0U, lst(ch).depth);
-	EXPECT_EQ(2U, lst(ch).leased);
+	EXPECT_EQ(0U, figures(ch).depth);
+	EXPECT_EQ(2U, figures(ch).leased);
 	EXPECT_EQ(-EAGAIN, cspchan_send_timeout(ch, "m002", MLEN, 0));
 	ev = poll_now(ch);
 	ASSERT_LE(0, ev);
@@ -1788,8 +1667,8 @@ TEST(capacity_counts_leased)
 	EXPECT_EQ(MLEN, cspchan_send_timeout(ch, "m002", MLEN, 0));
 	/* m1 leased + m2 queued: full again. */
 	EXPECT_EQ(-EAGAIN, cspchan_send_timeout(ch, "m003", MLEN, 0));
-	EXPECT_EQ(1U, lst(ch).depth);
-	EXPECT_EQ(1U, lst(ch).leased);
+	EXPECT_EQ(1U, figures(ch).depth);
+	EXPECT_EQ(1U, figures(ch).leased);
 	close(ch);
 }
 
@@ -1797,17 +1676,13 @@ TEST(capacity_counts_leased)
 TEST(ack_wakes_blocked_sender)
 {
 	struct cspchan_msginfo info;
-	char buf[MSZ];
 	pid_t pid;
 	int ch;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(1, 0, 0);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &info));
-	pid = fork_child();
-	ASSERT_LE(0, pid);
+	ASSERT_FD(ch, lease_chan(1, 0, 0));
+	HOLD_M0(ch, info);
+	ASSERT_FORKED(pid, fork_child());
 	if (pid == 0)
 		_exit(send_m(ch, 1) == MLEN ? 0 : 1);
 	ASSERT_EQ(0, lwait(ch, L_SWAIT, 1, WAIT_MS));
@@ -1815,8 +1690,8 @@ TEST(ack_wakes_blocked_sender)
 	EXPECT_TRUE(child_running(pid));
 	ASSERT_EQ(0, cspchan_ack(ch, info.lease));
 	EXPECT_EQ(0, child_wait(pid, WAIT_MS));
-	EXPECT_EQ(1U, lst(ch).depth);
-	EXPECT_EQ(0U, lst(ch).leased);
+	EXPECT_EQ(1U, figures(ch).depth);
+	EXPECT_EQ(0U, figures(ch).leased);
 	close(ch);
 }
 
@@ -1829,11 +1704,7 @@ TEST(stat_counts_leases)
 	int ch;
 
 	REQUIRE_LEASE();
-	ch = lease_chan(4, 0, 0);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(MLEN, send_m(ch, 0));
-	ASSERT_EQ(MLEN, send_m(ch, 1));
-	ASSERT_EQ(MLEN, send_m(ch, 2));
+	QUEUED_LEASE_CHAN(ch, 4, 3);
 	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &i0));
 	ASSERT_EQ(MLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &i1));
 	ASSERT_EQ(0, cspchan_stat(ch, &st));
@@ -1900,34 +1771,20 @@ FIXTURE(soak) {
 
 FIXTURE_SETUP(soak)
 {
-	unsigned int i;
-
 	REQUIRE_LEASE();
-	for (i = 0; i < SOAK_PRODUCERS; i++)
-		self->producers[i] = -1;
-	for (i = 0; i < SOAK_WORKERS; i++)
-		self->workers[i] = -1;
-	self->seq1 = calloc(SOAK_TOTAL, sizeof(*self->seq1));
-	self->deliv = calloc(SOAK_TOTAL, sizeof(*self->deliv));
-	ASSERT_NE(NULL, self->seq1);
-	ASSERT_NE(NULL, self->deliv);
+	pids_none(self->producers, SOAK_PRODUCERS);
+	pids_none(self->workers, SOAK_WORKERS);
+	ASSERT_ALLOC(self->seq1, calloc(SOAK_TOTAL, sizeof(*self->seq1)));
+	ASSERT_ALLOC(self->deliv, calloc(SOAK_TOTAL, sizeof(*self->deliv)));
 	unique_name(self->name, "lease-soak");
-	self->in = lease_attr_create(self->name, 16, 0, 0, O_EXCL);
-	ASSERT_LE(0, self->in);
-	self->out = chan_new(64, sizeof(struct soak_rec));
-	ASSERT_LE(0, self->out);
+	ASSERT_FD(self->in, lease_attr_create(self->name, 16, 0, 0, O_EXCL));
+	ASSERT_FD(self->out, chan_new(64, sizeof(struct soak_rec)));
 }
 
 FIXTURE_TEARDOWN(soak)
 {
-	unsigned int i;
-
-	for (i = 0; i < SOAK_PRODUCERS; i++)
-		if (self->producers[i] > 0 && child_running(self->producers[i]))
-			child_kill(self->producers[i]);
-	for (i = 0; i < SOAK_WORKERS; i++)
-		if (self->workers[i] > 0 && child_running(self->workers[i]))
-			child_kill(self->workers[i]);
+	kill_running(self->producers, SOAK_PRODUCERS);
+	kill_running(self->workers, SOAK_WORKERS);
 	cspchan_unlink(self->name);
 	close(self->in);
 	close(self->out);
@@ -2055,7 +1912,7 @@ TEST_F_TIMEOUT(soak, killed_workers_lose_nothing, 120)
 		}
 	}
 	ASSERT_EQ((unsigned int)SOAK_TOTAL, distinct) {
-		st = lst(self->in);
+		st = figures(self->in);
 		TH_LOG("stalled: in depth %u leased %u received %" PRIu64 " redelivered %" PRIu64
 		       " dead %" PRIu64 " receivers_waiting %u", st.depth, st.leased,
 		       st.received, st.redelivered, st.dead, st.receivers_waiting);

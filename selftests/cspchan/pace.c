@@ -39,11 +39,7 @@ static int pace_chan_flags(unsigned int capacity, unsigned int rate,
 {
 	struct cspchan_attr attr;
 
-	memset(&attr, 0, sizeof(attr));
-	attr.capacity = capacity;
-	attr.msg_size = MSZ;
-	attr.mode = 0600;
-	attr.flags = flags;
+	attr_init(&attr, capacity, MSZ, flags);
 	attr.rate = rate;
 	attr.burst = burst;
 	return cspchan_create(NULL, &attr, oflags);
@@ -91,16 +87,6 @@ static ssize_t try_recv(int ch, char *buf)
 	return cspchan_recv_timeout(ch, buf, MSZ, 0);
 }
 
-/* The channel's figures now; all ones if stat failed. */
-static struct cspchan_stat pst(int ch)
-{
-	struct cspchan_stat st;
-
-	if (cspchan_stat(ch, &st) < 0)
-		memset(&st, 0xff, sizeof(st));
-	return st;
-}
-
 /* CSPCHAN_IOC_SET_RATE with every field given; 0 or -errno. */
 static long rate_ioctl(int ch, uint32_t rate, uint32_t burst, uint32_t flags,
 		       uint32_t reserved0, uint64_t r0, uint64_t r1)
@@ -137,6 +123,49 @@ static uint64_t ms_between(uint64_t from_ns, uint64_t to_ns)
 {
 	return to_ns > from_ns ? (to_ns - from_ns) / NS_PER_MS : 0;
 }
+
+/* In a child: catch SIGUSR1 with @handler and @flags; what sigaction() returns. */
+static int catch_usr1(void (*handler)(int), int flags)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sa.sa_flags = flags;
+	return sigaction(SIGUSR1, &sa, NULL);
+}
+
+/* In a test: @ch = pace_chan(@capacity, @rate, @burst), asserted, with p0 .. p<n-1> queued. */
+#define QUEUED_PACE_CHAN(ch, capacity, rate, burst, n) do {		\
+	ASSERT_FD(ch, pace_chan(capacity, rate, burst));		\
+	ASSERT_EQ(0, send_ps(ch, 0, n));				\
+} while (0)
+
+/* In a test: @t0 = now, then a receive at once into @buf takes a token. */
+#define TAKE_TOKEN_AT(t0, ch, buf) do {					\
+	(t0) = now_ns();						\
+	ASSERT_EQ(PLEN, try_recv(ch, buf));				\
+} while (0)
+
+/* In a test: a receive at once takes the only token; the next one finds none. */
+#define EMPTY_BUCKET(ch, buf) do {					\
+	ASSERT_EQ(PLEN, try_recv(ch, buf));				\
+	EXPECT_EQ(-EAGAIN, try_recv(ch, buf));				\
+} while (0)
+
+/* In a test: @ep = a new epoll instance watching @fd for @mask; asserted. */
+#define EPOLL_WATCH(ep, fd, mask) do {					\
+	struct epoll_event ew_ev_ = { .events = (mask) };		\
+									\
+	ASSERT_FD(ep, epoll_create1(EPOLL_CLOEXEC));			\
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ew_ev_));	\
+} while (0)
+
+/* In a test: one event on @ep within WAIT_MS (into @got), with EPOLLIN. */
+#define EXPECT_EPOLLIN_WITHIN_WAIT(ep, got) do {			\
+	ASSERT_EQ(1, epoll_wait(ep, &(got), 1, WAIT_MS));		\
+	EXPECT_NE(0U, (got).events & EPOLLIN);				\
+} while (0)
 
 /* What a child saw, in memory shared with the parent. */
 struct report {
@@ -185,6 +214,18 @@ static pid_t blocked_receiver(int ch, struct report *rep, int n)
 	return pid;
 }
 
+/* In a test: @pid = blocked_receiver(@ch, @rep, @n), asserted, and seen waiting. */
+#define START_WAITING_RECEIVER(pid, ch, rep, n) do {			\
+	ASSERT_FORKED(pid, blocked_receiver(ch, rep, n));		\
+	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, 1));		\
+} while (0)
+
+/* Call @i of @rep's child returned p<k>. */
+#define EXPECT_GOT_P(rep, i, k) do {					\
+	EXPECT_EQ(PLEN, (rep)->result[i]);				\
+	EXPECT_TRUE(is_p((rep)->buf[i], PLEN, k));			\
+} while (0)
+
 /* ---- creation and figures ------------------------------------------------ */
 
 /* SPEC 11: rate > 0 needs a buffer: EINVAL with capacity 0, nothing left behind. */
@@ -200,23 +241,19 @@ TEST(create_unbuffered_paced_einval)
 	errno = 0;
 	EXPECT_EQ(-EINVAL, pace_chan(0, 10, 1));
 	EXPECT_EQ(EINVAL, errno);
-	memset(&attr, 0, sizeof(attr));
-	attr.msg_size = MSZ;
-	attr.mode = 0600;
+	attr_init(&attr, 0, MSZ, 0);
 	attr.rate = 1;
 	unique_name(name, "pace-cap0");
 	EXPECT_EQ(-EINVAL, cspchan_create(name, &attr, O_EXCL));
 	EXPECT_EQ(-ENOENT, cspchan_open(name, O_RDWR));
 	EXPECT_EQ(before, proc_count());
 	/* Unpaced, a burst is ignored: an unbuffered channel is fine. */
-	ch = pace_chan(0, 0, 5);
-	ASSERT_LE(0, ch);
-	EXPECT_EQ(0U, pst(ch).rate);
-	EXPECT_EQ(0U, pst(ch).burst);
+	ASSERT_FD(ch, pace_chan(0, 0, 5));
+	EXPECT_EQ(0U, figures(ch).rate);
+	EXPECT_EQ(0U, figures(ch).burst);
 	close(ch);
 	/* With capacity 1 the paced one is fine. */
-	ch = pace_chan(1, 10, 1);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, pace_chan(1, 10, 1));
 	close(ch);
 }
 
@@ -290,9 +327,7 @@ TEST(bucket_starts_full)
 	int ch, i;
 
 	REQUIRE_PACE();
-	ch = pace_chan(32, 10, 5);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(0, send_ps(ch, 0, 20));
+	QUEUED_PACE_CHAN(ch, 32, 10, 5, 20);
 	ASSERT_EQ(0, set_nonblock(ch, true));
 	t0 = now_ns();
 	for (i = 0; i < 5; i++) {
@@ -306,8 +341,8 @@ TEST(bucket_starts_full)
 		SKIP(return, "the guest took %" PRIu64 " ms for 6 receives",
 		     ms_between(t0, t6));
 	EXPECT_EQ(-EAGAIN, r6);
-	EXPECT_EQ(15U, pst(ch).depth);
-	EXPECT_EQ(5U, pst(ch).received);
+	EXPECT_EQ(15U, figures(ch).depth);
+	EXPECT_EQ(5U, figures(ch).received);
 
 	/* A blocking receive gets the 6th message when its token comes. */
 	ASSERT_EQ(0, set_nonblock(ch, false));
@@ -322,7 +357,7 @@ TEST(bucket_starts_full)
 	if (ms_between(t7, now_ns()) < 90) {
 		EXPECT_EQ(-EAGAIN, r);
 	}
-	EXPECT_EQ(14U, pst(ch).depth);
+	EXPECT_EQ(14U, figures(ch).depth);
 	close(ch);
 }
 
@@ -354,13 +389,10 @@ TEST(rate_holds_across_processes)
 	int ch, k;
 
 	REQUIRE_PACE();
-	sh = shared_alloc(sizeof(*sh));
-	ASSERT_NE(NULL, sh);
-	ch = pace_chan(64, RT_RATE, RT_BURST);
-	ASSERT_LE(0, ch);
+	ASSERT_ALLOC(sh, shared_alloc(sizeof(*sh)));
+	ASSERT_FD(ch, pace_chan(64, RT_RATE, RT_BURST));
 
-	producer = fork_child();
-	ASSERT_LE(0, producer);
+	ASSERT_FORKED(producer, fork_child());
 	if (producer == 0) {
 		char m[16];
 		ssize_t r;
@@ -376,8 +408,7 @@ TEST(rate_holds_across_processes)
 	}
 	ASSERT_EQ(0, wait_stat(ch, STAT_DEPTH, 64));
 	for (k = 0; k < RT_RECEIVERS; k++) {
-		rx[k] = fork_child();
-		ASSERT_LE(0, rx[k]);
+		ASSERT_FORKED(rx[k], fork_child());
 		if (rx[k] == 0) {
 			char buf[MSZ];
 			ssize_t r;
@@ -393,7 +424,7 @@ TEST(rate_holds_across_processes)
 			}
 		}
 	}
-	EXPECT_EQ(0U, pst(ch).received);
+	EXPECT_EQ(0U, figures(ch).received);
 
 	start = now_ns();
 	__atomic_store_n(&sh->go, 1, __ATOMIC_SEQ_CST);
@@ -451,12 +482,9 @@ TEST(poll_in_needs_token)
 	int ch;
 
 	REQUIRE_PACE();
-	ch = pace_chan(4, 5, 1);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(0, send_ps(ch, 0, 3));
+	QUEUED_PACE_CHAN(ch, 4, 5, 1, 3);
 	EXPECT_NE(0, poll_in(ch, 0) & POLLIN);
-	t0 = now_ns();
-	ASSERT_EQ(PLEN, try_recv(ch, buf));
+	TAKE_TOKEN_AT(t0, ch, buf);
 	ev = poll_in(ch, 50);
 	if (ms_between(t0, now_ns()) < 180) {
 		EXPECT_EQ(0, ev) TH_LOG("revents %#x", ev);
@@ -475,23 +503,18 @@ TEST(poll_in_needs_token)
 /* SPEC 11, level-triggered epoll: EPOLLIN comes back with the token. */
 TEST(epoll_in_when_token_comes)
 {
-	struct epoll_event ev = { .events = EPOLLIN }, got;
+	struct epoll_event got;
 	uint64_t t0, t1;
 	char buf[MSZ];
 	int ch, ep;
 
 	REQUIRE_PACE();
-	ch = pace_chan(4, 5, 1);
-	ASSERT_LE(0, ch);
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	ASSERT_LE(0, ep);
-	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, ch, &ev));
+	ASSERT_FD(ch, pace_chan(4, 5, 1));
+	EPOLL_WATCH(ep, ch, EPOLLIN);
 	EXPECT_EQ(0, epoll_wait(ep, &got, 1, 0));
 	ASSERT_EQ(0, send_ps(ch, 0, 3));
-	ASSERT_EQ(1, epoll_wait(ep, &got, 1, WAIT_MS));
-	EXPECT_NE(0U, got.events & EPOLLIN);
-	t0 = now_ns();
-	ASSERT_EQ(PLEN, try_recv(ch, buf));
+	EXPECT_EPOLLIN_WITHIN_WAIT(ep, got);
+	TAKE_TOKEN_AT(t0, ch, buf);
 	EXPECT_EQ(0, epoll_wait(ep, &got, 1, 0));
 	ASSERT_EQ(1, epoll_wait(ep, &got, 1, WAIT_MS));
 	t1 = now_ns();
@@ -511,25 +534,20 @@ TEST(epoll_in_when_token_comes)
  */
 TEST(epoll_edge_when_token_comes)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLET }, got;
+	struct epoll_event got;
 	uint64_t t0, t1;
 	char buf[MSZ];
 	int ch, ep, n;
 
 	REQUIRE_PACE();
-	ch = pace_chan(4, 5, 1);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(0, send_ps(ch, 0, 3));
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	ASSERT_LE(0, ep);
-	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, ch, &ev));
-	ASSERT_EQ(1, epoll_wait(ep, &got, 1, WAIT_MS));
-	EXPECT_NE(0U, got.events & EPOLLIN);
+	QUEUED_PACE_CHAN(ch, 4, 5, 1, 3);
+	EPOLL_WATCH(ep, ch, EPOLLIN | EPOLLET);
+	EXPECT_EPOLLIN_WITHIN_WAIT(ep, got);
 	t0 = now_ns();
 	for (n = 0; try_recv(ch, buf) == PLEN; n++)
 		;
 	EXPECT_EQ(1, n);
-	EXPECT_EQ(2U, pst(ch).depth);
+	EXPECT_EQ(2U, figures(ch).depth);
 	n = epoll_wait(ep, &got, 1, WAIT_MS);
 	t1 = now_ns();
 	EXPECT_EQ(1, n) TH_LOG("no EPOLLIN edge within %d ms of the token (due after 200 ms)",
@@ -560,19 +578,13 @@ TEST(blocking_recv_waits_for_token)
 	int ch;
 
 	REQUIRE_PACE();
-	rep = report_new();
-	ASSERT_NE(NULL, rep);
-	ch = pace_chan(4, 1, 1);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(0, send_ps(ch, 0, 3));
-	t0 = now_ns();
-	ASSERT_EQ(PLEN, try_recv(ch, buf));
-	EXPECT_EQ(0U, pst(ch).throttled_ns);
-	pid = blocked_receiver(ch, rep, 1);
-	ASSERT_LE(0, pid);
-	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, 1));
+	ASSERT_ALLOC(rep, report_new());
+	QUEUED_PACE_CHAN(ch, 4, 1, 1, 3);
+	TAKE_TOKEN_AT(t0, ch, buf);
+	EXPECT_EQ(0U, figures(ch).throttled_ns);
+	START_WAITING_RECEIVER(pid, ch, rep, 1);
 	t_seen = now_ns();
-	st = pst(ch);
+	st = figures(ch);
 	if (ms_between(t0, t_seen) < 900) {
 		EXPECT_EQ(2U, st.depth);	/* still queued: no token */
 		EXPECT_EQ(1U, st.received);
@@ -583,7 +595,7 @@ TEST(blocking_recv_waits_for_token)
 	EXPECT_TRUE(is_p(rep->buf[0], PLEN, 1));
 	EXPECT_LE(900U, ms_between(t0, rep->t_ns[0]));
 	EXPECT_GT(1000U + WAIT_MS, ms_between(t0, rep->t_ns[0]));
-	st = pst(ch);
+	st = figures(ch);
 	EXPECT_EQ(0U, st.receivers_waiting);
 	EXPECT_EQ(1U, st.depth);
 	/* It parked by t_seen and was served at 1 s after t0 or later. */
@@ -609,11 +621,8 @@ TEST(recv_timeout_before_token)
 	int ch;
 
 	REQUIRE_PACE();
-	ch = pace_chan(4, 1, 1);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(0, send_ps(ch, 0, 2));
-	t0 = now_ns();
-	ASSERT_EQ(PLEN, try_recv(ch, buf));
+	QUEUED_PACE_CHAN(ch, 4, 1, 1, 2);
+	TAKE_TOKEN_AT(t0, ch, buf);
 	errno = 0;
 	r = cspchan_recv_timeout(ch, buf, sizeof(buf), 100);
 	t1 = now_ns();
@@ -623,7 +632,7 @@ TEST(recv_timeout_before_token)
 	EXPECT_EQ(-ETIMEDOUT, r);
 	EXPECT_EQ(ETIMEDOUT, errno);
 	EXPECT_LE(95U, ms_between(t0, t1));
-	st = pst(ch);
+	st = figures(ch);
 	EXPECT_EQ(1U, st.depth);
 	EXPECT_EQ(1U, st.received);
 	EXPECT_EQ(0U, st.receivers_waiting);
@@ -655,20 +664,12 @@ TEST(signal_interrupts_token_wait)
 	int ch;
 
 	REQUIRE_PACE();
-	rep = report_new();
-	ASSERT_NE(NULL, rep);
-	ch = pace_chan(4, 1, 1);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(0, send_ps(ch, 0, 2));
+	ASSERT_ALLOC(rep, report_new());
+	QUEUED_PACE_CHAN(ch, 4, 1, 1, 2);
 	ASSERT_EQ(PLEN, try_recv(ch, buf));
-	pid = fork_child();
-	ASSERT_LE(0, pid);
+	ASSERT_FORKED(pid, fork_child());
 	if (pid == 0) {
-		struct sigaction sa;
-
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_usr1;	/* no SA_RESTART */
-		CHILD_ASSERT(sigaction(SIGUSR1, &sa, NULL) == 0);
+		CHILD_ASSERT(catch_usr1(on_usr1, 0) == 0);	/* no SA_RESTART */
 		rep->result[0] = cspchan_recv(ch, rep->buf[0], MSZ);
 		rep->result[1] = errno;
 		_exit(0);
@@ -676,7 +677,7 @@ TEST(signal_interrupts_token_wait)
 	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, 1));
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
 	ASSERT_EQ(0, child_wait(pid, WAIT_MS));
-	st = pst(ch);
+	st = figures(ch);
 	if (rep->result[0] == PLEN) {
 		SKIP(goto out, "the token came before the signal (slow guest)");
 	}
@@ -715,24 +716,13 @@ TEST(signal_restart_token_wait)
 	int ch;
 
 	REQUIRE_PACE();
-	rep = report_new();
-	restart_handled = shared_alloc(sizeof(int));
-	ASSERT_NE(NULL, rep);
-	ASSERT_NE(NULL, restart_handled);
-	ch = pace_chan(4, 1, 1);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(0, send_ps(ch, 0, 3));
-	t0 = now_ns();
-	ASSERT_EQ(PLEN, try_recv(ch, buf));
-	pid = fork_child();
-	ASSERT_LE(0, pid);
+	ASSERT_ALLOC(rep, report_new());
+	ASSERT_ALLOC(restart_handled, shared_alloc(sizeof(int)));
+	QUEUED_PACE_CHAN(ch, 4, 1, 1, 3);
+	TAKE_TOKEN_AT(t0, ch, buf);
+	ASSERT_FORKED(pid, fork_child());
 	if (pid == 0) {
-		struct sigaction sa;
-
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = count_usr1;
-		sa.sa_flags = SA_RESTART;
-		CHILD_ASSERT(sigaction(SIGUSR1, &sa, NULL) == 0);
+		CHILD_ASSERT(catch_usr1(count_usr1, SA_RESTART) == 0);
 		rep->result[0] = cspchan_recv(ch, rep->buf[0], MSZ);
 		rep->t_ns[0] = now_ns();
 		_exit(0);
@@ -741,11 +731,10 @@ TEST(signal_restart_token_wait)
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
 	ASSERT_EQ(1, wait_counter(restart_handled, 1));
 	ASSERT_EQ(0, child_wait(pid, WAIT_MS));
-	EXPECT_EQ(PLEN, rep->result[0]);
-	EXPECT_TRUE(is_p(rep->buf[0], PLEN, 1));
+	EXPECT_GOT_P(rep, 0, 1);
 	EXPECT_LE(900U, ms_between(t0, rep->t_ns[0]));
-	EXPECT_EQ(1U, pst(ch).depth);
-	EXPECT_EQ(2U, pst(ch).received);
+	EXPECT_EQ(1U, figures(ch).depth);
+	EXPECT_EQ(2U, figures(ch).received);
 	close(ch);
 	munmap(rep, sizeof(*rep));
 	munmap(restart_handled, sizeof(int));
@@ -763,20 +752,16 @@ TEST(throttled_ns_counts_only_token_waits)
 	int ch;
 
 	REQUIRE_PACE();
-	rep = report_new();
-	ASSERT_NE(NULL, rep);
-	ch = pace_chan(4, 1000, 10);
-	ASSERT_LE(0, ch);
-	pid = blocked_receiver(ch, rep, 1);
-	ASSERT_LE(0, pid);
-	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, 1));
+	ASSERT_ALLOC(rep, report_new());
+	ASSERT_FD(ch, pace_chan(4, 1000, 10));
+	START_WAITING_RECEIVER(pid, ch, rep, 1);
 	msleep(300);
 	ASSERT_EQ(PLEN, send_p(ch, 0));
 	ASSERT_EQ(0, child_wait(pid, WAIT_MS));
 	EXPECT_EQ(PLEN, rep->result[0]);
-	EXPECT_GT(50 * NS_PER_MS, pst(ch).throttled_ns)
+	EXPECT_GT(50 * NS_PER_MS, figures(ch).throttled_ns)
 		TH_LOG("throttled_ns %" PRIu64 " after a wait for a message, with tokens",
-		       pst(ch).throttled_ns);
+		       figures(ch).throttled_ns);
 	close(ch);
 	munmap(rep, sizeof(*rep));
 }
@@ -800,16 +785,10 @@ TEST(shutdown_drain_takes_tokens)
 	int ch;
 
 	REQUIRE_PACE();
-	rep = report_new();
-	ASSERT_NE(NULL, rep);
-	ch = pace_chan(8, 2, 1);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(0, send_ps(ch, 0, 3));
-	t0 = now_ns();
-	ASSERT_EQ(PLEN, try_recv(ch, buf));
-	pid = blocked_receiver(ch, rep, 4);
-	ASSERT_LE(0, pid);
-	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, 1));
+	ASSERT_ALLOC(rep, report_new());
+	QUEUED_PACE_CHAN(ch, 8, 2, 1, 3);
+	TAKE_TOKEN_AT(t0, ch, buf);
+	START_WAITING_RECEIVER(pid, ch, rep, 4);
 	ASSERT_EQ(0, cspchan_shutdown(ch));
 	ev = poll_in(ch, 0);
 	if (ms_between(t0, now_ns()) < 900) {
@@ -818,16 +797,14 @@ TEST(shutdown_drain_takes_tokens)
 	}
 	ASSERT_EQ(0, child_wait(pid, 2000 + WAIT_MS));
 	ASSERT_EQ(3, rep->n);
-	EXPECT_EQ(PLEN, rep->result[0]);
-	EXPECT_TRUE(is_p(rep->buf[0], PLEN, 1));
-	EXPECT_EQ(PLEN, rep->result[1]);
-	EXPECT_TRUE(is_p(rep->buf[1], PLEN, 2));
+	EXPECT_GOT_P(rep, 0, 1);
+	EXPECT_GOT_P(rep, 1, 2);
 	EXPECT_EQ(0, rep->result[2]);
 	EXPECT_LE(450U, ms_between(t0, rep->t_ns[0]));
 	EXPECT_LE(900U, ms_between(t0, rep->t_ns[1]));
 	/* End of stream did not wait for the next token (due 500 ms later). */
 	EXPECT_GT(300U, ms_between(rep->t_ns[1], rep->t_ns[2]));
-	st = pst(ch);
+	st = figures(ch);
 	EXPECT_EQ(3U, st.received);
 	EXPECT_EQ(0U, st.depth);
 	EXPECT_EQ(1, st.shut);
@@ -849,26 +826,21 @@ TEST(end_of_stream_takes_no_token)
 	int ch;
 
 	REQUIRE_PACE();
-	ch = pace_chan(4, 1, 1);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, pace_chan(4, 1, 1));
 	ASSERT_EQ(PLEN, send_p(ch, 0));
 	ASSERT_EQ(0, cspchan_shutdown(ch));
-	t0 = now_ns();
-	ASSERT_EQ(PLEN, try_recv(ch, buf));	/* the only token */
+	TAKE_TOKEN_AT(t0, ch, buf);	/* the only token */
 	EXPECT_EQ(0, cspchan_recv_timeout(ch, buf, sizeof(buf), WAIT_MS));
 	EXPECT_EQ(0, try_recv(ch, buf));
 	ev = poll_in(ch, 0);
 	EXPECT_EQ(POLLIN | POLLHUP, ev & (POLLIN | POLLHUP)) TH_LOG("revents %#x", ev);
-	c.fd = ch;
-	c.op = CSPCHAN_RECV;
-	c.buf = buf;
-	c.len = sizeof(buf);
+	recv_case_init(&c, ch, buf, sizeof(buf));
 	c.result = -424242;
 	EXPECT_EQ(0, cspchan_select(&c, 1, 0));
 	EXPECT_EQ(0, c.result);
 	/* All of it before the next token (1 s). */
 	EXPECT_GT(900U, ms_between(t0, now_ns()));
-	EXPECT_EQ(1U, pst(ch).received);
+	EXPECT_EQ(1U, figures(ch).received);
 	close(ch);
 }
 
@@ -886,15 +858,12 @@ TEST(set_rate_raise_takes_effect)
 	int ch, i;
 
 	REQUIRE_PACE();
-	ch = pace_chan(32, 2, 1);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(0, send_ps(ch, 0, 20));
-	ASSERT_EQ(PLEN, try_recv(ch, buf));
-	EXPECT_EQ(-EAGAIN, try_recv(ch, buf));
+	QUEUED_PACE_CHAN(ch, 32, 2, 1, 20);
+	EMPTY_BUCKET(ch, buf);
 	ts = now_ns();
 	ASSERT_EQ(0, cspchan_set_rate(ch, 20, 5));
-	EXPECT_EQ(20U, pst(ch).rate);
-	EXPECT_EQ(5U, pst(ch).burst);
+	EXPECT_EQ(20U, figures(ch).rate);
+	EXPECT_EQ(5U, figures(ch).burst);
 	for (i = 0; i < 15; i++) {
 		ssize_t r = cspchan_recv_timeout(ch, buf, sizeof(buf), WAIT_MS);
 
@@ -919,11 +888,8 @@ TEST(set_rate_refills_to_new_burst)
 	int ch, i;
 
 	REQUIRE_PACE();
-	ch = pace_chan(16, 1, 1);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(0, send_ps(ch, 0, 10));
-	ASSERT_EQ(PLEN, try_recv(ch, buf));
-	EXPECT_EQ(-EAGAIN, try_recv(ch, buf));
+	QUEUED_PACE_CHAN(ch, 16, 1, 1, 10);
+	EMPTY_BUCKET(ch, buf);
 	ts = now_ns();
 	ASSERT_EQ(0, cspchan_set_rate(ch, 1, 4));
 	for (i = 0; i < 4; i++) {
@@ -932,7 +898,7 @@ TEST(set_rate_refills_to_new_burst)
 	if (ms_between(ts, now_ns()) < 900) {
 		EXPECT_EQ(-EAGAIN, try_recv(ch, buf));
 	}
-	EXPECT_EQ(4U, pst(ch).burst);
+	EXPECT_EQ(4U, figures(ch).burst);
 	close(ch);
 }
 
@@ -950,28 +916,21 @@ TEST(set_rate_wakes_waiting_receiver)
 	int ch;
 
 	REQUIRE_PACE();
-	rep = report_new();
-	ASSERT_NE(NULL, rep);
-	ch = pace_chan(4, 1, 1);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(0, send_ps(ch, 0, 2));
-	t0 = now_ns();
-	ASSERT_EQ(PLEN, try_recv(ch, buf));
-	pid = blocked_receiver(ch, rep, 1);
-	ASSERT_LE(0, pid);
-	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, 1));
+	ASSERT_ALLOC(rep, report_new());
+	QUEUED_PACE_CHAN(ch, 4, 1, 1, 2);
+	TAKE_TOKEN_AT(t0, ch, buf);
+	START_WAITING_RECEIVER(pid, ch, rep, 1);
 	t_set = now_ns();
 	if (ms_between(t0, t_set) >= 600)
 		SKIP(goto out, "the receiver parked %" PRIu64 " ms after the token was taken",
 		     ms_between(t0, t_set));
 	ASSERT_EQ(0, cspchan_set_rate(ch, 1000, 1));
 	ASSERT_EQ(0, child_wait(pid, WAIT_MS));
-	EXPECT_EQ(PLEN, rep->result[0]);
-	EXPECT_TRUE(is_p(rep->buf[0], PLEN, 1));
+	EXPECT_GOT_P(rep, 0, 1);
 	/* Before the old rate's token: it was woken by set_rate. */
 	EXPECT_GT(1000U, ms_between(t0, rep->t_ns[0]));
 	EXPECT_GT(400U, ms_between(t_set, rep->t_ns[0]));
-	EXPECT_EQ(1000U, pst(ch).rate);
+	EXPECT_EQ(1000U, figures(ch).rate);
 out:
 	close(ch);
 	munmap(rep, sizeof(*rep));
@@ -988,13 +947,10 @@ TEST(set_rate_zero_unpaces)
 	int ch, i;
 
 	REQUIRE_PACE();
-	ch = pace_chan(16, 1, 1);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(0, send_ps(ch, 0, 10));
-	ASSERT_EQ(PLEN, try_recv(ch, buf));
-	EXPECT_EQ(-EAGAIN, try_recv(ch, buf));
+	QUEUED_PACE_CHAN(ch, 16, 1, 1, 10);
+	EMPTY_BUCKET(ch, buf);
 	ASSERT_EQ(0, cspchan_set_rate(ch, 0, 7));
-	st = pst(ch);
+	st = figures(ch);
 	EXPECT_EQ(0U, st.rate);
 	EXPECT_EQ(0U, st.burst);
 	for (i = 1; i < 10; i++) {
@@ -1003,7 +959,7 @@ TEST(set_rate_zero_unpaces)
 		EXPECT_EQ(PLEN, r) TH_LOG("receive %d", i);
 		EXPECT_TRUE(is_p(buf, r, i));
 	}
-	EXPECT_EQ(0U, pst(ch).depth);
+	EXPECT_EQ(0U, figures(ch).depth);
 	close(ch);
 }
 
@@ -1015,13 +971,11 @@ TEST(set_rate_paces_unpaced_channel)
 	int ch;
 
 	REQUIRE_PACE();
-	ch = pace_chan(8, 0, 0);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(0, send_ps(ch, 0, 5));
+	QUEUED_PACE_CHAN(ch, 8, 0, 0, 5);
 	ts = now_ns();
 	ASSERT_EQ(0, cspchan_set_rate(ch, 2, 2));
-	EXPECT_EQ(2U, pst(ch).rate);
-	EXPECT_EQ(2U, pst(ch).burst);
+	EXPECT_EQ(2U, figures(ch).rate);
+	EXPECT_EQ(2U, figures(ch).burst);
 	EXPECT_EQ(PLEN, try_recv(ch, buf));
 	EXPECT_EQ(PLEN, try_recv(ch, buf));
 	if (ms_between(ts, now_ns()) < 450) {
@@ -1040,15 +994,14 @@ TEST(set_rate_unbuffered_einval)
 	int ch;
 
 	REQUIRE_PACE();
-	ch = chan_new(0, MSZ);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, chan_new(0, MSZ));
 	errno = 0;
 	EXPECT_EQ(-EINVAL, cspchan_set_rate(ch, 10, 1));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(0U, pst(ch).rate);
+	EXPECT_EQ(0U, figures(ch).rate);
 	EXPECT_EQ(0, cspchan_set_rate(ch, 0, 0));
-	EXPECT_EQ(0U, pst(ch).rate);
-	EXPECT_EQ(0U, pst(ch).burst);
+	EXPECT_EQ(0U, figures(ch).rate);
+	EXPECT_EQ(0U, figures(ch).burst);
 	close(ch);
 }
 
@@ -1058,18 +1011,17 @@ TEST(set_rate_bad_fields_einval)
 	int ch;
 
 	REQUIRE_PACE();
-	ch = pace_chan(4, 5, 2);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, pace_chan(4, 5, 2));
 	EXPECT_EQ(-EINVAL, rate_ioctl(ch, 9, 3, 1, 0, 0, 0));
 	EXPECT_EQ(-EINVAL, rate_ioctl(ch, 9, 3, 0, 1, 0, 0));
 	EXPECT_EQ(-EINVAL, rate_ioctl(ch, 9, 3, 0, 0, 1, 0));
 	EXPECT_EQ(-EINVAL, rate_ioctl(ch, 9, 3, 0, 0, 0, 1));
 	EXPECT_EQ(-EINVAL, rate_ioctl(ch, 9, 3, 0x80000000U, 0, 0, 0));
-	EXPECT_EQ(5U, pst(ch).rate);
-	EXPECT_EQ(2U, pst(ch).burst);
+	EXPECT_EQ(5U, figures(ch).rate);
+	EXPECT_EQ(2U, figures(ch).burst);
 	EXPECT_EQ(0, rate_ioctl(ch, 9, 3, 0, 0, 0, 0));
-	EXPECT_EQ(9U, pst(ch).rate);
-	EXPECT_EQ(3U, pst(ch).burst);
+	EXPECT_EQ(9U, figures(ch).rate);
+	EXPECT_EQ(3U, figures(ch).burst);
 	close(ch);
 }
 
@@ -1093,16 +1045,12 @@ TEST(producer_feels_backpressure)
 	bool both = false;
 
 	REQUIRE_PACE();
-	rep = report_new();
-	sent = shared_alloc(sizeof(int));
-	ASSERT_NE(NULL, rep);
-	ASSERT_NE(NULL, sent);
-	ch = pace_chan(4, 20, 1);
-	ASSERT_LE(0, ch);
+	ASSERT_ALLOC(rep, report_new());
+	ASSERT_ALLOC(sent, shared_alloc(sizeof(int)));
+	ASSERT_FD(ch, pace_chan(4, 20, 1));
 
 	start = now_ns();
-	tx = fork_child();
-	ASSERT_LE(0, tx);
+	ASSERT_FORKED(tx, fork_child());
 	if (tx == 0) {
 		for (i = 0;; i++) {
 			ssize_t r = send_p(ch, i);
@@ -1113,8 +1061,7 @@ TEST(producer_feels_backpressure)
 			__atomic_add_fetch(sent, 1, __ATOMIC_SEQ_CST);
 		}
 	}
-	rx = fork_child();
-	ASSERT_LE(0, rx);
+	ASSERT_FORKED(rx, fork_child());
 	if (rx == 0) {
 		char buf[MSZ];
 		ssize_t r;
@@ -1125,7 +1072,7 @@ TEST(producer_feels_backpressure)
 		_exit(0);
 	}
 	for (i = 0; i < WAIT_MS && !both; i++) {
-		st = pst(ch);
+		st = figures(ch);
 		both = st.senders_waiting >= 1 && st.receivers_waiting >= 1 &&
 		       st.depth == 4;
 		if (!both)
@@ -1142,7 +1089,7 @@ TEST(producer_feels_backpressure)
 
 	msleep(1000);
 	t1 = now_ns();
-	st = pst(ch);
+	st = figures(ch);
 	secs = (double)(t1 - start) / 1e9;
 	/* Sent: what was received (paced) plus at most the capacity. */
 	TH_LOG("%" PRIu64 " sent, %" PRIu64 " received in %.2f s at rate 20",
@@ -1174,15 +1121,9 @@ TEST(select_waits_for_token)
 	int ch, r;
 
 	REQUIRE_PACE();
-	ch = pace_chan(4, 2, 1);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(0, send_ps(ch, 0, 3));
-	t0 = now_ns();
-	ASSERT_EQ(PLEN, try_recv(ch, buf));
-	c.fd = ch;
-	c.op = CSPCHAN_RECV;
-	c.buf = buf;
-	c.len = sizeof(buf);
+	QUEUED_PACE_CHAN(ch, 4, 2, 1, 3);
+	TAKE_TOKEN_AT(t0, ch, buf);
+	recv_case_init(&c, ch, buf, sizeof(buf));
 	c.result = -424242;
 	r = cspchan_select(&c, 1, 0);
 	if (ms_between(t0, now_ns()) < 450) {
@@ -1199,7 +1140,7 @@ TEST(select_waits_for_token)
 	EXPECT_TRUE(is_p(buf, PLEN, 1));
 	EXPECT_LE(450U, ms_between(t0, t1));
 	EXPECT_GT(500U + WAIT_MS, ms_between(t0, t1));
-	EXPECT_EQ(1U, pst(ch).depth);
+	EXPECT_EQ(1U, figures(ch).depth);
 	close(ch);
 }
 
@@ -1220,11 +1161,8 @@ TEST(uring_read_waits_for_token)
 	ret = uring_init(&ring, 8, false);
 	if (ret)
 		SKIP(return, "io_uring unavailable: %s", strerror(-ret));
-	ch = pace_chan(4, 2, 1);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(0, send_ps(ch, 0, 3));
-	t0 = now_ns();
-	ASSERT_EQ(PLEN, try_recv(ch, buf));
+	QUEUED_PACE_CHAN(ch, 4, 2, 1, 3);
+	TAKE_TOKEN_AT(t0, ch, buf);
 	sqe = io_uring_get_sqe(&ring);
 	ASSERT_NE(NULL, sqe);
 	io_uring_prep_read(sqe, ch, rbuf, sizeof(rbuf), 0);
@@ -1242,7 +1180,7 @@ TEST(uring_read_waits_for_token)
 	EXPECT_EQ(PLEN, rec.res);
 	EXPECT_TRUE(is_p(rbuf, PLEN, 1));
 	EXPECT_LE(450U, ms_between(t0, t1));
-	EXPECT_EQ(1U, pst(ch).depth);
+	EXPECT_EQ(1U, figures(ch).depth);
 	close(ch);
 	io_uring_queue_exit(&ring);
 }
@@ -1259,14 +1197,12 @@ TEST(take_takes_token)
 
 	REQUIRE_PACE();
 	REQUIRE_FEATURE(CSPCHAN_FEAT_ZEROCOPY, "zero-copy");
-	ch = pace_chan(4, 1, 1);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(0, send_ps(ch, 0, 2));
+	QUEUED_PACE_CHAN(ch, 4, 1, 1, 2);
 	r = zc_take(ch, 0, &req);
 	ASSERT_EQ(PLEN, r);
 	EXPECT_EQ(0, zc_release(ch, req.slot));
 	EXPECT_EQ(-EAGAIN, zc_take(ch, 0, &req));
-	EXPECT_EQ(1U, pst(ch).depth);
+	EXPECT_EQ(1U, figures(ch).depth);
 	close(ch);
 }
 
@@ -1284,13 +1220,12 @@ TEST(redelivery_takes_token)
 
 	REQUIRE_PACE();
 	REQUIRE_FEATURE(CSPCHAN_FEAT_LEASE, "leases");
-	ch = pace_chan_flags(4, 2, 1, CSPCHAN_LEASE, 0);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, pace_chan_flags(4, 2, 1, CSPCHAN_LEASE, 0));
 	ASSERT_EQ(PLEN, send_p(ch, 0));
 	t0 = now_ns();
 	ASSERT_EQ(PLEN, cspchan_recvmsg(ch, buf, sizeof(buf), &info));
 	ASSERT_EQ(0, cspchan_nack(ch, info.lease));
-	EXPECT_EQ(1U, pst(ch).depth);
+	EXPECT_EQ(1U, figures(ch).depth);
 	r = try_recv(ch, buf);
 	if (ms_between(t0, now_ns()) < 450) {
 		EXPECT_EQ(-EAGAIN, r);
@@ -1302,7 +1237,7 @@ TEST(redelivery_takes_token)
 		EXPECT_LE(450U, ms_between(t0, now_ns()));
 		EXPECT_EQ(0, cspchan_ack(ch, info.lease));
 	}
-	EXPECT_EQ(1U, pst(ch).redelivered);
+	EXPECT_EQ(1U, figures(ch).redelivered);
 	close(ch);
 }
 
@@ -1347,20 +1282,15 @@ TEST(throttle_tracepoint)
 	ASSERT_EQ(0, mkdir(TRACE_INST, 0755));
 	ASSERT_EQ(0, write_file(TRACE_INST "/events/cspchan/cspchan_throttle/enable", "1"));
 
-	rep = report_new();
-	ASSERT_NE(NULL, rep);
-	ch = pace_chan(4, 3, 1);
-	ASSERT_LE(0, ch);
-	ASSERT_EQ(0, send_ps(ch, 0, 2));
+	ASSERT_ALLOC(rep, report_new());
+	QUEUED_PACE_CHAN(ch, 4, 3, 1, 2);
 	ASSERT_EQ(PLEN, try_recv(ch, buf));
-	pid = blocked_receiver(ch, rep, 1);
-	ASSERT_LE(0, pid);
+	ASSERT_FORKED(pid, blocked_receiver(ch, rep, 1));
 	ASSERT_EQ(0, child_wait(pid, WAIT_MS));
 	EXPECT_EQ(PLEN, rep->result[0]);
 	EXPECT_EQ(0, write_file(TRACE_INST "/events/cspchan/cspchan_throttle/enable", "0"));
 
-	text = calloc(1, 1 << 16);
-	ASSERT_NE(NULL, text);
+	ASSERT_ALLOC(text, calloc(1, 1 << 16));
 	fd = open(TRACE_INST "/trace", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	while (len < (1 << 16) - 1 &&

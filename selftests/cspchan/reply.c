@@ -21,6 +21,11 @@
 	REQUIRE_FEATURE(CSPCHAN_FEAT_REPLY, "reply channels");		\
 } while (0)
 
+#define REQUIRE_REPLY_LEASE() do {					\
+	REQUIRE_REPLY();						\
+	REQUIRE_FEATURE(CSPCHAN_FEAT_LEASE, "leases");			\
+} while (0)
+
 #define MSZ		64	/* msg_size of the channels below */
 #define PROMPT_MS	1000U	/* "at once": a work item in a slow guest */
 #define CALL_MS		10000	/* a call's timeout where none should expire */
@@ -31,16 +36,6 @@
 static int reply_chan(void)
 {
 	return chan_new_flags(1, MSZ, CSPCHAN_REPLY, 0);
-}
-
-/* The channel's figures now; all ones if stat failed. */
-static struct cspchan_stat rst(int ch)
-{
-	struct cspchan_stat st;
-
-	if (cspchan_stat(ch, &st) < 0)
-		memset(&st, 0xff, sizeof(st));
-	return st;
 }
 
 /*
@@ -57,13 +52,29 @@ static ssize_t recv_timed(int ch, char *buf, size_t size, int timeout_ms,
 	return n;
 }
 
+/*
+ * cspchan_call() of the one-byte request "q" on @ch, a reply of up to MSZ
+ * bytes into @reply, for at most @timeout_ms; *@ms is the time it took.
+ * Returns what the library returns, errno as it left it.
+ */
+static ssize_t call_timed(int ch, char *reply, int timeout_ms, uint64_t *ms)
+{
+	uint64_t start = now_ns();
+	ssize_t n = cspchan_call(ch, "q", 1, reply, MSZ, timeout_ms);
+	int err = errno;
+
+	*ms = ms_since(start);
+	errno = err;
+	return n;
+}
+
 /* True if a receive on @ch would block: it is neither shut nor holding a message. */
 static bool still_open(int ch)
 {
 	char buf[MSZ + 1];
 
 	return recv_str_timeout(ch, buf, sizeof(buf), 0) == -EAGAIN &&
-	       rst(ch).shut == 0;
+	       figures(ch).shut == 0;
 }
 
 /* What a child saw, in memory shared with the parent. */
@@ -164,39 +175,46 @@ static pid_t server_child(int h, char act, struct report *rep)
 static int lease_handles(unsigned int capacity, int *hs, unsigned int nh)
 {
 	struct cspchan_attr attr;
-	char name[CSPCHAN_NAME_MAX];
-	unsigned int i;
-	int ch;
 
-	memset(&attr, 0, sizeof(attr));
-	attr.capacity = capacity;
-	attr.msg_size = MSZ;
-	attr.mode = 0600;
-	attr.flags = CSPCHAN_LEASE;
-	unique_name(name, "reply-lease");
-	ch = cspchan_create(name, &attr, O_EXCL);
-	if (ch < 0)
-		return ch;
-	for (i = 0; i < nh; i++) {
-		hs[i] = cspchan_open(name, O_RDWR);
-		if (hs[i] < 0) {
-			int err = hs[i];
-
-			while (i-- > 0)
-				close(hs[i]);
-			cspchan_unlink(name);
-			close(ch);
-			return err;
-		}
-	}
-	cspchan_unlink(name);
-	return ch;
+	attr_init(&attr, capacity, MSZ, CSPCHAN_LEASE);
+	return named_handles("reply-lease", &attr, hs, nh);
 }
 
 /* Every figure an error must leave alone. */
 #define EXPECT_NOTHING_QUEUED(ch) do {					\
-	EXPECT_EQ(0U, rst(ch).depth);					\
-	EXPECT_EQ(0U, rst(ch).sent);					\
+	EXPECT_EQ(0U, figures(ch).depth);				\
+	EXPECT_EQ(0U, figures(ch).sent);				\
+} while (0)
+
+/* In a test: @ch = a plain channel of capacity 4, @r = a reply channel; asserted. */
+#define CHAN_AND_REPLY(ch, r) do {					\
+	ASSERT_FD(ch, chan_new(4, MSZ));				\
+	ASSERT_FD(r, reply_chan());					\
+} while (0)
+
+/*
+ * In a test: @msg (@len bytes) sent on @ch carrying reply channel @r, and
+ * received with cspchan_recvmsg() into @buf and @info: info.fd is the
+ * descriptor that travelled.
+ */
+#define SEND_AND_RECEIVE_REPLY(ch, msg, len, r, buf, info) do {		\
+	ASSERT_EQ(len, cspchan_sendmsg(ch, msg, len, r));		\
+	ASSERT_EQ(len, cspchan_recvmsg(ch, buf, MSZ, &(info)));		\
+	ASSERT_LE(0, (info).fd);					\
+} while (0)
+
+/* A receive on @r into the array @buf sees end of stream within PROMPT_MS. */
+#define EXPECT_END_OF_STREAM_PROMPTLY(r, buf) do {			\
+	uint64_t ms_;							\
+									\
+	EXPECT_EQ(0, recv_timed(r, buf, sizeof(buf), WAIT_MS, &ms_));	\
+	EXPECT_GT(PROMPT_MS, ms_);					\
+} while (0)
+
+/* In a test: @rep = report_new(), @pid = server_child(@ch, @act, @rep); asserted. */
+#define START_SERVER(pid, ch, act, rep) do {				\
+	ASSERT_ALLOC(rep, report_new());				\
+	ASSERT_FORKED(pid, server_child(ch, act, rep));			\
 } while (0)
 
 /* ---- cspchan_sendmsg: what may be attached ------------------------------ */
@@ -207,17 +225,14 @@ TEST(sendmsg_plain_channel_as_reply_einval)
 	int ch, plain;
 
 	REQUIRE_REPLY();
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
-	plain = chan_new(1, MSZ);
-	ASSERT_LE(0, plain);
+	ASSERT_FD(ch, chan_new(4, MSZ));
+	ASSERT_FD(plain, chan_new(1, MSZ));
 	EXPECT_EQ(-EINVAL, cspchan_sendmsg(ch, "q", 1, plain));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_NOTHING_QUEUED(ch);
 	/* A lease channel is no reply channel either. */
 	close(plain);
-	plain = chan_new_flags(1, MSZ, CSPCHAN_LEASE, 0);
-	ASSERT_LE(0, plain);
+	ASSERT_FD(plain, chan_new_flags(1, MSZ, CSPCHAN_LEASE, 0));
 	EXPECT_EQ(-EINVAL, cspchan_sendmsg(ch, "q", 1, plain));
 	EXPECT_NOTHING_QUEUED(ch);
 	close(plain);
@@ -230,8 +245,7 @@ TEST(sendmsg_pipe_as_reply_ebadf)
 	int ch, p[2];
 
 	REQUIRE_REPLY();
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, chan_new(4, MSZ));
 	ASSERT_EQ(0, pipe(p));
 	EXPECT_EQ(-EBADF, cspchan_sendmsg(ch, "q", 1, p[0]));
 	EXPECT_EQ(EBADF, errno);
@@ -252,10 +266,7 @@ TEST(sendmsg_closed_fd_as_reply_ebadf)
 	int ch, r;
 
 	REQUIRE_REPLY();
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
-	r = reply_chan();
-	ASSERT_LE(0, r);
+	CHAN_AND_REPLY(ch, r);
 	ASSERT_EQ(0, close(r));
 	EXPECT_EQ(-EBADF, cspchan_sendmsg(ch, "q", 1, r));
 	EXPECT_EQ(-EBADF, cspchan_sendmsg(ch, "q", 1, -2));
@@ -274,15 +285,13 @@ TEST(sendmsg_attach_to_reply_channel_einval)
 	int r1, r2;
 
 	REQUIRE_REPLY();
-	r1 = chan_new_flags(4, MSZ, CSPCHAN_REPLY, 0);
-	ASSERT_LE(0, r1);
-	r2 = reply_chan();
-	ASSERT_LE(0, r2);
+	ASSERT_FD(r1, chan_new_flags(4, MSZ, CSPCHAN_REPLY, 0));
+	ASSERT_FD(r2, reply_chan());
 	EXPECT_EQ(-EINVAL, cspchan_sendmsg(r1, "q", 1, r2));
 	EXPECT_EQ(-EINVAL, cspchan_sendmsg(r1, "q", 1, r1));
 	EXPECT_NOTHING_QUEUED(r1);
 	EXPECT_NOTHING_QUEUED(r2);
-	EXPECT_EQ(0, rst(r2).shut);
+	EXPECT_EQ(0, figures(r2).shut);
 	/* Without an attachment it is an ordinary channel. */
 	EXPECT_EQ(2, cspchan_sendmsg(r1, "ok", 2, -1));
 	EXPECT_EQ(2, recv_str(r1, buf, sizeof(buf)));
@@ -299,10 +308,8 @@ TEST(failed_attach_leaves_reply_channel_usable)
 	int ch, r, big;
 
 	REQUIRE_REPLY();
-	ch = chan_new(1, 8);
-	ASSERT_LE(0, ch);
-	r = reply_chan();
-	ASSERT_LE(0, r);
+	ASSERT_FD(ch, chan_new(1, 8));
+	ASSERT_FD(r, reply_chan());
 	/* Too long for ch: EMSGSIZE, the attachment let go. */
 	big = 9;
 	EXPECT_EQ(-EMSGSIZE, cspchan_sendmsg(ch, "123456789", (size_t)big, r));
@@ -311,7 +318,7 @@ TEST(failed_attach_leaves_reply_channel_usable)
 	EXPECT_EQ(0, fcntl(ch, F_SETFL, O_NONBLOCK));
 	EXPECT_EQ(-EAGAIN, cspchan_sendmsg(ch, "q", 1, r));
 	EXPECT_EQ(0, fcntl(ch, F_SETFL, 0));
-	EXPECT_EQ(1U, rst(ch).depth);
+	EXPECT_EQ(1U, figures(ch).depth);
 	msleep(SETTLE_MS);
 	/* Never travelled: the failed sends did not shut it. */
 	EXPECT_TRUE(still_open(r));
@@ -334,11 +341,10 @@ TEST(sendmsg_without_reply_is_send)
 	int ch;
 
 	REQUIRE_REPLY();
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, chan_new(4, MSZ));
 	EXPECT_EQ(3, cspchan_sendmsg(ch, "abc", 3, -1));
 	EXPECT_EQ(3, sys_send(ch, "def", 3));
-	EXPECT_EQ(2U, rst(ch).depth);
+	EXPECT_EQ(2U, figures(ch).depth);
 	memset(&info, 0x55, sizeof(info));
 	ASSERT_EQ(3, cspchan_recvmsg(ch, buf, MSZ, &info));
 	EXPECT_EQ(0, memcmp(buf, "abc", 3));
@@ -351,8 +357,7 @@ TEST(sendmsg_without_reply_is_send)
 	EXPECT_EQ(-1, info.fd);
 	/* Blocking like cspchan_send: a full channel holds it. */
 	close(ch);
-	ch = chan_new(1, MSZ);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, chan_new(1, MSZ));
 	EXPECT_EQ(1, cspchan_sendmsg(ch, "a", 1, -1));
 	EXPECT_EQ(0, fcntl(ch, F_SETFL, O_NONBLOCK));
 	EXPECT_EQ(-EAGAIN, cspchan_sendmsg(ch, "b", 1, -1));
@@ -375,18 +380,15 @@ TEST(recvmsg_installs_send_only_cloexec_descriptor)
 	void *p;
 
 	REQUIRE_REPLY();
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
-	r = reply_chan();
-	ASSERT_LE(0, r);
+	CHAN_AND_REPLY(ch, r);
 	ASSERT_EQ(3, cspchan_sendmsg(ch, "req", 3, r));
-	EXPECT_EQ(1U, rst(ch).depth);
+	EXPECT_EQ(1U, figures(ch).depth);
 	info.fd = -7;
 	ASSERT_EQ(3, cspchan_recvmsg(ch, buf, MSZ, &info));
 	ASSERT_LE(0, info.fd);
 	EXPECT_NE(r, info.fd);
 	EXPECT_NE(ch, info.fd);
-	EXPECT_EQ(rst(r).id, rst(info.fd).id);
+	EXPECT_EQ(figures(r).id, figures(info.fd).id);
 	fl = fcntl(info.fd, F_GETFD);
 	ASSERT_LE(0, fl);
 	EXPECT_TRUE(fl & FD_CLOEXEC);
@@ -418,10 +420,7 @@ TEST(recvmsg_without_attachment_fd_minus_one)
 	int ch, r, n0;
 
 	REQUIRE_REPLY();
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
-	r = reply_chan();
-	ASSERT_LE(0, r);
+	CHAN_AND_REPLY(ch, r);
 	ASSERT_EQ(1, cspchan_sendmsg(ch, "a", 1, r));
 	ASSERT_EQ(1, send_str(ch, "b"));
 	ASSERT_EQ(1, cspchan_recvmsg(ch, buf, MSZ, &info));
@@ -450,10 +449,8 @@ TEST(recvmsg_each_attachment_own_descriptor)
 	int ch, r;
 
 	REQUIRE_REPLY();
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
-	r = chan_new_flags(2, MSZ, CSPCHAN_REPLY, 0);
-	ASSERT_LE(0, r);
+	ASSERT_FD(ch, chan_new(4, MSZ));
+	ASSERT_FD(r, chan_new_flags(2, MSZ, CSPCHAN_REPLY, 0));
 	ASSERT_EQ(1, cspchan_sendmsg(ch, "a", 1, r));
 	ASSERT_EQ(1, cspchan_sendmsg(ch, "b", 1, r));
 	ASSERT_EQ(1, cspchan_recvmsg(ch, buf, MSZ, &i1));
@@ -482,13 +479,9 @@ static void drop_by(struct __test_metadata *_metadata, char how)
 	struct cspchan_slot_info si;
 	struct cspchan_case c;
 	char buf[MSZ + 1];
-	uint64_t ms;
 	int ch, r, n0;
 
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
-	r = reply_chan();
-	ASSERT_LE(0, r);
+	CHAN_AND_REPLY(ch, r);
 	ASSERT_EQ(3, cspchan_sendmsg(ch, "req", 3, r));
 	msleep(SETTLE_MS);
 	EXPECT_TRUE(still_open(r)) TH_LOG("shut while a message carries it");
@@ -504,11 +497,7 @@ static void drop_by(struct __test_metadata *_metadata, char how)
 		EXPECT_EQ(3, cspchan_recvmsg(ch, buf, MSZ, NULL));
 		break;
 	case 's':
-		memset(&c, 0, sizeof(c));
-		c.fd = ch;
-		c.op = CSPCHAN_RECV;
-		c.buf = buf;
-		c.len = MSZ;
+		recv_case_init(&c, ch, buf, MSZ);
 		EXPECT_EQ(0, cspchan_select(&c, 1, 0));
 		EXPECT_EQ(3, c.result);
 		break;
@@ -518,45 +507,28 @@ static void drop_by(struct __test_metadata *_metadata, char how)
 		break;
 	}
 	EXPECT_EQ(n0, open_fd_count()) TH_LOG("a descriptor was installed");
-	EXPECT_EQ(0, recv_timed(r, buf, sizeof(buf), WAIT_MS, &ms));
-	EXPECT_GT(PROMPT_MS, ms);
-	EXPECT_EQ(1, rst(r).shut);
+	EXPECT_END_OF_STREAM_PROMPTLY(r, buf);
+	EXPECT_EQ(1, figures(r).shut);
 	/* Shut: a send on it fails with EPIPE. */
 	EXPECT_EQ(-EPIPE, cspchan_send(r, "x", 1));
 	close(r);
 	close(ch);
 }
 
-TEST(read_drops_attachment)
-{
-	REQUIRE_REPLY();
-	drop_by(_metadata, 'r');
+/* TEST(@name): drop_by(@how), where reply channels are supported. */
+#define DROP_BY_TEST(name, how)						\
+TEST(name)								\
+{									\
+	REQUIRE_REPLY();						\
+	drop_by(_metadata, how);					\
 }
 
-TEST(recv_drops_attachment)
-{
-	REQUIRE_REPLY();
-	drop_by(_metadata, 'c');
-}
-
+DROP_BY_TEST(read_drops_attachment, 'r')
+DROP_BY_TEST(recv_drops_attachment, 'c')
 /* The library's choice: without info there is nowhere to put the descriptor. */
-TEST(recvmsg_null_info_drops_attachment)
-{
-	REQUIRE_REPLY();
-	drop_by(_metadata, 'n');
-}
-
-TEST(select_drops_attachment)
-{
-	REQUIRE_REPLY();
-	drop_by(_metadata, 's');
-}
-
-TEST(take_release_drops_attachment)
-{
-	REQUIRE_REPLY();
-	drop_by(_metadata, 't');
-}
+DROP_BY_TEST(recvmsg_null_info_drops_attachment, 'n')
+DROP_BY_TEST(select_drops_attachment, 's')
+DROP_BY_TEST(take_release_drops_attachment, 't')
 
 /* ---- when a reply channel shuts down -------------------------------------- */
 
@@ -569,18 +541,13 @@ TEST(stat_shows_reply_flag)
 	int ch, r;
 
 	REQUIRE_REPLY();
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
-	r = reply_chan();
-	ASSERT_LE(0, r);
+	CHAN_AND_REPLY(ch, r);
 	ASSERT_EQ(0, chan_info(r, &ci));
 	EXPECT_TRUE(!!(ci.flags & CSPCHAN_INFO_REPLY));
 	EXPECT_FALSE(!!(ci.flags & CSPCHAN_INFO_SHUT));
 	ASSERT_EQ(0, chan_info(ch, &ci));
 	EXPECT_FALSE(!!(ci.flags & CSPCHAN_INFO_REPLY));
-	ASSERT_EQ(1, cspchan_sendmsg(ch, "q", 1, r));
-	ASSERT_EQ(1, cspchan_recvmsg(ch, buf, MSZ, &info));
-	ASSERT_LE(0, info.fd);
+	SEND_AND_RECEIVE_REPLY(ch, "q", 1, r, buf, info);
 	ASSERT_EQ(0, chan_info(info.fd, &ci));
 	EXPECT_TRUE(!!(ci.flags & CSPCHAN_INFO_REPLY));
 	EXPECT_EQ(1U, ci.capacity);
@@ -602,16 +569,13 @@ TEST(caller_closed_before_receive_reply_epipe)
 	int ch, r;
 
 	REQUIRE_REPLY();
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
-	r = reply_chan();
-	ASSERT_LE(0, r);
+	CHAN_AND_REPLY(ch, r);
 	ASSERT_EQ(1, cspchan_sendmsg(ch, "q", 1, r));
 	ASSERT_EQ(0, close(r));
-	EXPECT_EQ(1U, rst(ch).depth);
+	EXPECT_EQ(1U, figures(ch).depth);
 	ASSERT_EQ(1, cspchan_recvmsg(ch, buf, MSZ, &info));
 	ASSERT_LE(0, info.fd);
-	EXPECT_EQ(1, rst(info.fd).shut);
+	EXPECT_EQ(1, figures(info.fd).shut);
 	EXPECT_EQ(-EPIPE, cspchan_send(info.fd, "re", 2));
 	EXPECT_EQ(EPIPE, errno);
 	close(info.fd);
@@ -626,16 +590,11 @@ TEST(caller_closed_after_receive_reply_epipe)
 	int ch, r;
 
 	REQUIRE_REPLY();
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
-	r = reply_chan();
-	ASSERT_LE(0, r);
-	ASSERT_EQ(1, cspchan_sendmsg(ch, "q", 1, r));
-	ASSERT_EQ(1, cspchan_recvmsg(ch, buf, MSZ, &info));
-	ASSERT_LE(0, info.fd);
-	EXPECT_EQ(0, rst(info.fd).shut);
+	CHAN_AND_REPLY(ch, r);
+	SEND_AND_RECEIVE_REPLY(ch, "q", 1, r, buf, info);
+	EXPECT_EQ(0, figures(info.fd).shut);
 	ASSERT_EQ(0, close(r));
-	EXPECT_EQ(1, rst(info.fd).shut);
+	EXPECT_EQ(1, figures(info.fd).shut);
 	EXPECT_EQ(-EPIPE, cspchan_send(info.fd, "re", 2));
 	close(info.fd);
 	close(ch);
@@ -654,25 +613,19 @@ TEST(shut_when_last_receive_handle_closed)
 	int ch, r, rd, wr;
 
 	REQUIRE_REPLY();
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, chan_new(4, MSZ));
 	unique_name(name, "reply");
-	r = chan_named(name, 2, MSZ, 0600, CSPCHAN_REPLY);
-	ASSERT_LE(0, r);
-	rd = cspchan_open(name, O_RDONLY);
-	ASSERT_LE(0, rd);
-	wr = cspchan_open(name, O_WRONLY);
-	ASSERT_LE(0, wr);
+	ASSERT_FD(r, chan_named(name, 2, MSZ, 0600, CSPCHAN_REPLY));
+	ASSERT_FD(rd, cspchan_open(name, O_RDONLY));
+	ASSERT_FD(wr, cspchan_open(name, O_WRONLY));
 	ASSERT_EQ(0, cspchan_unlink(name));
-	ASSERT_EQ(1, cspchan_sendmsg(ch, "q", 1, r));
-	ASSERT_EQ(1, cspchan_recvmsg(ch, buf, MSZ, &info));
-	ASSERT_LE(0, info.fd);
+	SEND_AND_RECEIVE_REPLY(ch, "q", 1, r, buf, info);
 	ASSERT_EQ(0, close(r));
-	EXPECT_EQ(0, rst(wr).shut);
+	EXPECT_EQ(0, figures(wr).shut);
 	EXPECT_EQ(2, cspchan_send(info.fd, "re", 2));
 	EXPECT_EQ(2, recv_str(rd, buf, sizeof(buf)));
 	ASSERT_EQ(0, close(rd));
-	EXPECT_EQ(1, rst(wr).shut);
+	EXPECT_EQ(1, figures(wr).shut);
 	EXPECT_EQ(-EPIPE, cspchan_send(info.fd, "re", 2));
 	EXPECT_EQ(-EPIPE, cspchan_send(wr, "re", 2));
 	close(wr);
@@ -693,18 +646,13 @@ TEST(not_shut_while_message_queued)
 	int ch, r;
 
 	REQUIRE_REPLY();
-	rep = report_new();
-	ASSERT_NE(NULL, rep);
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
-	r = reply_chan();
-	ASSERT_LE(0, r);
+	ASSERT_ALLOC(rep, report_new());
+	CHAN_AND_REPLY(ch, r);
 	ASSERT_EQ(3, cspchan_sendmsg(ch, "job", 3, r));
 	msleep(3 * SETTLE_MS);
 	EXPECT_TRUE(still_open(r));
-	EXPECT_EQ(1U, rst(ch).depth);
-	pid = server_child(ch, 'r', rep);
-	ASSERT_LE(0, pid);
+	EXPECT_EQ(1U, figures(ch).depth);
+	ASSERT_FORKED(pid, server_child(ch, 'r', rep));
 	EXPECT_EQ(6, recv_timed(r, buf, sizeof(buf), WAIT_MS, &ms));
 	EXPECT_STREQ("re:job", buf);
 	EXPECT_EQ(0, child_wait(pid, WAIT_MS));
@@ -723,14 +671,10 @@ TEST(shut_when_last_carrying_message_dropped)
 {
 	struct cspchan_msginfo info;
 	char buf[MSZ + 1];
-	uint64_t ms;
 	int ch, r;
 
 	REQUIRE_REPLY();
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
-	r = reply_chan();
-	ASSERT_LE(0, r);
+	CHAN_AND_REPLY(ch, r);
 	ASSERT_EQ(1, cspchan_sendmsg(ch, "a", 1, r));
 	ASSERT_EQ(1, cspchan_sendmsg(ch, "b", 1, r));
 	ASSERT_EQ(1, cspchan_recvmsg(ch, buf, MSZ, &info));
@@ -739,8 +683,7 @@ TEST(shut_when_last_carrying_message_dropped)
 	msleep(SETTLE_MS);
 	EXPECT_TRUE(still_open(r)) TH_LOG("shut while the second message carries it");
 	EXPECT_EQ(1, sys_recv(ch, buf, MSZ));
-	EXPECT_EQ(0, recv_timed(r, buf, sizeof(buf), WAIT_MS, &ms));
-	EXPECT_GT(PROMPT_MS, ms);
+	EXPECT_END_OF_STREAM_PROMPTLY(r, buf);
 	close(r);
 	close(ch);
 }
@@ -753,17 +696,11 @@ TEST(not_shut_while_travelled_handle_open)
 {
 	struct cspchan_msginfo info;
 	char buf[MSZ + 1];
-	uint64_t ms;
 	int ch, r, d;
 
 	REQUIRE_REPLY();
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
-	r = reply_chan();
-	ASSERT_LE(0, r);
-	ASSERT_EQ(1, cspchan_sendmsg(ch, "a", 1, r));
-	ASSERT_EQ(1, cspchan_recvmsg(ch, buf, MSZ, &info));
-	ASSERT_LE(0, info.fd);
+	CHAN_AND_REPLY(ch, r);
+	SEND_AND_RECEIVE_REPLY(ch, "a", 1, r, buf, info);
 	d = dup(info.fd);
 	ASSERT_LE(0, d);
 	msleep(SETTLE_MS);
@@ -772,8 +709,7 @@ TEST(not_shut_while_travelled_handle_open)
 	msleep(SETTLE_MS);
 	EXPECT_TRUE(still_open(r)) TH_LOG("shut while a dup of the travelled handle is open");
 	ASSERT_EQ(0, close(d));
-	EXPECT_EQ(0, recv_timed(r, buf, sizeof(buf), WAIT_MS, &ms));
-	EXPECT_GT(PROMPT_MS, ms);
+	EXPECT_END_OF_STREAM_PROMPTLY(r, buf);
 	close(r);
 	close(ch);
 }
@@ -786,25 +722,18 @@ TEST(end_of_stream_after_reply)
 {
 	char buf[MSZ + 1];
 	struct report *rep;
-	uint64_t ms;
 	pid_t pid;
 	int ch, r;
 
 	REQUIRE_REPLY();
-	rep = report_new();
-	ASSERT_NE(NULL, rep);
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
-	r = reply_chan();
-	ASSERT_LE(0, r);
-	pid = server_child(ch, 'r', rep);
-	ASSERT_LE(0, pid);
+	ASSERT_ALLOC(rep, report_new());
+	CHAN_AND_REPLY(ch, r);
+	ASSERT_FORKED(pid, server_child(ch, 'r', rep));
 	ASSERT_EQ(2, cspchan_sendmsg(ch, "hi", 2, r));
 	EXPECT_EQ(0, child_wait(pid, WAIT_MS));
 	EXPECT_EQ(5, recv_str(r, buf, sizeof(buf)));
 	EXPECT_STREQ("re:hi", buf);
-	EXPECT_EQ(0, recv_timed(r, buf, sizeof(buf), WAIT_MS, &ms));
-	EXPECT_GT(PROMPT_MS, ms);
+	EXPECT_END_OF_STREAM_PROMPTLY(r, buf);
 	EXPECT_EQ(0, recv_str_timeout(r, buf, sizeof(buf), 0));
 	close(r);
 	close(ch);
@@ -818,8 +747,7 @@ TEST(untravelled_reply_channel_stays_open)
 	int r, w;
 
 	REQUIRE_REPLY();
-	r = chan_new_flags(2, MSZ, CSPCHAN_REPLY, 0);
-	ASSERT_LE(0, r);
+	ASSERT_FD(r, chan_new_flags(2, MSZ, CSPCHAN_REPLY, 0));
 	w = dup(r);
 	ASSERT_LE(0, w);
 	msleep(SETTLE_MS);
@@ -851,14 +779,10 @@ static void killed_lease_server(struct __test_metadata *_metadata, char how)
 	bool seen = false;
 	int ch, hs[2];
 
-	ra = report_new();
-	rb = report_new();
-	rc = report_new();
-	ASSERT_NE(NULL, ra);
-	ASSERT_NE(NULL, rb);
-	ASSERT_NE(NULL, rc);
-	ch = lease_handles(4, hs, 2);
-	ASSERT_LE(0, ch);
+	ASSERT_ALLOC(ra, report_new());
+	ASSERT_ALLOC(rb, report_new());
+	ASSERT_ALLOC(rc, report_new());
+	ASSERT_FD(ch, lease_handles(4, hs, 2));
 
 	/* Server A on its own handle. */
 	if (how == 'x') {
@@ -893,10 +817,10 @@ static void killed_lease_server(struct __test_metadata *_metadata, char how)
 		EXPECT_EQ(1U, ra->deliveries);
 		EXPECT_NE(0U, ra->id);
 	}
-	EXPECT_EQ(1U, rst(ch).leased);
+	EXPECT_EQ(1U, figures(ch).leased);
 	ASSERT_EQ(256 + SIGKILL, child_kill(a));
-	EXPECT_EQ(1U, rst(ch).depth);
-	EXPECT_EQ(0U, rst(ch).leased);
+	EXPECT_EQ(1U, figures(ch).depth);
+	EXPECT_EQ(0U, figures(ch).leased);
 	msleep(3 * SETTLE_MS);
 	/* The reply channel did not shut down, and the client still waits. */
 	EXPECT_TRUE(child_running(client));
@@ -907,8 +831,7 @@ static void killed_lease_server(struct __test_metadata *_metadata, char how)
 	}
 
 	/* Server B gets it again, with the reply channel, and answers. */
-	b = server_child(hs[1], 'r', rb);
-	ASSERT_LE(0, b);
+	ASSERT_FORKED(b, server_child(hs[1], 'r', rb));
 	close(hs[1]);
 	EXPECT_EQ(0, child_wait(b, WAIT_MS));
 	EXPECT_STREQ("job", rb->buf);
@@ -922,10 +845,10 @@ static void killed_lease_server(struct __test_metadata *_metadata, char how)
 	EXPECT_EQ(6, rc->result);
 	EXPECT_STREQ("re:job", rc->buf);
 	/* B acked: nothing queued, nothing leased, one redelivery. */
-	EXPECT_EQ(0U, rst(ch).depth);
-	EXPECT_EQ(0U, rst(ch).leased);
-	EXPECT_EQ(1U, rst(ch).redelivered);
-	EXPECT_EQ(2U, rst(ch).received);
+	EXPECT_EQ(0U, figures(ch).depth);
+	EXPECT_EQ(0U, figures(ch).leased);
+	EXPECT_EQ(1U, figures(ch).redelivered);
+	EXPECT_EQ(2U, figures(ch).received);
 	EXPECT_EQ(-EAGAIN, recv_str_timeout(ch, buf, sizeof(buf), 0));
 	/* Caller, B's descriptor and the acked request gone: the channel is freed. */
 	ASSERT_NE(0U, rb->id);
@@ -939,19 +862,16 @@ static void killed_lease_server(struct __test_metadata *_metadata, char how)
 	munmap(rc, sizeof(*rc));
 }
 
-TEST(lease_killed_recvmsg_server_redelivers_reply_channel)
-{
-	REQUIRE_REPLY();
-	REQUIRE_FEATURE(CSPCHAN_FEAT_LEASE, "leases");
-	killed_lease_server(_metadata, 'x');
+/* TEST(@name): killed_lease_server(@how), where reply channels and leases are supported. */
+#define KILLED_LEASE_SERVER_TEST(name, how)				\
+TEST(name)								\
+{									\
+	REQUIRE_REPLY_LEASE();						\
+	killed_lease_server(_metadata, how);				\
 }
 
-TEST(lease_killed_read_server_keeps_reply_channel)
-{
-	REQUIRE_REPLY();
-	REQUIRE_FEATURE(CSPCHAN_FEAT_LEASE, "leases");
-	killed_lease_server(_metadata, 'r');
-}
+KILLED_LEASE_SERVER_TEST(lease_killed_recvmsg_server_redelivers_reply_channel, 'x')
+KILLED_LEASE_SERVER_TEST(lease_killed_read_server_keeps_reply_channel, 'r')
 
 /*
  * SPEC 9 + 12: a nacked request comes back with its reply channel; a
@@ -962,18 +882,12 @@ TEST(lease_nack_redelivers_ack_releases_reply_channel)
 {
 	struct cspchan_msginfo i1, i2;
 	char buf[MSZ + 1];
-	uint64_t ms;
 	int ch, r;
 
-	REQUIRE_REPLY();
-	REQUIRE_FEATURE(CSPCHAN_FEAT_LEASE, "leases");
-	ch = chan_new_flags(4, MSZ, CSPCHAN_LEASE, 0);
-	ASSERT_LE(0, ch);
-	r = reply_chan();
-	ASSERT_LE(0, r);
-	ASSERT_EQ(1, cspchan_sendmsg(ch, "q", 1, r));
-	ASSERT_EQ(1, cspchan_recvmsg(ch, buf, MSZ, &i1));
-	ASSERT_LE(0, i1.fd);
+	REQUIRE_REPLY_LEASE();
+	ASSERT_FD(ch, chan_new_flags(4, MSZ, CSPCHAN_LEASE, 0));
+	ASSERT_FD(r, reply_chan());
+	SEND_AND_RECEIVE_REPLY(ch, "q", 1, r, buf, i1);
 	ASSERT_NE(0U, i1.lease);
 	ASSERT_EQ(0, cspchan_nack(ch, i1.lease));
 	ASSERT_EQ(1, cspchan_recvmsg(ch, buf, MSZ, &i2));
@@ -981,14 +895,13 @@ TEST(lease_nack_redelivers_ack_releases_reply_channel)
 	EXPECT_NE(i1.fd, i2.fd);
 	EXPECT_EQ(i1.seq, i2.seq);
 	EXPECT_EQ(2U, i2.deliveries);
-	EXPECT_EQ(rst(r).id, rst(i2.fd).id);
+	EXPECT_EQ(figures(r).id, figures(i2.fd).id);
 	ASSERT_EQ(0, close(i1.fd));
 	ASSERT_EQ(0, close(i2.fd));
 	msleep(SETTLE_MS);
 	EXPECT_TRUE(still_open(r)) TH_LOG("shut while a leased request carries it");
 	ASSERT_EQ(0, cspchan_ack(ch, i2.lease));
-	EXPECT_EQ(0, recv_timed(r, buf, sizeof(buf), WAIT_MS, &ms));
-	EXPECT_GT(PROMPT_MS, ms);
+	EXPECT_END_OF_STREAM_PROMPTLY(r, buf);
 	close(r);
 	close(ch);
 }
@@ -1004,12 +917,8 @@ TEST(call_returns_reply)
 	int ch, n0;
 
 	REQUIRE_REPLY();
-	rep = report_new();
-	ASSERT_NE(NULL, rep);
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
-	pid = server_child(ch, 'r', rep);
-	ASSERT_LE(0, pid);
+	ASSERT_FD(ch, chan_new(4, MSZ));
+	START_SERVER(pid, ch, 'r', rep);
 	n0 = open_fd_count();
 	memset(reply, 0, sizeof(reply));
 	EXPECT_EQ(8, cspchan_call(ch, "hello", 5, reply, MSZ, CALL_MS));
@@ -1037,17 +946,24 @@ TEST(call_over_unbuffered_channel)
 	int ch;
 
 	REQUIRE_REPLY();
-	rep = report_new();
-	ASSERT_NE(NULL, rep);
-	ch = chan_new(0, MSZ);
-	ASSERT_LE(0, ch);
-	pid = server_child(ch, 'r', rep);
-	ASSERT_LE(0, pid);
+	ASSERT_FD(ch, chan_new(0, MSZ));
+	START_SERVER(pid, ch, 'r', rep);
 	EXPECT_EQ(5, cspchan_call(ch, "un", 2, reply, MSZ, CALL_MS));
 	EXPECT_EQ(0, memcmp(reply, "re:un", 5));
 	EXPECT_EQ(0, child_wait(pid, WAIT_MS));
 	close(ch);
 	munmap(rep, sizeof(*rep));
+}
+
+/* In a child: one one-byte request received on @ch carrying a reply channel: its descriptor. */
+static int child_recv_request(int ch)
+{
+	struct cspchan_msginfo info;
+	char buf[MSZ];
+
+	CHILD_ASSERT(cspchan_recvmsg(ch, buf, MSZ, &info) == 1);
+	CHILD_ASSERT(info.fd >= 0);
+	return info.fd;
 }
 
 /* SPEC 12: the reply's size is bounded by reply_len: a longer one is EMSGSIZE. */
@@ -1058,19 +974,15 @@ TEST(call_reply_len_bounds_reply)
 	int ch;
 
 	REQUIRE_REPLY();
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, chan_new(4, MSZ));
 	pid = fork_child();
 	if (pid == 0) {
-		struct cspchan_msginfo info;
-		char buf[MSZ];
+		int fd = child_recv_request(ch);
 
-		CHILD_ASSERT(cspchan_recvmsg(ch, buf, MSZ, &info) == 1);
-		CHILD_ASSERT(info.fd >= 0);
-		CHILD_ASSERT(rst(info.fd).msg_size == 5);
-		CHILD_ASSERT(rst(info.fd).capacity == 1);
-		CHILD_ASSERT(cspchan_send(info.fd, "123456", 6) == -EMSGSIZE);
-		CHILD_ASSERT(cspchan_send(info.fd, "12345", 5) == 5);
+		CHILD_ASSERT(figures(fd).msg_size == 5);
+		CHILD_ASSERT(figures(fd).capacity == 1);
+		CHILD_ASSERT(cspchan_send(fd, "123456", 6) == -EMSGSIZE);
+		CHILD_ASSERT(cspchan_send(fd, "12345", 5) == 5);
 		_exit(0);
 	}
 	ASSERT_LE(0, pid);
@@ -1092,19 +1004,14 @@ TEST(call_reply_len_above_max_msg_size)
 	REQUIRE_REPLY();
 	ASSERT_EQ(0, chan_features(&f));
 	len = (size_t)f.max_msg_size + 4096;
-	reply = malloc(len);
-	ASSERT_NE(NULL, reply);
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
+	ASSERT_ALLOC(reply, malloc(len));
+	ASSERT_FD(ch, chan_new(4, MSZ));
 	pid = fork_child();
 	if (pid == 0) {
-		struct cspchan_msginfo info;
-		char buf[MSZ];
+		int fd = child_recv_request(ch);
 
-		CHILD_ASSERT(cspchan_recvmsg(ch, buf, MSZ, &info) == 1);
-		CHILD_ASSERT(info.fd >= 0);
-		CHILD_ASSERT(rst(info.fd).msg_size == f.max_msg_size);
-		CHILD_ASSERT(cspchan_send(info.fd, "big", 3) == 3);
+		CHILD_ASSERT(figures(fd).msg_size == f.max_msg_size);
+		CHILD_ASSERT(cspchan_send(fd, "big", 3) == 3);
 		_exit(0);
 	}
 	ASSERT_LE(0, pid);
@@ -1122,10 +1029,7 @@ TEST(call_bad_arguments)
 	int ch, r, n0;
 
 	REQUIRE_REPLY();
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
-	r = reply_chan();
-	ASSERT_LE(0, r);
+	CHAN_AND_REPLY(ch, r);
 	n0 = open_fd_count();
 	EXPECT_EQ(-EINVAL, cspchan_call(ch, "q", 1, reply, 0, CALL_MS));
 	EXPECT_EQ(EINVAL, errno);
@@ -1149,23 +1053,18 @@ TEST(call_dropped_request_econnreset)
 {
 	char reply[MSZ];
 	struct report *rep;
-	uint64_t start;
+	uint64_t ms;
 	pid_t pid;
 	int ch, n0;
 
 	REQUIRE_REPLY();
-	rep = report_new();
-	ASSERT_NE(NULL, rep);
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
-	pid = server_child(ch, 'c', rep);
-	ASSERT_LE(0, pid);
+	ASSERT_FD(ch, chan_new(4, MSZ));
+	START_SERVER(pid, ch, 'c', rep);
 	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, 1));
 	n0 = open_fd_count();
-	start = now_ns();
-	EXPECT_EQ(-ECONNRESET, cspchan_call(ch, "q", 1, reply, MSZ, CALL_MS));
+	EXPECT_EQ(-ECONNRESET, call_timed(ch, reply, CALL_MS, &ms));
 	EXPECT_EQ(ECONNRESET, errno);
-	EXPECT_GT(2000U, ms_since(start));
+	EXPECT_GT(2000U, ms);
 	EXPECT_EQ(n0, open_fd_count());
 	EXPECT_EQ(0, child_wait(pid, WAIT_MS));
 	EXPECT_LE(0, rep->fd);
@@ -1178,20 +1077,15 @@ TEST(call_server_killed_econnreset)
 {
 	char reply[MSZ];
 	struct report *rep;
-	uint64_t start;
+	uint64_t ms;
 	pid_t pid;
 	int ch;
 
 	REQUIRE_REPLY();
-	rep = report_new();
-	ASSERT_NE(NULL, rep);
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
-	pid = server_child(ch, 'k', rep);
-	ASSERT_LE(0, pid);
-	start = now_ns();
-	EXPECT_EQ(-ECONNRESET, cspchan_call(ch, "q", 1, reply, MSZ, CALL_MS));
-	EXPECT_GT(2000U, ms_since(start));
+	ASSERT_FD(ch, chan_new(4, MSZ));
+	START_SERVER(pid, ch, 'k', rep);
+	EXPECT_EQ(-ECONNRESET, call_timed(ch, reply, CALL_MS, &ms));
+	EXPECT_GT(2000U, ms);
 	EXPECT_EQ(256 + SIGKILL, child_wait(pid, WAIT_MS));
 	EXPECT_LE(0, rep->fd);
 	close(ch);
@@ -1202,13 +1096,12 @@ TEST(call_server_killed_econnreset)
 TEST(call_request_read_econnreset)
 {
 	char reply[MSZ];
-	uint64_t start;
+	uint64_t ms;
 	pid_t pid;
 	int ch;
 
 	REQUIRE_REPLY();
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, chan_new(4, MSZ));
 	pid = fork_child();
 	if (pid == 0) {
 		char buf[MSZ];
@@ -1217,9 +1110,8 @@ TEST(call_request_read_econnreset)
 		_exit(0);
 	}
 	ASSERT_LE(0, pid);
-	start = now_ns();
-	EXPECT_EQ(-ECONNRESET, cspchan_call(ch, "q", 1, reply, MSZ, CALL_MS));
-	EXPECT_GT(2000U, ms_since(start));
+	EXPECT_EQ(-ECONNRESET, call_timed(ch, reply, CALL_MS, &ms));
+	EXPECT_GT(2000U, ms);
 	EXPECT_EQ(0, child_wait(pid, WAIT_MS));
 	close(ch);
 }
@@ -1232,22 +1124,16 @@ TEST(call_timeout_late_reply_epipe)
 {
 	char reply[MSZ];
 	struct report *rep;
-	uint64_t start, ms;
+	uint64_t ms;
 	pid_t pid;
 	int ch, n0;
 
 	REQUIRE_REPLY();
-	rep = report_new();
-	ASSERT_NE(NULL, rep);
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
-	pid = server_child(ch, 'w', rep);
-	ASSERT_LE(0, pid);
+	ASSERT_FD(ch, chan_new(4, MSZ));
+	START_SERVER(pid, ch, 'w', rep);
 	ASSERT_EQ(0, wait_stat(ch, STAT_RECEIVERS_WAITING, 1));
 	n0 = open_fd_count();
-	start = now_ns();
-	EXPECT_EQ(-ETIMEDOUT, cspchan_call(ch, "q", 1, reply, MSZ, 300));
-	ms = ms_since(start);
+	EXPECT_EQ(-ETIMEDOUT, call_timed(ch, reply, 300, &ms));
 	EXPECT_EQ(ETIMEDOUT, errno);
 	EXPECT_LE(300U, ms);
 	EXPECT_GT(300U + PROMPT_MS, ms);
@@ -1272,16 +1158,15 @@ TEST(call_timeout_request_stays_queued)
 	int ch;
 
 	REQUIRE_REPLY();
-	ch = chan_new(4, MSZ);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, chan_new(4, MSZ));
 	EXPECT_EQ(-ETIMEDOUT, cspchan_call(ch, "late", 4, reply, MSZ, 100));
-	EXPECT_EQ(1U, rst(ch).depth);
+	EXPECT_EQ(1U, figures(ch).depth);
 	msleep(SETTLE_MS);
-	EXPECT_EQ(1U, rst(ch).depth);
+	EXPECT_EQ(1U, figures(ch).depth);
 	ASSERT_EQ(4, cspchan_recvmsg(ch, buf, MSZ, &info));
 	EXPECT_EQ(0, memcmp(buf, "late", 4));
 	ASSERT_LE(0, info.fd);
-	EXPECT_EQ(1, rst(info.fd).shut);
+	EXPECT_EQ(1, figures(info.fd).shut);
 	EXPECT_EQ(-EPIPE, cspchan_send(info.fd, "re", 2));
 	close(info.fd);
 	close(ch);
@@ -1295,21 +1180,18 @@ TEST(call_timeout_request_stays_queued)
 TEST(call_timeout_covers_blocked_send)
 {
 	char reply[MSZ], buf[MSZ + 1];
-	uint64_t start, ms;
+	uint64_t ms;
 	pid_t pid;
 	int ch;
 
 	REQUIRE_REPLY();
-	ch = chan_new(1, MSZ);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, chan_new(1, MSZ));
 	ASSERT_EQ(4, send_str(ch, "fill"));
-	start = now_ns();
-	EXPECT_EQ(-ETIMEDOUT, cspchan_call(ch, "q", 1, reply, MSZ, 200));
-	ms = ms_since(start);
+	EXPECT_EQ(-ETIMEDOUT, call_timed(ch, reply, 200, &ms));
 	EXPECT_LE(200U, ms);
 	EXPECT_GT(200U + PROMPT_MS, ms);
-	EXPECT_EQ(1U, rst(ch).sent);
-	EXPECT_EQ(1U, rst(ch).depth);
+	EXPECT_EQ(1U, figures(ch).sent);
+	EXPECT_EQ(1U, figures(ch).depth);
 
 	pid = fork_child();
 	if (pid == 0) {
@@ -1318,15 +1200,13 @@ TEST(call_timeout_covers_blocked_send)
 		_exit(0);
 	}
 	ASSERT_LE(0, pid);
-	start = now_ns();
-	EXPECT_EQ(-ETIMEDOUT, cspchan_call(ch, "q", 1, reply, MSZ, 1500));
-	ms = ms_since(start);
+	EXPECT_EQ(-ETIMEDOUT, call_timed(ch, reply, 1500, &ms));
 	EXPECT_LE(1500U, ms);
 	EXPECT_GT(2200U, ms) TH_LOG("the receive did not get only what was left");
 	EXPECT_EQ(0, child_wait(pid, WAIT_MS));
 	/* The request went in, and stays. */
-	EXPECT_EQ(2U, rst(ch).sent);
-	EXPECT_EQ(1U, rst(ch).depth);
+	EXPECT_EQ(2U, figures(ch).sent);
+	EXPECT_EQ(1U, figures(ch).depth);
 	close(ch);
 }
 
@@ -1337,10 +1217,9 @@ TEST(call_zero_timeout)
 	int ch;
 
 	REQUIRE_REPLY();
-	ch = chan_new(1, MSZ);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, chan_new(1, MSZ));
 	EXPECT_EQ(-ETIMEDOUT, cspchan_call(ch, "q", 1, reply, MSZ, 0));
-	EXPECT_EQ(1U, rst(ch).depth);
+	EXPECT_EQ(1U, figures(ch).depth);
 	close(ch);
 }
 
@@ -1351,8 +1230,7 @@ TEST(call_shut_channel_epipe)
 	int ch, n0;
 
 	REQUIRE_REPLY();
-	ch = chan_new(1, MSZ);
-	ASSERT_LE(0, ch);
+	ASSERT_FD(ch, chan_new(1, MSZ));
 	ASSERT_EQ(0, cspchan_shutdown(ch));
 	n0 = open_fd_count();
 	EXPECT_EQ(-EPIPE, cspchan_call(ch, "q", 1, reply, MSZ, CALL_MS));
@@ -1405,31 +1283,19 @@ FIXTURE(pool) {
 
 FIXTURE_SETUP(pool)
 {
-	unsigned int i;
-
 	REQUIRE_REPLY();
-	for (i = 0; i < POOL_SERVERS; i++)
-		self->servers[i] = -1;
-	for (i = 0; i < POOL_CLIENTS; i++)
-		self->clients[i] = -1;
+	pids_none(self->servers, POOL_SERVERS);
+	pids_none(self->clients, POOL_CLIENTS);
 	self->channels0 = proc_count();
-	self->sh = shared_alloc(sizeof(*self->sh));
-	ASSERT_NE(NULL, self->sh);
+	ASSERT_ALLOC(self->sh, shared_alloc(sizeof(*self->sh)));
 	memset(self->sh, 0, sizeof(*self->sh));
-	self->ch = chan_new(16, sizeof(struct pool_req));
-	ASSERT_LE(0, self->ch);
+	ASSERT_FD(self->ch, chan_new(16, sizeof(struct pool_req)));
 }
 
 FIXTURE_TEARDOWN(pool)
 {
-	unsigned int i;
-
-	for (i = 0; i < POOL_SERVERS; i++)
-		if (self->servers[i] > 0 && child_running(self->servers[i]))
-			child_kill(self->servers[i]);
-	for (i = 0; i < POOL_CLIENTS; i++)
-		if (self->clients[i] > 0 && child_running(self->clients[i]))
-			child_kill(self->clients[i]);
+	kill_running(self->servers, POOL_SERVERS);
+	kill_running(self->clients, POOL_CLIENTS);
 	if (self->ch >= 0)
 		close(self->ch);
 }
@@ -1526,7 +1392,7 @@ TEST_F_TIMEOUT(pool, servers_answer_concurrent_clients, 120)
 		total, ms_since(start), self->sh->served[0], self->sh->served[1],
 		self->sh->served[2], self->sh->served[3]);
 	EXPECT_EQ(POOL_CLIENTS * POOL_CALLS, total);
-	EXPECT_EQ((uint64_t)POOL_CLIENTS * POOL_CALLS, rst(self->ch).received);
+	EXPECT_EQ((uint64_t)POOL_CLIENTS * POOL_CALLS, figures(self->ch).received);
 	close(self->ch);
 	self->ch = -1;
 	/* Every reply channel and the request channel are freed. */
