@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 #define CSPCHAN_VERSION_MAJOR	0
-#define CSPCHAN_VERSION_MINOR	4
+#define CSPCHAN_VERSION_MINOR	5
 
 /*
  * struct cspchan_attr, struct cspchan_msginfo and struct cspchan_stat only
@@ -40,7 +40,7 @@ struct cspchan_attr {
 	unsigned int capacity;	/* buffered messages; 0 = unbuffered */
 	unsigned int msg_size;	/* largest message in bytes */
 	unsigned int mode;	/* permission bits of a named channel */
-	unsigned int flags;	/* CSPCHAN_AUTOCLOSE, CSPCHAN_LEASE, CSPCHAN_REPLY */
+	unsigned int flags;	/* CSPCHAN_AUTOCLOSE, _LEASE, _REPLY, _RELAY (0.5) */
 	/* Since 0.4: */
 	unsigned int max_deliveries;	/* CSPCHAN_LEASE: 0 = unlimited, else dead-letter after */
 	unsigned int lease_ms;		/* CSPCHAN_LEASE: 0 = leases never expire */
@@ -137,6 +137,17 @@ int cspchan_set_rate(int ch, unsigned int rate, unsigned int burst);
 ssize_t cspchan_sendmsg(int ch, const void *msg, size_t len, int reply_fd);
 ssize_t cspchan_call(int ch, const void *req, size_t len, void *reply,
 		     size_t reply_len, int timeout_ms);
+
+/*
+ * Relay channels (since 0.5, CSPCHAN_FEAT_RELAY), created with
+ * CSPCHAN_RELAY: cspchan_relay() sends a message that carries
+ * @origin->seq, ->pid and ->sent_ns (a bridge restoring what a channel on
+ * another machine stamped) instead of the kernel's stamp.  EINVAL on any
+ * other channel, with nothing sent.  The pid reaches every receiver as
+ * given: it is not translated between pid namespaces.
+ */
+ssize_t cspchan_relay(int ch, const void *msg, size_t len,
+		      const struct cspchan_msginfo *origin);
 
 /* Module limits and implemented features (struct cspchan_features). */
 int cspchan_features(struct cspchan_features *f);

@@ -72,7 +72,8 @@ static ssize_t cspchan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct cspchan *ch = cspchan_file_channel(iocb->ki_filp);
 
-	return cspchan_send_iter(ch, from, cspchan_iocb_flags(iocb), NULL, NULL);
+	return cspchan_send_iter(ch, from, cspchan_iocb_flags(iocb), NULL, NULL,
+				 NULL);
 }
 
 /*
@@ -183,6 +184,7 @@ static struct cspchan_attach *cspchan_xfer_attach(struct cspchan *ch,
 static long cspchan_ioctl_send(struct file *file, struct cspchan_xfer __user *ux)
 {
 	struct cspchan *ch = cspchan_file_channel(file);
+	struct cspchan_msgmeta origin = { 0 };
 	struct cspchan_attach *attach;
 	struct cspchan_xfer_req r;
 	int ret;
@@ -190,10 +192,19 @@ static long cspchan_ioctl_send(struct file *file, struct cspchan_xfer __user *ux
 	ret = cspchan_xfer_prepare(file, ux, ITER_SOURCE, &r);
 	if (ret)
 		return ret;
+	/* Only a channel whose creator opted in takes a sender's origin. */
+	if (r.x.flags & CSPCHAN_XFER_ORIGIN) {
+		if (!cspchan_relays(ch))
+			return -EINVAL;
+		origin.seq = r.x.seq;
+		origin.sent_ns = r.x.sent_ns;
+		origin.pid = r.x.pid;
+	}
 	attach = cspchan_xfer_attach(ch, &r.x);
 	if (IS_ERR(attach))
 		return PTR_ERR(attach);
-	return cspchan_send_iter(ch, &r.iter, r.flags, r.dl, attach);
+	return cspchan_send_iter(ch, &r.iter, r.flags, r.dl, attach,
+				 r.x.flags & CSPCHAN_XFER_ORIGIN ? &origin : NULL);
 }
 
 /*

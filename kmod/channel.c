@@ -90,6 +90,8 @@ void cspchan_fill_info(struct cspchan *ch, struct cspchan_info *info,
 		info->flags |= CSPCHAN_INFO_LEASE;
 	if (ch->flags & CSPCHAN_REPLY)
 		info->flags |= CSPCHAN_INFO_REPLY;
+	if (cspchan_relays(ch))
+		info->flags |= CSPCHAN_INFO_RELAY;
 	if (READ_ONCE(ch->shut))
 		info->flags |= CSPCHAN_INFO_SHUT;
 	if (ch->flags & CSPCHAN_AUTOCLOSE)

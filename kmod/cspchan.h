@@ -82,10 +82,17 @@ struct cspchan_arena {
 /**
  * struct cspchan_slot - kernel-owned metadata of one arena slot
  * @len:	message length while the slot holds a message
- * @seq:	sequence number assigned when the message was delivered
- * @sent_ns:	CLOCK_MONOTONIC time of the send
+ * @relay_pid:	a relayed message (@pid NULL): the pid it came with,
+ *		reported as it is in every pid namespace
+ * @seq:	sequence number assigned when the message was delivered, or
+ *		the one it came with (relayed, dead letter)
+ * @sent_ns:	CLOCK_MONOTONIC time of the send, or the one it came with
+ * @order:	the message's place in the channel's order (cspchan.sent
+ *		when it was sent): what put-back sorts by, since a relayed or
+ *		dead-lettered @seq is not the channel's
  * @pid:	the last sender's thread-group pid (a reference, kept until
- *		another sender uses the slot)
+ *		another sender uses the slot); NULL for a relayed message
+ *		(CSPCHAN_RELAY), which brought its own
  * @offerer:	unbuffered channel: the sender parked until this message is
  *		taken; NULL otherwise
  * @owner:	zero-copy: the handle that holds the slot, or NULL
@@ -95,8 +102,10 @@ struct cspchan_arena {
  */
 struct cspchan_slot {
 	u32 len;
+	u32 relay_pid;
 	u64 seq;
 	u64 sent_ns;
+	u64 order;
 	struct pid *pid;
 	struct cspchan_waiter *offerer;
 	struct file *owner;
@@ -259,6 +268,8 @@ struct cspchan_wakeups {
 #define CSPCHAN_IO_NONBLOCK	BIT(0)	/* -EAGAIN instead of waiting */
 #define CSPCHAN_IO_LEASE	BIT(1)	/* receive: return an explicit lease */
 #define CSPCHAN_IO_FD		BIT(2)	/* receive: take the reply channel */
+/* send: the slot already carries the message's origin (cspchan_slot_relay()) */
+#define CSPCHAN_IO_ORIGIN	BIT(3)
 
 #define CSPCHAN_MAX_SELECT_CASES	64
 
@@ -271,7 +282,7 @@ struct cspchan_wakeups {
  * @slot_size:		bytes between slots in the arena (immutable)
  * @nr_slots:		slots in the arena (immutable)
  * @charged:		bytes charged to the creator's per-user limit (immutable)
- * @flags:		CSPCHAN_AUTOCLOSE, CSPCHAN_LEASE (immutable)
+ * @flags:		CSPCHAN_CREATE_FLAGS (immutable)
  * @max_deliveries:	lease channels: dead-letter after this many (immutable)
  * @lease_ms:		lease channels: revoke leases after this long (immutable)
  * @uid:		creator's fsuid, owner for permission checks (immutable)
@@ -304,8 +315,10 @@ struct cspchan_wakeups {
  * @send_handles:	open handles that may send (for auto-close)
  * @autoclose_armed:	a message was sent, or two send-capable handles
  *			were open at once: auto-close may now fire
- * @next_seq:		sequence number of the next delivered message
- * @sent:		messages delivered, total
+ * @next_seq:		sequence number of the next delivered message (relayed
+ *			ones bring their own and leave it alone)
+ * @sent:		messages delivered, total; also the next message's
+ *			place in the order (cspchan_slot.order)
  * @received:		messages taken by receivers, total
  * @high_water:		largest @queued seen (buffered channels)
  * @rd_wait:		poll/epoll/io_uring waiters for EPOLLIN
@@ -424,11 +437,25 @@ static inline bool cspchan_leases(const struct cspchan *ch)
 	return ch->flags & CSPCHAN_LEASE;
 }
 
+/* Does the channel let senders supply a message's origin (CSPCHAN_RELAY)? */
+static inline bool cspchan_relays(const struct cspchan *ch)
+{
+	return ch->flags & CSPCHAN_RELAY;
+}
+
+/* Did the message in @s bring its own seq, pid and sent_ns? */
+static inline bool cspchan_slot_relayed(const struct cspchan_slot *s)
+{
+	return !s->pid;
+}
+
 /**
- * struct cspchan_msgmeta - what a receiver learns about a message
+ * struct cspchan_msgmeta - what a receiver learns about a message, or
+ *	what a relayed one brings (CSPCHAN_XFER_ORIGIN: @seq, @sent_ns, @pid)
  * @seq:	sequence number
  * @sent_ns:	CLOCK_MONOTONIC time of the send
- * @pid:	sender's tgid in the receiver's pid namespace
+ * @pid:	sender's tgid in the receiver's pid namespace, or the relayed
+ *		pid as it came
  * @deliveries:	deliveries of this message, 1 the first time
  * @lease:	the lease the receiver holds it under, 0 for none
  * @reply:	CSPCHAN_IO_FD: the reply channel the message carried, for a

@@ -49,7 +49,8 @@
  * @to:		id of the dead-letter channel
  * @seq:	the message's sequence number, kept
  * @sent_ns:	its send time, kept
- * @pid:	its sender (a reference)
+ * @pid:	its sender (a reference), NULL when it was relayed
+ * @relay_pid:	a relayed message's pid, kept
  * @len:	payload length
  * @data:	the payload
  */
@@ -59,6 +60,7 @@ struct cspchan_letter {
 	u64 seq;
 	u64 sent_ns;
 	struct pid *pid;
+	u32 relay_pid;
 	u32 len;
 	u8 data[];
 };
@@ -281,8 +283,8 @@ static int cspchan_lease_cmp(void *priv, const struct list_head *a,
 						    expiry);
 	const struct cspchan_lease *lb = list_entry(b, struct cspchan_lease,
 						    expiry);
-	u64 sa = ch->slots[la - ch->leases].seq;
-	u64 sb = ch->slots[lb - ch->leases].seq;
+	u64 sa = ch->slots[la - ch->leases].order;
+	u64 sb = ch->slots[lb - ch->leases].order;
 
 	return sa > sb ? 1 : sa < sb ? -1 : 0;
 }
@@ -309,6 +311,7 @@ static struct cspchan_letter *cspchan_letter_copy(struct cspchan *ch, u32 slot)
 	letter->seq = s->seq;
 	letter->sent_ns = s->sent_ns;
 	letter->pid = get_pid(s->pid);
+	letter->relay_pid = s->relay_pid;
 	letter->len = s->len;
 	return letter;
 }
@@ -367,6 +370,7 @@ static void cspchan_letter_send(struct cspchan_letter *letter)
 	struct cspchan_msgmeta meta = {
 		.seq = letter->seq,
 		.sent_ns = letter->sent_ns,
+		.pid = letter->relay_pid,
 	};
 	struct cspchan *dlq;
 	struct iov_iter iter;

@@ -313,7 +313,7 @@ static ssize_t cspchan_case_try(struct cspchan_sel_case *c)
 					 NULL, NULL);
 	if (c->slot < 0)
 		return cspchan_send_iter(c->ch, &it, CSPCHAN_IO_NONBLOCK, NULL,
-					 NULL);
+					 NULL, NULL);
 
 	/* An unbuffered send that already holds its hand-off slot. */
 	ret = cspchan_lock_io(c->ch, CSPCHAN_IO_NONBLOCK);

@@ -176,13 +176,13 @@ static void cspchan_ring_push(struct cspchan *ch, u32 slot)
  */
 static void cspchan_ring_put_back(struct cspchan *ch, u32 slot)
 {
-	u64 seq = ch->slots[slot].seq;
+	u64 order = ch->slots[slot].order;
 	u32 i, pos;
 
 	for (i = 0; i < ch->queued; i++) {
 		struct cspchan_slot *q = &ch->slots[cspchan_ring_at(ch, i)];
 
-		if (q->offerer || q->seq > seq)
+		if (q->offerer || q->order > order)
 			break;
 	}
 	/* Move the first i entries one place toward the front. */
@@ -223,11 +223,61 @@ u32 cspchan_depth(const struct cspchan *ch)
 	return ch->queued - ch->nr_offers;
 }
 
-/* Give the message its place in the channel's order. */
+/*
+ * Give the message its place in the channel's order, and its sequence
+ * number unless it brought one (relayed).
+ */
 static void cspchan_stamp(struct cspchan *ch, struct cspchan_slot *s)
 {
-	s->seq = ch->next_seq++;
-	ch->sent++;
+	if (!cspchan_slot_relayed(s))
+		s->seq = ch->next_seq++;
+	s->order = ch->sent++;
+}
+
+/* cspchan_stamp() undone: the message was not sent after all. */
+static void cspchan_unstamp(struct cspchan *ch, struct cspchan_slot *s)
+{
+	if (!cspchan_slot_relayed(s))
+		ch->next_seq--;
+	ch->sent--;
+}
+
+/**
+ * cspchan_slot_pid() - a message's sender as the current task sees it
+ * @s:	a slot holding a message
+ *
+ * A relayed pid names a process on the machine the message came from: it
+ * is reported as it came, not translated.
+ */
+u32 cspchan_slot_pid(const struct cspchan_slot *s)
+{
+	if (cspchan_slot_relayed(s))
+		return s->relay_pid;
+	return pid_nr_ns(s->pid, task_active_pid_ns(current));
+}
+
+/* Set the origin a message keeps: the slot lets go of its sender's pid. */
+static void cspchan_slot_origin(struct cspchan_slot *s,
+				const struct cspchan_msgmeta *origin)
+{
+	s->seq = origin->seq;
+	s->sent_ns = origin->sent_ns;
+	s->relay_pid = origin->pid;
+	put_pid(s->pid);
+	s->pid = NULL;
+}
+
+/**
+ * cspchan_slot_relay() - a message brings its own seq, pid and sent_ns
+ * @ch:		the channel, locked, a relay channel
+ * @slot:	a slot the caller holds, to be sent with CSPCHAN_IO_ORIGIN
+ * @origin:	its seq, sent_ns and pid
+ */
+void cspchan_slot_relay(struct cspchan *ch, u32 slot,
+			const struct cspchan_msgmeta *origin)
+{
+	lockdep_assert_held(&ch->lock);
+	cspchan_slot_origin(&ch->slots[slot], origin);
 }
 
 /*
@@ -354,17 +404,30 @@ int cspchan_get_slot(struct cspchan *ch, unsigned int flags,
  * sender uses it (or the channel is freed), so that a stream from one
  * process takes no pid reference per message.
  */
-static void cspchan_stamp_sender(struct cspchan_slot *s, u32 len, u64 sent_ns)
+static void cspchan_stamp_sender(struct cspchan_slot *s, u32 len, u64 sent_ns,
+				 unsigned int flags)
 {
 	struct pid *pid = task_tgid(current);
 
 	s->len = len;
-	s->sent_ns = sent_ns;
 	s->deliveries = 0;
+	if (flags & CSPCHAN_IO_ORIGIN)	/* relayed: it has its origin */
+		return;
+	s->sent_ns = sent_ns;
 	if (s->pid != pid) {
 		put_pid(s->pid);
 		s->pid = get_pid(pid);
 	}
+}
+
+/* Queue a stamped message as an offer; a receiver taking it grants @w. */
+static void cspchan_queue_offer(struct cspchan *ch, u32 slot,
+				struct cspchan_waiter *w)
+{
+	ch->slots[slot].offerer = w;
+	ch->nr_offers++;
+	cspchan_ring_push(ch, slot);
+	cspchan_wake_pollers(ch, &ch->rd_wait, EPOLLIN | EPOLLRDNORM);
 }
 
 /**
@@ -377,14 +440,9 @@ static void cspchan_stamp_sender(struct cspchan_slot *s, u32 len, u64 sent_ns)
 void cspchan_post_offer(struct cspchan *ch, u32 slot, u32 len,
 			struct cspchan_waiter *w)
 {
-	struct cspchan_slot *s = &ch->slots[slot];
-
 	lockdep_assert_held(&ch->lock);
-	cspchan_stamp_sender(s, len, ktime_get_ns());
-	s->offerer = w;
-	ch->nr_offers++;
-	cspchan_ring_push(ch, slot);
-	cspchan_wake_pollers(ch, &ch->rd_wait, EPOLLIN | EPOLLRDNORM);
+	cspchan_stamp_sender(&ch->slots[slot], len, ktime_get_ns(), 0);
+	cspchan_queue_offer(ch, slot, w);
 }
 
 /**
@@ -408,7 +466,9 @@ void cspchan_withdraw_offer(struct cspchan *ch, u32 slot)
  * @slot:	a slot the caller holds, with the message in it
  * @len:	the message length (already checked)
  * @sent_ns:	the send's CLOCK_MONOTONIC time, for the message's metadata
- * @flags:	CSPCHAN_IO_NONBLOCK: an unbuffered send does not wait
+ * @flags:	CSPCHAN_IO_NONBLOCK: an unbuffered send does not wait;
+ *		CSPCHAN_IO_ORIGIN: the slot carries the message's origin
+ *		(cspchan_slot_relay()), @sent_ns is not used
  * @deadline:	for an unbuffered send waiting for its taker; NULL: never
  * @wk:		wake-ups to issue after unlocking
  *
@@ -427,7 +487,7 @@ ssize_t cspchan_post_slot_at(struct cspchan *ch, u32 slot, u32 len,
 	lockdep_assert_held(&ch->lock);
 	if (ch->shut)
 		return -EPIPE;
-	cspchan_stamp_sender(s, len, sent_ns);
+	cspchan_stamp_sender(s, len, sent_ns, flags);
 
 	if (cspchan_buffered(ch)) {
 		ch->autoclose_armed = true;
@@ -446,15 +506,14 @@ ssize_t cspchan_post_slot_at(struct cspchan *ch, u32 slot, u32 len,
 		trace_cspchan_send(ch, len, s->seq);
 		return len;
 	}
-	ch->next_seq--;		/* nobody took it: not sent after all */
-	ch->sent--;
+	cspchan_unstamp(ch, s);		/* nobody took it: not sent after all */
 	ret = -EAGAIN;
 	if (flags & CSPCHAN_IO_NONBLOCK)
 		goto out_unpost;
 
 	/* Unbuffered and nobody waiting: offer the message, wait for a taker. */
 	cspchan_waiter_init(&w, NULL, 0);	/* parked on the offer */
-	cspchan_post_offer(ch, slot, len, &w);
+	cspchan_queue_offer(ch, slot, &w);
 	ret = cspchan_wait(ch, &w, CSPCHAN_TRACE_SEND, deadline, wk);
 	if (w.state == CSPCHAN_GRANTED)
 		return len;		/* the receiver took it, and the slot */
@@ -540,7 +599,7 @@ void cspchan_consume(struct cspchan *ch, u32 slot, bool handed,
 	if (meta) {
 		meta->seq = s->seq;
 		meta->sent_ns = s->sent_ns;
-		meta->pid = pid_nr_ns(s->pid, task_active_pid_ns(current));
+		meta->pid = cspchan_slot_pid(s);
 		meta->deliveries = cspchan_leases(ch) ? s->deliveries : 1;
 		meta->lease = 0;
 		meta->reply = NULL;
@@ -580,13 +639,13 @@ void cspchan_unconsume(struct cspchan *ch, u32 slot, struct cspchan_wakeups *wk)
  * @ch:		the channel, locked
  * @slot:	a slot the caller got from cspchan_get_slot(), filled
  * @len:	the message length (at most msg_size)
- * @meta:	its seq and sent_ns, kept
- * @pid:	its sender
+ * @meta:	its seq and sent_ns, kept, and its relayed pid
+ * @pid:	its sender, or NULL for a relayed message (@meta->pid)
  * @wk:		wake-ups to issue after unlocking
  *
  * For dead letters, which keep seq, pid and sent_ns of the channel they
- * come from.  Never waits: on an unbuffered channel with no receiver
- * parked the message is dropped.
+ * come from (a relayed message's as it came).  Never waits: on an
+ * unbuffered channel with no receiver parked the message is dropped.
  *
  * Return: @len, or -EAGAIN when it was dropped.
  */
@@ -598,13 +657,18 @@ ssize_t cspchan_post_letter(struct cspchan *ch, u32 slot, u32 len,
 
 	lockdep_assert_held(&ch->lock);
 	s->len = len;
-	s->sent_ns = meta->sent_ns;
 	s->deliveries = 0;
-	if (s->pid != pid) {
-		put_pid(s->pid);
-		s->pid = get_pid(pid);
+	if (!pid) {
+		cspchan_slot_origin(s, meta);
+	} else {
+		s->sent_ns = meta->sent_ns;
+		s->seq = meta->seq;
+		if (s->pid != pid) {
+			put_pid(s->pid);
+			s->pid = get_pid(pid);
+		}
 	}
-	s->seq = meta->seq;
+	s->order = ch->sent;
 	if (cspchan_buffered(ch)) {
 		cspchan_deliver(ch, slot, false, wk);
 	} else if (!cspchan_hand_off(ch, slot, wk)) {

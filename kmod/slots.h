@@ -36,6 +36,9 @@ void cspchan_release_slot(struct cspchan *ch, u32 slot,
 u32 cspchan_depth(const struct cspchan *ch);
 int cspchan_get_slot(struct cspchan *ch, unsigned int flags,
 		     const ktime_t *deadline, struct cspchan_wakeups *wk);
+u32 cspchan_slot_pid(const struct cspchan_slot *s);
+void cspchan_slot_relay(struct cspchan *ch, u32 slot,
+			const struct cspchan_msgmeta *origin);
 void cspchan_post_offer(struct cspchan *ch, u32 slot, u32 len,
 			struct cspchan_waiter *w);
 void cspchan_withdraw_offer(struct cspchan *ch, u32 slot);

@@ -117,6 +117,8 @@ ssize_t cspchan_send_into(struct cspchan *ch, u32 slot, struct iov_iter *from,
  * @deadline:	absolute CLOCK_MONOTONIC time to give up; NULL: never
  * @attach:	a reply channel for the message to carry, or NULL; consumed
  *		whatever happens
+ * @origin:	a relay channel's message brings its own seq, sent_ns and
+ *		pid: these; NULL: the kernel stamps them
  *
  * Return: the message length, or -EINVAL (empty), -EMSGSIZE, -EPIPE (shut
  * down), -EAGAIN, -ETIMEDOUT, -EINTR/-ERESTARTSYS, -EFAULT.  On error the
@@ -124,7 +126,8 @@ ssize_t cspchan_send_into(struct cspchan *ch, u32 slot, struct iov_iter *from,
  */
 ssize_t cspchan_send_iter(struct cspchan *ch, struct iov_iter *from,
 			  unsigned int flags, const ktime_t *deadline,
-			  struct cspchan_attach *attach)
+			  struct cspchan_attach *attach,
+			  const struct cspchan_msgmeta *origin)
 {
 	size_t len = iov_iter_count(from);
 	struct cspchan_wakeups wk = { .nr = 0 };
@@ -148,6 +151,10 @@ ssize_t cspchan_send_iter(struct cspchan *ch, struct iov_iter *from,
 		slot = cspchan_get_slot(ch, flags, deadline, &wk);
 	if (slot >= 0) {	/* the slot frees it, if the send fails */
 		ch->slots[slot].attach = attach;
+		if (origin) {
+			cspchan_slot_relay(ch, slot, origin);
+			flags |= CSPCHAN_IO_ORIGIN;
+		}
 	} else if (attach) {
 		attach->drop(attach);
 	}

@@ -12,7 +12,8 @@ ssize_t cspchan_send_into(struct cspchan *ch, u32 slot, struct iov_iter *from,
 			  struct cspchan_wakeups *wk);
 ssize_t cspchan_send_iter(struct cspchan *ch, struct iov_iter *from,
 			  unsigned int flags, const ktime_t *deadline,
-			  struct cspchan_attach *attach);
+			  struct cspchan_attach *attach,
+			  const struct cspchan_msgmeta *origin);
 ssize_t cspchan_recv_slot(struct cspchan *ch, struct file *file, u32 slot,
 			  bool handed, struct iov_iter *to, unsigned int flags,
 			  struct cspchan_msgmeta *meta,

@@ -33,8 +33,6 @@
  */
 #include <linux/error-injection.h>
 #include <linux/nospec.h>
-#include <linux/pid.h>
-#include <linux/pid_namespace.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
@@ -120,8 +118,7 @@ static long cspchan_uring_settle_take(struct cspchan_uring *u, long res)
 		 * the TAKE may live in another pid namespace.  The slot is
 		 * ours, so its pid cannot change meanwhile.
 		 */
-		u->taken.pid = pid_nr_ns(ch->slots[slot].pid,
-					 task_active_pid_ns(current));
+		u->taken.pid = cspchan_slot_pid(&ch->slots[slot]);
 		told = !copy_to_user(u64_to_user_ptr(u->info), &u->taken,
 				     sizeof(u->taken));
 		if (!told)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * Calls on a channel handle: send and receive (plain, with a timeout, with
- * metadata, lease and reply channel), shut down, and read the channel's
+ * metadata, lease and reply channel), relay a message with its origin,
+ * shut down, and read the channel's
  * figures.  The
  * 0.1 versions of cspchan_recvmsg() and cspchan_stat() are in compat.c.
  *
@@ -73,6 +74,32 @@ ssize_t cspchan_recv_timeout(int ch, void *buf, size_t len, int timeout_ms)
 
 	return cspchan_xfer_io(ch, CSPCHAN_IOC_RECV, buf, len, 0, -1,
 			       cspchan_timeout_ns(timeout_ms), &xfer);
+}
+
+/*
+ * A relay channel's send (CSPCHAN_RELAY): the message carries @origin's
+ * seq, pid and sent_ns instead of the kernel's stamp.  Blocking, as
+ * cspchan_send().
+ */
+CSPCHAN_EXPORT
+ssize_t cspchan_relay(int ch, const void *msg, size_t len,
+		      const struct cspchan_msginfo *origin)
+{
+	struct cspchan_xfer xfer;
+
+	if (!origin)
+		return cspchan_fail(EINVAL);
+	if (!cspchan_len_fits(len))
+		return cspchan_fail(EMSGSIZE);
+	memset(&xfer, 0, sizeof(xfer));
+	xfer.buf = (uintptr_t)msg;
+	xfer.len = (uint32_t)len;
+	xfer.flags = CSPCHAN_XFER_ORIGIN;
+	xfer.timeout_ns = -1;
+	xfer.seq = origin->seq;
+	xfer.sent_ns = origin->sent_ns;
+	xfer.pid = (uint32_t)origin->pid;
+	return cspchan_sys(ioctl(ch, CSPCHAN_IOC_SEND, &xfer));
 }
 
 ssize_t cspchan_recv_xfer(int ch, void *buf, size_t len, uint32_t flags,

@@ -17,7 +17,7 @@ if [ $# -ne 1 ]; then
 	exit 2
 fi
 C=$(realpath "$1")
-PLAN=105
+PLAN=109
 T=30		# seconds any one command may take
 P=clitest.$$	# channel name prefix
 
@@ -160,7 +160,7 @@ run "$C" stat "$P.q"
 check "create -c 8 -s 1K -m 0640: stat shows them" \
 	test "$rc" = 0 -a "$(echo "$out" | grep -E '^(capacity: 8|msg_size: 1024|mode: 0640)$' | wc -l)" = 3
 
-keys="name id capacity msg_size depth senders_waiting receivers_waiting shut autoclose sent received high_water mode lease leased redelivered dead max_deliveries lease_ms dead_letter rate burst throttled_ns reply"
+keys="name id capacity msg_size depth senders_waiting receivers_waiting shut autoclose sent received high_water mode lease leased redelivered dead max_deliveries lease_ms dead_letter rate burst throttled_ns reply relay"
 check "stat prints every field of struct cspchan_stat as key: value" \
 	test "$(echo "$out" | cut -d: -f1 | tr '\n' ' ')" = "$keys "
 
@@ -170,6 +170,28 @@ check "create --reply: stat shows reply: 1" \
 check "create without --reply: stat shows reply: 0" \
 	test "$(stat_of "$P.q" reply)" = 0
 "$C" unlink "$P.reply" 2>/dev/null
+
+run "$C" create --relay -c 4 "$P.relay"
+check "create --relay: stat shows relay: 1" \
+	test "$rc" = 0 -a "$(stat_of "$P.relay" relay)" = 1
+check "create without --relay: stat shows relay: 0" \
+	test "$(stat_of "$P.q" relay)" = 0
+run "$C" create --relay "$P.q"
+check "create --relay on an existing plain channel: status 0, warns it differs" \
+	test "$rc" = 0 -a -n "$(echo "$err" | grep 'exists with capacity 8')" \
+		-a "$(stat_of "$P.q" relay)" = 0
+run "$C" stat --json "$P.relay"
+if command -v python3 >/dev/null; then
+	got=$(echo "$out" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+print(s["relay"], s["reply"], s["capacity"])' 2>&1)
+	check "stat --json: relay true on a --relay channel" \
+		test "$rc" = 0 -a "$got" = "True False 4"
+else
+	skip "stat --json: relay true on a --relay channel" "no python3"
+fi
+"$C" unlink "$P.relay" 2>/dev/null
 
 run "$C" create -x "$P.q"
 expect "create -x on an existing name: status 1 and the error" 1 \

@@ -97,6 +97,8 @@ static void op_create(struct thread_ctx *t)
 		req.flags |= CSPCHAN_LEASE;
 	if (chance(&t->rng, 10))
 		req.flags |= CSPCHAN_REPLY;
+	if (chance(&t->rng, 25))
+		req.flags |= CSPCHAN_RELAY;
 	if (one_in(&t->rng, 30))
 		req.flags |= 1U << below(&t->rng, 32);
 	req.oflags = (chance(&t->rng, 30) ? O_EXCL : 0) | (chance(&t->rng, 50) ? O_NONBLOCK : 0) |
@@ -245,6 +247,13 @@ static void op_xfer(struct thread_ctx *t, struct chan *c, bool send)
 		x.flags |= CSPCHAN_XFER_ATTACH;
 		x.fd = one_in(&t->rng, 8) ? (int32_t)rnd(&t->rng) :
 		       pick_chan(t, &r) ? r.fd : -1;
+	}
+	if (send && chance(&t->rng, 20)) {
+		/* A relayed origin: EINVAL unless the channel is CSPCHAN_RELAY. */
+		x.flags |= CSPCHAN_XFER_ORIGIN;
+		x.seq = one_in(&t->rng, 4) ? rnd(&t->rng) : below(&t->rng, 64);
+		x.sent_ns = rnd(&t->rng);
+		x.pid = (uint32_t)rnd(&t->rng);
 	}
 	if (one_in(&t->rng, 25))
 		x.flags = 1U << below(&t->rng, 32);

@@ -74,6 +74,12 @@ int cli_open_any(const char *cmd, const char *name);
  * anything else, including an empty string and a sign.
  */
 bool cli_parse_uint(const char *s, uint64_t max, bool suffixes, uint64_t *out);
+/*
+ * Was channel @fd created with CSPCHAN_RELAY?  struct cspchan_stat has no
+ * field for it (it would need a new symbol version): the flag is read
+ * from CSPCHAN_IOC_STAT's info.flags.  False when that fails.
+ */
+bool cli_channel_relays(int fd);
 /* Milliseconds for -t: 0..INT_MAX. */
 bool cli_parse_ms(const char *s, int *out);
 /* A rate in messages per second: N or N/s, 0..UINT32_MAX. */

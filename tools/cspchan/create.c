@@ -30,6 +30,7 @@
 #define GIVEN_RATE	(1U << 7)
 #define GIVEN_BURST	(1U << 8)
 #define GIVEN_REPLY	(1U << 9)
+#define GIVEN_RELAY	(1U << 10)
 
 static bool valid_name(const char *name)
 {
@@ -56,6 +57,11 @@ static void explain_einval(const char *name, const struct cspchan_attr *attr)
 	if (cspchan_features(&f) == 0) {
 		if ((attr->flags & CSPCHAN_LEASE) && !(f.features & CSPCHAN_FEAT_LEASE)) {
 			cli_errorf("create", "%s: %s (this cspchan module has no lease channels)",
+				   name, strerror(EINVAL));
+			return;
+		}
+		if ((attr->flags & CSPCHAN_RELAY) && !(f.features & CSPCHAN_FEAT_RELAY)) {
+			cli_errorf("create", "%s: %s (this cspchan module has no relay channels)",
 				   name, strerror(EINVAL));
 			return;
 		}
@@ -110,6 +116,7 @@ static void warn_if_different(const char *name, int fd, const struct cspchan_att
 	    ((given & GIVEN_AUTOCLOSE) && !st.autoclose) ||
 	    ((given & GIVEN_LEASE) && !st.lease) ||
 	    ((given & GIVEN_REPLY) && !st.reply) ||
+	    ((given & GIVEN_RELAY) && !cli_channel_relays(fd)) ||
 	    ((given & GIVEN_LEASE_MS) && st.lease_ms != attr->lease_ms) ||
 	    ((given & GIVEN_MAX_DELIV) && st.max_deliveries != attr->max_deliveries) ||
 	    ((given & GIVEN_RATE) && st.rate != attr->rate) ||
@@ -120,10 +127,11 @@ static void warn_if_different(const char *name, int fd, const struct cspchan_att
 		if (st.rate)
 			snprintf(pace, sizeof(pace), ", rate %u/s burst %u",
 				 st.rate, st.burst);
-		cli_errorf("create", "%s: exists with capacity %u, msg_size %u, mode %04o%s%s%s%s; left unchanged",
+		cli_errorf("create", "%s: exists with capacity %u, msg_size %u, mode %04o%s%s%s%s%s; left unchanged",
 			   name, st.capacity, st.msg_size, st.mode,
 			   st.autoclose ? ", autoclose" : "", lease, pace,
-			   st.reply ? ", reply" : "");
+			   st.reply ? ", reply" : "",
+			   cli_channel_relays(fd) ? ", relay" : "");
 	}
 }
 
@@ -182,7 +190,7 @@ static int create_run(const struct cli_command *cmd, int argc, char **argv)
 {
 	enum {
 		OPT_AUTOCLOSE = 256, OPT_LEASE, OPT_LEASE_MS, OPT_MAX_DELIVERIES,
-		OPT_DEAD_LETTER, OPT_RATE, OPT_BURST, OPT_REPLY,
+		OPT_DEAD_LETTER, OPT_RATE, OPT_BURST, OPT_REPLY, OPT_RELAY,
 	};
 	static const struct option longopts[] = {
 		{ "capacity", required_argument, NULL, 'c' },
@@ -196,6 +204,7 @@ static int create_run(const struct cli_command *cmd, int argc, char **argv)
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "burst", required_argument, NULL, OPT_BURST },
 		{ "reply", no_argument, NULL, OPT_REPLY },
+		{ "relay", no_argument, NULL, OPT_RELAY },
 		{ "excl", no_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
@@ -251,6 +260,10 @@ static int create_run(const struct cli_command *cmd, int argc, char **argv)
 		case OPT_REPLY:
 			attr.flags |= CSPCHAN_REPLY;
 			given |= GIVEN_REPLY;
+			break;
+		case OPT_RELAY:
+			attr.flags |= CSPCHAN_RELAY;
+			given |= GIVEN_RELAY;
 			break;
 		case OPT_LEASE_MS:
 			if (!cli_parse_uint(optarg, UINT32_MAX, false, &v))
@@ -345,7 +358,7 @@ const struct cli_command cmd_create = {
 "Usage: cspchan create NAME [-c CAPACITY] [-s SIZE] [-m MODE] [--autoclose] [-x]\n"
 "                      [--lease [--lease-ms MS] [--max-deliveries N]\n"
 "                       [--dead-letter NAME]] [--rate N[/s] [--burst N]]\n"
-"                      [--reply]\n"
+"                      [--reply] [--relay]\n"
 "\n"
 "Create the channel NAME in this IPC namespace.  A name is 1 to 63\n"
 "characters of A-Z a-z 0-9 . _ -.  If NAME exists already it is left as it\n"
@@ -383,6 +396,10 @@ const struct cli_command cmd_create = {
 "                     channels (cspchan_sendmsg(3)), and shuts down when its\n"
 "                     receivers are gone or, once it travelled, when no\n"
 "                     message or travelled handle holds it any more\n"
+"      --relay        a relay channel: senders may give each message the\n"
+"                     seq, pid and sent_ns it had on another machine\n"
+"                     (cspchan_relay(3)); receivers see those instead of\n"
+"                     the kernel's stamp\n"
 "  -h, --help         this text\n"
 "\n"
 "Exit status: 0 created or already there, 1 error, 2 usage.\n"
@@ -394,5 +411,6 @@ const struct cli_command cmd_create = {
 "  cspchan create jobs.dead\n"
 "  cspchan create --lease --lease-ms 30000 --max-deliveries 5 \\\n"
 "          --dead-letter jobs.dead jobs\n"
-"  cspchan create --rate 50/s --burst 10 api.calls\n",
+"  cspchan create --rate 50/s --burst 10 api.calls\n"
+"  cspchan create --relay orders.from-nats\n",
 };

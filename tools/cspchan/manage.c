@@ -128,7 +128,7 @@ const struct cli_command cmd_rm = {
 "  cspchan rm -f jobs results\n",
 };
 
-static void print_stat_text(const struct cspchan_stat *st)
+static void print_stat_text(const struct cspchan_stat *st, bool relay)
 {
 	printf("name: %s\n", st->name[0] ? st->name : "-");
 	printf("id: %" PRIu64 "\n", st->id);
@@ -154,9 +154,10 @@ static void print_stat_text(const struct cspchan_stat *st)
 	printf("burst: %u\n", st->burst);
 	printf("throttled_ns: %" PRIu64 "\n", st->throttled_ns);
 	printf("reply: %d\n", st->reply);
+	printf("relay: %d\n", relay);
 }
 
-static void print_stat_json(const struct cspchan_stat *st)
+static void print_stat_json(const struct cspchan_stat *st, bool relay)
 {
 	fputs("{\"name\": ", stdout);
 	if (st->name[0])
@@ -171,7 +172,7 @@ static void print_stat_json(const struct cspchan_stat *st)
 	       ", \"redelivered\": %" PRIu64 ", \"dead\": %" PRIu64
 	       ", \"max_deliveries\": %u, \"lease_ms\": %u"
 	       ", \"dead_letter\": %" PRIu64 ", \"rate\": %u, \"burst\": %u"
-	       ", \"throttled_ns\": %" PRIu64 ", \"reply\": %s}\n",
+	       ", \"throttled_ns\": %" PRIu64 ", \"reply\": %s, \"relay\": %s}\n",
 	       st->id, st->capacity, st->msg_size, st->depth,
 	       st->senders_waiting, st->receivers_waiting,
 	       st->shut ? "true" : "false", st->autoclose ? "true" : "false",
@@ -179,7 +180,7 @@ static void print_stat_json(const struct cspchan_stat *st)
 	       st->lease ? "true" : "false", st->leased, st->redelivered,
 	       st->dead, st->max_deliveries, st->lease_ms, st->dead_letter,
 	       st->rate, st->burst, st->throttled_ns,
-	       st->reply ? "true" : "false");
+	       st->reply ? "true" : "false", relay ? "true" : "false");
 }
 
 static int stat_run(const struct cli_command *cmd, int argc, char **argv)
@@ -190,7 +191,7 @@ static int stat_run(const struct cli_command *cmd, int argc, char **argv)
 		{ }
 	};
 	struct cspchan_stat st;
-	bool json = false;
+	bool json = false, relay;
 	int opt, fd, ret;
 
 	while ((opt = getopt_long(argc, argv, ":jh", longopts, NULL)) != -1) {
@@ -211,15 +212,16 @@ static int stat_run(const struct cli_command *cmd, int argc, char **argv)
 	if (fd < 0)
 		return CLI_ERROR;
 	ret = cspchan_stat(fd, &st);
+	relay = cli_channel_relays(fd);
 	close(fd);
 	if (ret < 0) {
 		cli_error(cmd->name, argv[optind], -ret);
 		return CLI_ERROR;
 	}
 	if (json)
-		print_stat_json(&st);
+		print_stat_json(&st, relay);
 	else
-		print_stat_text(&st);
+		print_stat_text(&st, relay);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_error(cmd->name, "stdout", errno ? errno : EIO);
 		return CLI_ERROR;
@@ -243,12 +245,13 @@ const struct cli_command cmd_stat = {
 "(totals), max_deliveries, lease_ms (0: no limit) and dead_letter (the id of\n"
 "the dead-letter channel, 0: none); for paced channels: rate (messages per\n"
 "second, 0: unpaced), burst (0 when unpaced) and throttled_ns (the time\n"
-"receivers waited for a token, summed, in nanoseconds).  A module without\n"
-"leases or paced channels shows 0 for those.\n"
+"receivers waited for a token, summed, in nanoseconds); reply and relay (0\n"
+"or 1: created with --reply, --relay).  A module without leases or paced\n"
+"channels shows 0 for those.\n"
 "\n"
 "Options:\n"
-"  -j, --json   one JSON object instead (shut, autoclose and lease are\n"
-"               booleans, mode a string such as \"0600\")\n"
+"  -j, --json   one JSON object instead (shut, autoclose, lease, reply and\n"
+"               relay are booleans, mode a string such as \"0600\")\n"
 "  -h, --help   this text\n"
 "\n"
 "Exit status: 0 printed, 1 error, 2 usage.\n"

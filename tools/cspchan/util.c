@@ -9,12 +9,22 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cspchan.h>
 
 #include "cli.h"
+
+bool cli_channel_relays(int fd)
+{
+	struct cspchan_info info;
+
+	memset(&info, 0, sizeof(info));
+	return ioctl(fd, CSPCHAN_IOC_STAT, &info) == 0 &&
+	       (info.flags & CSPCHAN_INFO_RELAY);
+}
 
 void cli_error(const char *cmd, const char *what, int err)
 {

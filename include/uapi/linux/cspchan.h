@@ -42,7 +42,14 @@
  * travelled is open (SPEC 12).  Its own messages cannot carry one.
  */
 #define CSPCHAN_REPLY		(1U << 2)
-#define CSPCHAN_CREATE_FLAGS	(CSPCHAN_AUTOCLOSE | CSPCHAN_LEASE | CSPCHAN_REPLY)
+/*
+ * A relay channel: senders may supply each message's seq, pid and sent_ns
+ * with CSPCHAN_XFER_ORIGIN (a bridge restoring messages that come from a
+ * channel on another machine).  Only the creator opts in.
+ */
+#define CSPCHAN_RELAY		(1U << 3)
+#define CSPCHAN_CREATE_FLAGS	(CSPCHAN_AUTOCLOSE | CSPCHAN_LEASE | CSPCHAN_REPLY | \
+				 CSPCHAN_RELAY)
 
 /*
  * struct cspchan_features.features: what this module implements.  A
@@ -68,6 +75,8 @@
 #define CSPCHAN_FEAT_PACE	(1ULL << 11)
 /* Reply channels: CSPCHAN_REPLY, CSPCHAN_XFER_ATTACH and _FD */
 #define CSPCHAN_FEAT_REPLY	(1ULL << 12)
+/* Relay channels: CSPCHAN_RELAY, CSPCHAN_XFER_ORIGIN */
+#define CSPCHAN_FEAT_RELAY	(1ULL << 13)
 
 struct cspchan_features {
 	__u64 features;			/* out: CSPCHAN_FEAT_* */
@@ -127,12 +136,20 @@ struct cspchan_name_req {
  * handle of the attached channel and returns it in fd (-1 when the
  * message carries none); without it the attachment is dropped (kept, on
  * a lease channel, for a redelivery).
+ *
+ * A SEND with CSPCHAN_XFER_ORIGIN on a CSPCHAN_RELAY channel (EINVAL on
+ * any other, and nothing is sent) reads seq, sent_ns and pid: the message
+ * carries them instead of the kernel's stamp, and does not advance the
+ * channel's own sequence numbers.  The pid is reported to every receiver
+ * as it was given, in any pid namespace.  Only CSPCHAN_IOC_SEND relays:
+ * select cases, zero-copy COMMIT and io_uring writes are always stamped.
  */
 #define CSPCHAN_XFER_LEASE	(1U << 0)	/* RECV: return an explicit lease */
 #define CSPCHAN_XFER_ATTACH	(1U << 1)	/* SEND: attach reply channel fd */
 #define CSPCHAN_XFER_FD		(1U << 2)	/* RECV: install the attached one */
+#define CSPCHAN_XFER_ORIGIN	(1U << 3)	/* SEND: seq, sent_ns, pid are in */
 #define CSPCHAN_XFER_RECV_FLAGS	(CSPCHAN_XFER_LEASE | CSPCHAN_XFER_FD)
-#define CSPCHAN_XFER_SEND_FLAGS	(CSPCHAN_XFER_ATTACH)
+#define CSPCHAN_XFER_SEND_FLAGS	(CSPCHAN_XFER_ATTACH | CSPCHAN_XFER_ORIGIN)
 #define CSPCHAN_XFER_FLAGS	(CSPCHAN_XFER_RECV_FLAGS | CSPCHAN_XFER_SEND_FLAGS)
 
 struct cspchan_xfer {
@@ -140,9 +157,15 @@ struct cspchan_xfer {
 	__u32 len;			/* in: bytes to send / room to receive */
 	__u32 flags;			/* in: CSPCHAN_XFER_SEND_FLAGS / _RECV_FLAGS */
 	__s64 timeout_ns;		/* in: <0 forever, 0 never block, >0 relative */
-	__u64 seq;			/* out (RECV): per-channel sequence number */
-	__u64 sent_ns;			/* out (RECV): CLOCK_MONOTONIC at send */
-	__u32 pid;			/* out (RECV): sender's tgid in the caller's pid ns */
+	/* out (RECV); in (SEND, XFER_ORIGIN): per-channel sequence number */
+	__u64 seq;
+	/* out (RECV); in (SEND, XFER_ORIGIN): CLOCK_MONOTONIC at send */
+	__u64 sent_ns;
+	/*
+	 * out (RECV): sender's tgid in the caller's pid ns, or the relayed
+	 * pid as it was sent; in (SEND, XFER_ORIGIN)
+	 */
+	__u32 pid;
 	__u32 deliveries;		/* out (RECV): 1 the first time */
 	__u64 lease;			/* out (RECV, XFER_LEASE): 0 without leases */
 	__s32 fd;			/* in (SEND, XFER_ATTACH); out (RECV, XFER_FD) */
@@ -155,6 +178,7 @@ struct cspchan_xfer {
 #define CSPCHAN_INFO_NAMED	(1U << 2)	/* reachable by name */
 #define CSPCHAN_INFO_LEASE	(1U << 3)	/* created with CSPCHAN_LEASE */
 #define CSPCHAN_INFO_REPLY	(1U << 4)	/* created with CSPCHAN_REPLY */
+#define CSPCHAN_INFO_RELAY	(1U << 5)	/* created with CSPCHAN_RELAY */
 
 /*
  * CSPCHAN_IOC_STAT on a channel handle.  The structure grew at its end;
