@@ -38,10 +38,12 @@
 /* open(): the least time the cluster gets to answer. */
 #define KAFKA_OPEN_MIN_MS	5000
 
-/* Outbound: what travels with a message through librdkafka (its opaque). */
+/*
+ * Outbound: what travels with a message through librdkafka (its opaque).
+ * The publish-to-ack latency is the core's to record (outbound.c), not ours.
+ */
 struct kafka_req {
 	uint64_t tag;
-	uint64_t sent_ns;	/* bridge_now_ns() at publish, for the latency */
 };
 
 /* Outbound: an answer waiting for the core's next wait_acks(). */
@@ -196,8 +198,6 @@ static void kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opa
 	case RD_KAFKA_RESP_ERR_NO_ERROR:
 		ack = BRIDGE_ACK_STORED;
 		kafka_success(k);
-		if (k->b->stats)
-			bridge_stats_latency(k->b->stats, bridge_now_ns() - req->sent_ns);
 		break;
 	case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
 		ack = BRIDGE_ACK_TOO_LARGE;
@@ -464,7 +464,6 @@ static int kafka_publish(struct broker *b, const struct bridge_msg *m,
 		return -1;
 	}
 	req->tag = tag;
-	req->sent_ns = bridge_now_ns();
 	nseq = kafka_u64(seq, sizeof(seq), m->seq);
 	npid = kafka_u64(pid, sizeof(pid), m->pid);
 	nsent = kafka_u64(sent, sizeof(sent), m->sent_ns);
