@@ -70,12 +70,14 @@ selftests: lib
 	$(MAKE) -C selftests/stress O=$(B)/selftests/stress
 	$(MAKE) -C selftests/fuzz O=$(B)/selftests/fuzz
 	$(MAKE) -C selftests/inject O=$(B)/selftests/inject
+	$(MAKE) -C selftests/bridge O=$(B)/selftests/bridge
 
 # cspchan-top's vmlinux.h comes from the 6.1 guest kernel, which kmod
 # fetches (for another KVER, from any guest kernel fetched so far); built
 # once, it runs on every kernel (CO-RE).
 tools: lib kmod
 	$(MAKE) -C tools/cspchan O=$(B)/tools
+	$(MAKE) -C tools/cspchan-bridge O=$(B)/tools/cspchan-bridge
 	$(MAKE) -C tools/cspchan-top O=$(B)/tools/cspchan-top \
 		$(if $(wildcard $(B)/vm/$(HOST_KVER)/vmlinux),VMLINUX_BTF=$(B)/vm/$(HOST_KVER)/vmlinux)
 
@@ -126,6 +128,7 @@ fuzz: deps all
 install: lib tools
 	$(MAKE) -C lib O=$(B)/lib install
 	$(MAKE) -C tools/cspchan O=$(B)/tools install
+	$(MAKE) -C tools/cspchan-bridge O=$(B)/tools/cspchan-bridge install
 
 modules_install: kmod
 	$(MAKE) -C $(KDIR) M=$(TOP)/kmod modules_install

@@ -20,7 +20,7 @@ _cspchan()
 		cword=$COMP_CWORD
 	fi
 
-	local commands="create send recv shutdown rm stat ls watch pace help"
+	local commands="create send recv shutdown rm stat ls watch pace bridge help"
 	local cmd="" i
 	for ((i = 1; i < cword; i++)); do
 		if [[ ${words[i]} != -* ]]; then
@@ -70,6 +70,10 @@ _cspchan()
 		;;
 	pace)
 		opts="-h --help"	# NAME RATE[/s] [BURST]: only NAME is completed
+		;;
+	bridge)
+		opts="-w --window -t --timeout -d --drain -D --dead-letter -s --stats -m --metrics -n --name -h --help"
+		argopts="-w --window -t --timeout -d --drain -s --stats -m --metrics -n --name"
 		;;
 	watch)
 		opts="-i --interval -c --count -h --help"

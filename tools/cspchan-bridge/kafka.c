@@ -861,6 +861,7 @@ static void kafka_close(struct broker *b)
 
 const struct broker_ops bridge_kafka_ops = {
 	.name = "kafka",
+	.answers_every_publish = true,
 	.open = kafka_open,
 	.publish = kafka_publish,
 	.wait_acks = kafka_wait_acks,

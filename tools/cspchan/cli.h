@@ -33,7 +33,7 @@ struct cli_command {
 };
 
 extern const struct cli_command cmd_create, cmd_send, cmd_recv,
-	cmd_shutdown, cmd_rm, cmd_stat, cmd_ls, cmd_watch, cmd_pace;
+	cmd_shutdown, cmd_rm, cmd_stat, cmd_ls, cmd_watch, cmd_pace, cmd_bridge;
 
 /* util.c */
 

@@ -14,7 +14,7 @@
 
 static const struct cli_command *const commands[] = {
 	&cmd_create, &cmd_send, &cmd_recv, &cmd_shutdown, &cmd_rm,
-	&cmd_stat, &cmd_ls, &cmd_watch, &cmd_pace,
+	&cmd_stat, &cmd_ls, &cmd_watch, &cmd_pace, &cmd_bridge,
 };
 
 #define NR_COMMANDS	ARRAY_SIZE(commands)
