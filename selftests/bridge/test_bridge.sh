@@ -207,6 +207,11 @@ check "NATS: the stream holds each message once ($msgs)" $? "stream-info: $("$NA
 	[ "$(stat_field "$P.a.src" received)" -ge "$N" ]
 check "NATS: the source channel is drained and every lease acknowledged" $? \
 	"$("$CLI" stat "$P.a.src")"
+stream "${P}r" "r.ev"
+t=$(date +%s.%N)
+timeout 300 "$NATSCTL" -s "$NATS" pub r.ev "$N" --msg-id ref >/dev/null
+echo "# JetStream alone, same run (natsctl pub, async, R3, with message ids): $(awk -v n="$N" -v a="$t" \
+	-v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", n / (b - a) }') msg/s"
 echo "# plain channel, same run: $("$PEER" create "$P.plain" --capacity 256 --msg-size 64 >/dev/null;
 	t=$(date +%s.%N); "$PEER" send "$P.plain" "$N" >/dev/null & "$PEER" recv "$P.plain" "$N" >/dev/null;
 	awk -v n="$N" -v a="$t" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", n / (b - a) }') msg/s; bridged: $RT_RATE msg/s"
@@ -355,7 +360,9 @@ else
 	rc=$?
 	check "kafka: a broker set down mid-stream: 0 lost, in order" $rc "$RT_LINE" \
 		"$(tail -n 3 "$tmp/out.log")" "$(tail -n 3 "$tmp/in.log")"
+	km_pid=$KM_PID
 	echo quit >&"${KM[1]}"
+	wait "$km_pid"
 fi
 
 echo "1..$n"

@@ -16,6 +16,7 @@ static struct {
 	const char *direction;
 	unsigned int interval;		/* seconds; 0: no stderr line */
 	const char *metrics;		/* file, or NULL */
+	uint64_t start_ns;
 	uint64_t next_ns;		/* when the next tick is due */
 	uint64_t last_ns;
 	uint64_t last_moved;		/* out + in at the last tick */
@@ -47,6 +48,7 @@ void bridge_stats_setup(struct bridge_stats *st, const char *direction,
 	sc.interval = interval;
 	sc.metrics = metrics_file;
 	sc.last_ns = bridge_now_ns();
+	sc.start_ns = sc.last_ns;
 	sc.next_ns = sc.last_ns + (uint64_t)(interval ? interval : 1) * 1000000000ULL;
 }
 
@@ -107,6 +109,13 @@ void bridge_stats_tick(struct bridge_stats *st, bool final)
 	uint64_t now = bridge_now_ns(), moved = st->out + st->in;
 	uint64_t dn = st->lat_count - sc.lat_count;
 	double secs = (now - sc.last_ns) / 1e9;
+	uint64_t base = sc.last_moved;
+
+	if (final) {
+		/* The whole run's rate, not the last fragment's. */
+		secs = (now - sc.start_ns) / 1e9;
+		base = 0;
+	}
 
 	if (!final && now < sc.next_ns)
 		return;
@@ -115,7 +124,7 @@ void bridge_stats_tick(struct bridge_stats *st, bool final)
 			"cspchan-bridge: %s: %s %llu (%.0f/s) inflight %llu latency %.2f ms (max %.2f) "
 			"retries %llu duplicates %llu reconnects %llu dead %llu blocked %.1f s\n",
 			final ? "total" : "stats", sc.direction,
-			(unsigned long long)moved, secs > 0 ? (moved - sc.last_moved) / secs : 0.0,
+			(unsigned long long)moved, secs > 0 ? (moved - base) / secs : 0.0,
 			(unsigned long long)st->inflight,
 			dn ? (st->lat_sum_ns - sc.lat_sum_ns) / 1e6 / (double)dn : 0.0,
 			st->lat_max_ns / 1e6, (unsigned long long)st->retries,
