@@ -156,17 +156,20 @@ static void ack_lease(struct outbound *ob, const struct bridge_msg *m)
 		bridge_log("ack of seq %llu: %s", (unsigned long long)m->seq, strerror(errno));
 }
 
-/* The head is settled: stored, or dead-lettered. */
-static void pop(struct outbound *ob)
+/*
+ * The head is settled: stored, or dead-lettered.  Only a stored message
+ * can be the one the next publish names as its predecessor.
+ */
+static void pop(struct outbound *ob, bool stored)
 {
 	struct slot *s = at(ob, ob->head);
-	void *data = s->m.data;
 
 	ack_lease(ob, &s->m);
-	ob->last = s->m;
-	ob->last.data = NULL;
-	ob->have_last = true;
-	s->m.data = data;
+	if (stored) {
+		ob->last = s->m;
+		ob->last.data = NULL;
+		ob->have_last = true;
+	}
 	ob->head++;
 	ob->n--;
 	ob->b->stats->inflight = ob->n;
@@ -211,7 +214,7 @@ static int settle(struct outbound *ob)
 		} else {
 			break;
 		}
-		pop(ob);
+		pop(ob, s->state == SLOT_STORED);
 		ob->backoff_ms = 0;
 	}
 	return 0;
