@@ -38,39 +38,23 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cspchan.h>
+
+#include "peer_util.h"
 
 #ifndef CSPCHAN_RELAY
 #define CSPCHAN_RELAY	(1U << 3)
 #endif
 
-#define EXIT_FAIL	1
-#define EXIT_USAGE	2
-#define MIN_PAYLOAD	12	/* "msg-" and 8 digits */
+const char peer_prog[] = "chanpeer";
 
-static void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void msg(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("chanpeer: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static void __attribute__((noreturn)) usage(void)
-{
-	fprintf(stderr,
+const char peer_usage[] =
 "Usage: chanpeer create NAME [--capacity N] [--msg-size N] [--mode OCTAL]\n"
 "                       [--lease] [--relay] [--max-deliveries N]\n"
 "                       [--lease-ms MS] [--excl]\n"
@@ -79,127 +63,7 @@ static void __attribute__((noreturn)) usage(void)
 "       chanpeer recv NAME COUNT [--timeout S] [--by seq|payload] [--start I]\n"
 "                       [--dup-log FILE] [--any-payload] [--nack-every K]\n"
 "       chanpeer stat NAME\n"
-"       chanpeer unlink NAME\n");
-	exit(EXIT_USAGE);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static bool parse_u64(const char *s, uint64_t *v, int base)
-{
-	char *end;
-
-	if (!s || !*s || *s == '-')
-		return false;
-	errno = 0;
-	*v = strtoull(s, &end, base);
-	return !errno && !*end;
-}
-
-static uint64_t need_u64(const char *opt, const char *s)
-{
-	uint64_t v;
-
-	if (!parse_u64(s, &v, 10)) {
-		msg("%s: bad number '%s'", opt, s ? s : "");
-		usage();
-	}
-	return v;
-}
-
-static unsigned int need_uint(const char *opt, const char *s)
-{
-	uint64_t v = need_u64(opt, s);
-
-	if (v > 0xffffffffULL) {
-		msg("%s: %s is too large", opt, s);
-		usage();
-	}
-	return (unsigned int)v;
-}
-
-struct opt {
-	const char *name;
-	const char *val;
-	bool flag;
-	bool set;
-};
-
-static int parse_opts(int argc, char **argv, struct opt *opts, char **pos,
-		      int maxpos)
-{
-	int npos = 0;
-
-	for (int i = 0; i < argc; i++) {
-		struct opt *o;
-
-		if (strncmp(argv[i], "--", 2) || !argv[i][2]) {
-			if (npos == maxpos) {
-				msg("unexpected argument '%s'", argv[i]);
-				usage();
-			}
-			pos[npos++] = argv[i];
-			continue;
-		}
-		for (o = opts; o->name; o++)
-			if (!strcmp(argv[i], o->name))
-				break;
-		if (!o->name) {
-			msg("unknown option '%s'", argv[i]);
-			usage();
-		}
-		o->set = true;
-		if (o->flag)
-			continue;
-		if (i + 1 >= argc) {
-			msg("%s needs a value", argv[i]);
-			usage();
-		}
-		o->val = argv[++i];
-	}
-	return npos;
-}
-
-/* ------------------------------------------------------------------ */
-/* payloads (the same as natsctl pub's) */
-
-static void fill_payload(char *buf, size_t size, uint64_t i)
-{
-	char head[32];
-	int n = snprintf(head, sizeof(head), "msg-%08" PRIu64, i);
-
-	if ((size_t)n > size)
-		n = (int)size;
-	memcpy(buf, head, (size_t)n);
-	for (size_t k = (size_t)n; k < size; k++)
-		buf[k] = (char)('a' + (i * 7 + k * 13) % 26);
-}
-
-/* The number of a well-formed payload of @len bytes, in @idx; else false. */
-static bool check_payload(const char *buf, size_t len, char *scratch,
-			  uint64_t *idx)
-{
-	uint64_t v = 0;
-	size_t k;
-
-	if (len < MIN_PAYLOAD || memcmp(buf, "msg-", 4))
-		return false;
-	for (k = 4; k < len && buf[k] >= '0' && buf[k] <= '9' && k < 24; k++)
-		v = v * 10 + (uint64_t)(buf[k] - '0');
-	if (k < 12)
-		return false;
-	fill_payload(scratch, len, v);
-	if (memcmp(scratch, buf, len))
-		return false;
-	*idx = v;
-	return true;
-}
+"       chanpeer unlink NAME\n";
 
 /* ------------------------------------------------------------------ */
 
@@ -216,16 +80,11 @@ static int cmd_create(int argc, char **argv)
 	uint64_t mode;
 	int ch;
 
-	if (parse_opts(argc, argv, opts, pos, 1) != 1)
-		usage();
+	parse_opts(argc, argv, opts, pos, 1);
 	memset(&attr, 0, sizeof(attr));
-	attr.capacity = 64;
-	attr.msg_size = 4096;
+	attr.capacity = opt_uint(&opts[0], 64);
+	attr.msg_size = opt_uint(&opts[1], 4096);
 	attr.mode = 0666;
-	if (opts[0].set)
-		attr.capacity = need_uint("--capacity", opts[0].val);
-	if (opts[1].set)
-		attr.msg_size = need_uint("--msg-size", opts[1].val);
 	if (opts[2].set) {
 		if (!parse_u64(opts[2].val, &mode, 8) || mode > 0777) {
 			msg("--mode: bad mode '%s'", opts[2].val);
@@ -237,10 +96,8 @@ static int cmd_create(int argc, char **argv)
 		attr.flags |= CSPCHAN_LEASE;
 	if (opts[4].set)
 		attr.flags |= CSPCHAN_RELAY;
-	if (opts[5].set)
-		attr.max_deliveries = need_uint("--max-deliveries", opts[5].val);
-	if (opts[6].set)
-		attr.lease_ms = need_uint("--lease-ms", opts[6].val);
+	attr.max_deliveries = opt_uint(&opts[5], 0);
+	attr.lease_ms = opt_uint(&opts[6], 0);
 	ch = cspchan_create(pos[0], &attr, O_CLOEXEC | (opts[7].set ? O_EXCL : 0));
 	if (ch < 0) {
 		msg("create %s: %s", pos[0], strerror(-ch));
@@ -257,24 +114,17 @@ static int cmd_send(int argc, char **argv)
 		{ .name = "--timeout" }, { .name = "--shutdown", .flag = true },
 		{ 0 } };
 	char *pos[2];
-	uint64_t count, size = 64, start = 0, sent = 0;
+	uint64_t count, size, start, sent = 0;
 	double deadline = 0;
 	char *buf;
 	int ch, ret = 0;
 
-	if (parse_opts(argc, argv, opts, pos, 2) != 2)
-		usage();
+	parse_opts(argc, argv, opts, pos, 2);
 	count = need_u64("COUNT", pos[1]);
-	if (opts[0].set)
-		size = need_u64("--size", opts[0].val);
-	if (size < MIN_PAYLOAD || size > 64 * 1024 * 1024) {
-		msg("--size must be %d..64M", MIN_PAYLOAD);
-		usage();
-	}
-	if (opts[1].set)
-		start = need_u64("--start", opts[1].val);
+	size = opt_payload_size(&opts[0]);
+	start = opt_u64(&opts[1], 0);
 	if (opts[2].set)
-		deadline = now_s() + (double)need_u64("--timeout", opts[2].val);
+		deadline = now_s() + (double)opt_u64(&opts[2], 0);
 	buf = malloc(size);
 	if (!buf) {
 		msg("out of memory");
@@ -344,12 +194,12 @@ static int cmd_recv(int argc, char **argv)
 		{ .name = "--any-payload", .flag = true },
 		{ .name = "--nack-every" }, { 0 } };
 	char *pos[2];
-	uint64_t count, start = 0, nack_every = 0, taken = 0;
+	uint64_t count, start, nack_every, taken = 0;
 	uint64_t received = 0, dups = 0, lost = 0, reorder = 0, bad = 0;
 	uint64_t out_of_range = 0, highest = 0;
 	int64_t first_seq = -1, last_seq = -1;
 	bool by_payload = false, any_seen = false, eos = false;
-	double timeout = 120, deadline;
+	double timeout, deadline;
 	uint64_t *seen;
 	FILE *duplog = NULL;
 	char *buf, *scratch;
@@ -357,11 +207,9 @@ static int cmd_recv(int argc, char **argv)
 	struct cspchan_stat st;
 	int ch, ret;
 
-	if (parse_opts(argc, argv, opts, pos, 2) != 2)
-		usage();
+	parse_opts(argc, argv, opts, pos, 2);
 	count = need_u64("COUNT", pos[1]);
-	if (opts[0].set)
-		timeout = (double)need_u64("--timeout", opts[0].val);
+	timeout = (double)opt_u64(&opts[0], 120);
 	if (opts[1].set) {
 		if (!strcmp(opts[1].val, "payload"))
 			by_payload = true;
@@ -370,10 +218,8 @@ static int cmd_recv(int argc, char **argv)
 			usage();
 		}
 	}
-	if (opts[3].set)
-		start = need_u64("--start", opts[3].val);
-	if (opts[5].set)
-		nack_every = need_u64("--nack-every", opts[5].val);
+	start = opt_u64(&opts[3], 0);
+	nack_every = opt_u64(&opts[5], 0);
 	if (opts[2].set) {
 		duplog = fopen(opts[2].val, "w");
 		if (!duplog) {
@@ -532,8 +378,7 @@ static int cmd_stat(int argc, char **argv)
 	char *pos[1];
 	int ch, r;
 
-	if (parse_opts(argc, argv, opts, pos, 1) != 1)
-		usage();
+	parse_opts(argc, argv, opts, pos, 1);
 	ch = cspchan_open(pos[0], O_RDONLY | O_NONBLOCK);
 	if (ch < 0)
 		ch = cspchan_open(pos[0], O_WRONLY | O_NONBLOCK);
@@ -563,8 +408,7 @@ static int cmd_unlink(int argc, char **argv)
 	char *pos[1];
 	int r;
 
-	if (parse_opts(argc, argv, opts, pos, 1) != 1)
-		usage();
+	parse_opts(argc, argv, opts, pos, 1);
 	r = cspchan_unlink(pos[0]);
 	if (r < 0) {
 		msg("unlink %s: %s", pos[0], strerror(-r));

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+// SPDX-License-Identifier: GPL-2.0
 /*
  * kafka-mock: hosts a librdkafka mock Kafka cluster for the bridge tests.
  * There is no Kafka broker package in Debian, so the tests run the cluster

@@ -46,32 +46,18 @@
 
 #include <nats/nats.h>
 
-#define EXIT_FAIL	1
-#define EXIT_USAGE	2
+#include "peer_util.h"
+
 #define EXIT_NOSERVER	3
 #define EXIT_NOTFOUND	4
-
-#define MIN_PAYLOAD	12	/* "msg-" and 8 digits */
 
 static const char *urls_arg;
 static int64_t api_wait_ms = 10000;
 static bool api_wait_set;
 
-static void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void msg(const char *fmt, ...)
-{
-	va_list ap;
+const char peer_prog[] = "natsctl";
 
-	fputs("natsctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static void __attribute__((noreturn)) usage(void)
-{
-	fprintf(stderr,
+const char peer_usage[] =
 "Usage: natsctl [-s URLS] [--wait MS] CMD [ARGS...]\n"
 "  ready [--timeout S]\n"
 "  add-stream NAME SUBJECT [--replicas N] [--dupe-window-ms MS]\n"
@@ -81,17 +67,7 @@ static void __attribute__((noreturn)) usage(void)
 "  consumer-info STREAM DURABLE [--timeout S]\n"
 "  pub SUBJECT COUNT [--start I] [--size BYTES] [--msg-id PREFIX] [--sync]\n"
 "      [--timeout S]\n"
-"Exit: 0 ok, 1 failure, 2 usage, 3 no server reachable, 4 not found.\n");
-	exit(EXIT_USAGE);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+"Exit: 0 ok, 1 failure, 2 usage, 3 no server reachable, 4 not found.\n";
 
 static void nap_ms(long ms)
 {
@@ -99,28 +75,6 @@ static void nap_ms(long ms)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
-}
-
-static bool parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	if (!s || !*s || *s == '-')
-		return false;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return !errno && !*end;
-}
-
-static uint64_t need_u64(const char *opt, const char *s)
-{
-	uint64_t v;
-
-	if (!parse_u64(s, &v)) {
-		msg("%s: bad number '%s'", opt, s ? s : "");
-		usage();
-	}
-	return v;
 }
 
 /* The status text, with libnats's last error text when it has one. */
@@ -251,72 +205,78 @@ static void connect_until(double deadline)
 	     EXIT_NOSERVER : EXIT_FAIL);
 }
 
-/*
- * Command options: after the positional arguments or among them.  Every
- * option takes a value except the flags listed.
- */
-struct opt {
-	const char *name;
-	const char *val;
-	bool flag;
-	bool set;
-};
-
-static int parse_opts(int argc, char **argv, struct opt *opts, char **pos,
-		      int maxpos)
+/* Print the message, disconnect, return @ret. */
+static int fail(int ret, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int fail(int ret, const char *fmt, ...)
 {
-	int npos = 0;
+	va_list ap;
 
-	for (int i = 0; i < argc; i++) {
-		struct opt *o;
-
-		if (strncmp(argv[i], "--", 2) || !argv[i][2]) {
-			if (npos == maxpos) {
-				msg("unexpected argument '%s'", argv[i]);
-				usage();
-			}
-			pos[npos++] = argv[i];
-			continue;
-		}
-		for (o = opts; o->name; o++)
-			if (!strcmp(argv[i], o->name))
-				break;
-		if (!o->name) {
-			msg("unknown option '%s'", argv[i]);
-			usage();
-		}
-		o->set = true;
-		if (o->flag)
-			continue;
-		if (i + 1 >= argc) {
-			msg("%s needs a value", argv[i]);
-			usage();
-		}
-		o->val = argv[++i];
-	}
-	return npos;
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	disconnect();
+	return ret;
 }
 
-static double opt_timeout(struct opt *o, double dflt)
+/*
+ * A failed API request of a command (@fmt: its words, for the messages) on
+ * a @kind ("stream" or "consumer"): 0 to retry it; else, disconnected, the
+ * exit status (EXIT_NOTFOUND when the stream or consumer does not exist).
+ */
+static int settle(natsStatus s, jsErrCode jerr, double deadline,
+		  const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static int settle(natsStatus s, jsErrCode jerr, double deadline,
+		  const char *kind, const char *fmt, ...)
 {
-	return o->set ? (double)need_u64(o->name, o->val) : dflt;
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr ||
+	    (jerr == JSConsumerNotFoundErr && !strcmp(kind, "consumer")))
+		return fail(EXIT_NOTFOUND, "%s: no such %s", what,
+			    jerr == JSStreamNotFoundErr ? "stream" : kind);
+	if (!transient(s, jerr) || now_s() >= deadline)
+		return fail(EXIT_FAIL, "%s: %s", what, errtext(s, jerr));
+	return 0;
+}
+
+/* Connect until --timeout @o (default @dflt s) from now; the deadline. */
+static double connect_for(const struct opt *o, uint64_t dflt)
+{
+	double deadline = now_s() + (double)opt_u64(o, dflt);
+
+	connect_until(deadline);
+	return deadline;
+}
+
+/*
+ * The start of a command whose one option is --timeout (default @dflt s):
+ * its @npos arguments into @pos, connected; the deadline.
+ */
+static double begin(int argc, char **argv, char **pos, int npos,
+		    uint64_t dflt)
+{
+	struct opt opts[] = { { .name = "--timeout" }, { 0 } };
+
+	parse_opts(argc, argv, opts, pos, npos);
+	return connect_for(&opts[0], dflt);
 }
 
 /* ------------------------------------------------------------------ */
 
 static int cmd_ready(int argc, char **argv)
 {
-	struct opt opts[] = { { .name = "--timeout" }, { 0 } };
 	char *pos[1];
-	double deadline;
+	double deadline = begin(argc, argv, pos, 0, 60);
 	natsStatus s;
 	jsErrCode jerr;
 	jsOptions jo;
 
-	if (parse_opts(argc, argv, opts, pos, 0) != 0)
-		usage();
-	deadline = now_s() + opt_timeout(&opts[0], 60);
-	connect_until(deadline);
 	/*
 	 * Without a meta leader a JetStream API request gets no answer at
 	 * all: short requests, so that readiness is seen soon after.
@@ -337,9 +297,7 @@ static int cmd_ready(int argc, char **argv)
 			break;
 		nap_ms(250);
 	}
-	msg("JetStream not ready: %s", errtext(s, jerr));
-	disconnect();
-	return EXIT_FAIL;
+	return fail(EXIT_FAIL, "JetStream not ready: %s", errtext(s, jerr));
 }
 
 /*
@@ -371,18 +329,15 @@ static int cmd_add_stream(int argc, char **argv)
 	natsStatus s;
 	jsErrCode jerr = 0;
 	jsOptions jo;
-	uint64_t replicas = 3, dupe_ms = 120000;
+	uint64_t replicas, dupe_ms;
 
-	if (parse_opts(argc, argv, opts, pos, 2) != 2)
-		usage();
-	if (opts[0].set)
-		replicas = need_u64("--replicas", opts[0].val);
+	parse_opts(argc, argv, opts, pos, 2);
+	replicas = opt_u64(&opts[0], 3);
 	if (replicas < 1 || replicas > 5) {
 		msg("--replicas must be 1..5");
 		usage();
 	}
-	if (opts[1].set)
-		dupe_ms = need_u64("--dupe-window-ms", opts[1].val);
+	dupe_ms = opt_u64(&opts[1], 120000);
 	jsStreamConfig_Init(&cfg);
 	cfg.Name = pos[0];
 	subjects[0] = pos[1];
@@ -399,30 +354,26 @@ static int cmd_add_stream(int argc, char **argv)
 			usage();
 		}
 	}
-	deadline = now_s() + opt_timeout(&opts[3], 60);
-	connect_until(deadline);
+	deadline = connect_for(&opts[3], 60);
 
 	for (;;) {
 		jerr = 0;
 		s = js_AddStream(&si, js, &cfg, NULL, &jerr);
 		if (s == NATS_OK)
 			break;
-		if (!transient(s, jerr) || now_s() >= deadline) {
-			msg("add-stream %s: %s", cfg.Name, errtext(s, jerr));
-			disconnect();
-			return EXIT_FAIL;
-		}
+		if (!transient(s, jerr) || now_s() >= deadline)
+			return fail(EXIT_FAIL, "add-stream %s: %s", cfg.Name,
+				    errtext(s, jerr));
 		nap_ms(500);
 	}
 	/* Created: wait until the stream has a leader. */
 	while (!has_leader(si)) {
 		jsStreamInfo_Destroy(si);
 		si = NULL;
-		if (now_s() >= deadline) {
-			msg("add-stream %s: created, but no stream leader", cfg.Name);
-			disconnect();
-			return EXIT_FAIL;
-		}
+		if (now_s() >= deadline)
+			return fail(EXIT_FAIL,
+				    "add-stream %s: created, but no stream leader",
+				    cfg.Name);
 		nap_ms(250);
 		jerr = 0;
 		js_GetStreamInfo(&si, js, cfg.Name, info_opts(&jo), &jerr);
@@ -434,31 +385,21 @@ static int cmd_add_stream(int argc, char **argv)
 
 static int cmd_del_stream(int argc, char **argv)
 {
-	struct opt opts[] = { { .name = "--timeout" }, { 0 } };
 	char *pos[1];
-	double deadline;
+	double deadline = begin(argc, argv, pos, 1, 30);
 	natsStatus s;
 	jsErrCode jerr;
+	int ret;
 
-	if (parse_opts(argc, argv, opts, pos, 1) != 1)
-		usage();
-	deadline = now_s() + opt_timeout(&opts[0], 30);
-	connect_until(deadline);
 	for (;;) {
 		jerr = 0;
 		s = js_DeleteStream(js, pos[0], NULL, &jerr);
 		if (s == NATS_OK)
 			break;
-		if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr) {
-			msg("del-stream %s: no such stream", pos[0]);
-			disconnect();
-			return EXIT_NOTFOUND;
-		}
-		if (!transient(s, jerr) || now_s() >= deadline) {
-			msg("del-stream %s: %s", pos[0], errtext(s, jerr));
-			disconnect();
-			return EXIT_FAIL;
-		}
+		ret = settle(s, jerr, deadline, "stream", "del-stream %s",
+			     pos[0]);
+		if (ret)
+			return ret;
 		nap_ms(500);
 	}
 	disconnect();
@@ -467,40 +408,25 @@ static int cmd_del_stream(int argc, char **argv)
 
 static int cmd_stream_info(int argc, char **argv)
 {
-	struct opt opts[] = { { .name = "--timeout" }, { 0 } };
 	char *pos[1];
+	double deadline = begin(argc, argv, pos, 1, 30);
 	jsStreamInfo *si = NULL;
-	double deadline;
 	natsStatus s;
 	jsErrCode jerr;
 	jsOptions jo;
 	int current = 0, ret = 0;
 
-	if (parse_opts(argc, argv, opts, pos, 1) != 1)
-		usage();
-	deadline = now_s() + opt_timeout(&opts[0], 30);
-	connect_until(deadline);
 	for (;;) {
 		jerr = 0;
 		s = js_GetStreamInfo(&si, js, pos[0], info_opts(&jo), &jerr);
 		if (s == NATS_OK && has_leader(si))
 			break;
-		if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr) {
-			msg("stream-info %s: no such stream", pos[0]);
-			disconnect();
-			return EXIT_NOTFOUND;
-		}
-		if (s != NATS_OK && !transient(s, jerr)) {
-			msg("stream-info %s: %s", pos[0], errtext(s, jerr));
-			disconnect();
-			return EXIT_FAIL;
-		}
-		if (now_s() >= deadline) {
-			if (s != NATS_OK) {
-				msg("stream-info %s: %s", pos[0], errtext(s, jerr));
-				disconnect();
-				return EXIT_FAIL;
-			}
+		if (s != NATS_OK) {
+			ret = settle(s, jerr, deadline, "stream",
+				     "stream-info %s", pos[0]);
+			if (ret)
+				return ret;
+		} else if (now_s() >= deadline) {
 			msg("stream-info %s: no stream leader", pos[0]);
 			ret = EXIT_FAIL;
 			break;
@@ -531,37 +457,24 @@ static int cmd_stream_info(int argc, char **argv)
 
 static int cmd_consumer_info(int argc, char **argv)
 {
-	struct opt opts[] = { { .name = "--timeout" }, { 0 } };
 	char *pos[2];
+	double deadline = begin(argc, argv, pos, 2, 30);
 	jsConsumerInfo *ci = NULL;
-	double deadline;
 	natsStatus s;
 	jsErrCode jerr;
 	jsOptions jo;
+	int ret;
 
-	if (parse_opts(argc, argv, opts, pos, 2) != 2)
-		usage();
-	deadline = now_s() + opt_timeout(&opts[0], 30);
-	connect_until(deadline);
 	for (;;) {
 		jerr = 0;
 		s = js_GetConsumerInfo(&ci, js, pos[0], pos[1], info_opts(&jo),
 				       &jerr);
 		if (s == NATS_OK)
 			break;
-		if (s == NATS_NOT_FOUND || jerr == JSConsumerNotFoundErr ||
-		    jerr == JSStreamNotFoundErr) {
-			msg("consumer-info %s %s: no such %s", pos[0], pos[1],
-			    jerr == JSStreamNotFoundErr ? "stream" : "consumer");
-			disconnect();
-			return EXIT_NOTFOUND;
-		}
-		if (!transient(s, jerr) || now_s() >= deadline) {
-			msg("consumer-info %s %s: %s", pos[0], pos[1],
-			    errtext(s, jerr));
-			disconnect();
-			return EXIT_FAIL;
-		}
+		ret = settle(s, jerr, deadline, "consumer",
+			     "consumer-info %s %s", pos[0], pos[1]);
+		if (ret)
+			return ret;
 		nap_ms(250);
 	}
 	printf("num_pending=%" PRIu64 " num_ack_pending=%" PRId64
@@ -579,19 +492,6 @@ static int cmd_consumer_info(int argc, char **argv)
 /* ------------------------------------------------------------------ */
 /* pub */
 
-/* The chanpeer payload of message @i: "msg-%08u" padded to @size bytes. */
-static void fill_payload(char *buf, size_t size, uint64_t i)
-{
-	char head[32];
-	int n = snprintf(head, sizeof(head), "msg-%08" PRIu64, i);
-
-	if ((size_t)n > size)
-		n = (int)size;
-	memcpy(buf, head, (size_t)n);
-	for (size_t k = (size_t)n; k < size; k++)
-		buf[k] = (char)('a' + (i * 7 + k * 13) % 26);
-}
-
 static uint64_t *acked;		/* bitmap of acknowledged offsets */
 static uint64_t pub_start;
 
@@ -605,7 +505,7 @@ static void pub_ack_handler(jsCtx *jsc, natsMsg *m, jsPubAck *pa,
 	(void)pae;
 	(void)closure;
 	if (pa && natsMsgHeader_Get(m, "Cspchan-Seq", &v) == NATS_OK &&
-	    parse_u64(v, &idx) && idx >= pub_start) {
+	    parse_u64(v, &idx, 10) && idx >= pub_start) {
 		idx -= pub_start;
 		__atomic_fetch_or(&acked[idx / 64], 1ULL << (idx % 64),
 				  __ATOMIC_RELAXED);
@@ -695,25 +595,18 @@ static int cmd_pub(int argc, char **argv)
 		{ .name = "--timeout" }, { 0 } };
 	char *pos[2];
 	const char *subj, *idprefix;
-	uint64_t count, size = 64, resent = 0;
+	uint64_t count, size, resent = 0;
 	double deadline;
 	char *buf;
 	int ret = 0;
 
-	if (parse_opts(argc, argv, opts, pos, 2) != 2)
-		usage();
+	parse_opts(argc, argv, opts, pos, 2);
 	subj = pos[0];
 	count = need_u64("COUNT", pos[1]);
-	if (opts[0].set)
-		pub_start = need_u64("--start", opts[0].val);
-	if (opts[1].set)
-		size = need_u64("--size", opts[1].val);
-	if (size < MIN_PAYLOAD || size > 64 * 1024 * 1024) {
-		msg("--size must be %d..64M", MIN_PAYLOAD);
-		usage();
-	}
+	pub_start = opt_u64(&opts[0], 0);
+	size = opt_payload_size(&opts[1]);
 	idprefix = opts[2].set ? opts[2].val : NULL;
-	deadline = now_s() + opt_timeout(&opts[4], 120);
+	deadline = now_s() + (double)opt_u64(&opts[4], 120);
 	buf = malloc(size);
 	acked = calloc(count / 64 + 1, sizeof(*acked));
 	if (!buf || !acked) {

@@ -144,8 +144,8 @@ st=$?
 check "subject outside the stream -> exit 4, nothing taken" $? "exit $st: $out"
 
 # round_trip TAG DISRUPT: channel -> JetStream -> channel, N messages; DISRUPT
-# (a function name or "") runs once a third has arrived.  Sets RT_LINE
-# (chanpeer's summary), RT_RATE (msg/s).
+# (a command, split into words, or "") runs once a third has arrived.  Sets
+# RT_LINE (chanpeer's summary), RT_RATE (msg/s).
 OUT_PID= IN_PID=
 start_out() {	# start_out SRC URL [ARGS]
 	local src=$1 url=$2
@@ -232,15 +232,18 @@ check "NATS: stream leader SIGKILLed mid-stream: 0 lost, in order, duplicates dr
 "$CLUSTER" restart "$NATS_DIR" "$KILLED"
 
 # 3. The outbound bridge SIGKILLed and restarted.
-kill_out() {	# SRC URL DST
-	echo "# SIGKILL the outbound bridge, restart it"
-	kill -9 "$OUT_PID"
-	wait "$OUT_PID" 2>/dev/null
+kill_bridge() {	# kill_bridge out|in SRC URL DST: SIGKILL that bridge, restart it
+	local side=$1 pid
+	shift
+	if [ "$side" = out ]; then pid=$OUT_PID; else pid=$IN_PID; fi
+	echo "# SIGKILL the ${side}bound bridge, restart it"
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
 	sleep 0.3
-	start_out "$1" "$2"
+	if [ "$side" = out ]; then start_out "$1" "$2"; else start_in "$2" "$3"; fi
 }
 stream "${P}c" "c.ev"
-round_trip c "$(nurl c.ev "${P}c")" kill_out
+round_trip c "$(nurl c.ev "${P}c")" "kill_bridge out"
 rc=$?
 check "NATS: outbound bridge SIGKILLed and restarted: 0 lost, in order" $rc "$RT_LINE" \
 	"$(tail -n 5 "$tmp/out.log")"
@@ -250,15 +253,8 @@ check "NATS: re-published messages were de-duplicated by message id ($msgs store
 	"$("$NATSCTL" -s "$NATS" stream-info "${P}c")"
 
 # 4. The inbound bridge SIGKILLed and restarted.
-kill_in() {	# SRC URL DST
-	echo "# SIGKILL the inbound bridge, restart it"
-	kill -9 "$IN_PID"
-	wait "$IN_PID" 2>/dev/null
-	sleep 0.3
-	start_in "$2" "$3"
-}
 stream "${P}d" "d.ev"
-round_trip d "$(nurl d.ev "${P}d")" kill_in
+round_trip d "$(nurl d.ev "${P}d")" "kill_bridge in"
 rc=$?
 check "NATS: inbound bridge SIGKILLed and restarted: 0 lost, in order, duplicates only of seen seqs" \
 	$rc "$RT_LINE" "$(tail -n 5 "$tmp/in.log")"
