@@ -7,7 +7,7 @@
  *   ready [--timeout S]                 wait until the JetStream API answers
  *                                       (a meta leader exists), default 60 s
  *   add-stream NAME SUBJECT [--replicas N] [--dupe-window-ms MS]
- *              [--storage file|memory] [--timeout S]
+ *              [--storage file|memory] [--max-msg-size B] [--timeout S]
  *                                       create the stream (retrying while the
  *                                       cluster forms), wait for its leader
  *   del-stream NAME [--timeout S]
@@ -61,7 +61,7 @@ const char peer_usage[] =
 "Usage: natsctl [-s URLS] [--wait MS] CMD [ARGS...]\n"
 "  ready [--timeout S]\n"
 "  add-stream NAME SUBJECT [--replicas N] [--dupe-window-ms MS]\n"
-"             [--storage file|memory] [--timeout S]\n"
+"             [--storage file|memory] [--max-msg-size B] [--timeout S]\n"
 "  del-stream NAME [--timeout S]\n"
 "  stream-info NAME [--timeout S]\n"
 "  consumer-info STREAM DURABLE [--timeout S]\n"
@@ -320,7 +320,8 @@ static int cmd_add_stream(int argc, char **argv)
 {
 	struct opt opts[] = {
 		{ .name = "--replicas" }, { .name = "--dupe-window-ms" },
-		{ .name = "--storage" }, { .name = "--timeout" }, { 0 } };
+		{ .name = "--storage" }, { .name = "--timeout" },
+		{ .name = "--max-msg-size" }, { 0 } };
 	char *pos[2];
 	const char *subjects[1];
 	jsStreamConfig cfg;
@@ -346,6 +347,9 @@ static int cmd_add_stream(int argc, char **argv)
 	cfg.Replicas = (int64_t)replicas;
 	cfg.Duplicates = (int64_t)dupe_ms * 1000000;
 	cfg.Storage = js_FileStorage;
+	cfg.MaxMsgSize = (int32_t)opt_uint(&opts[4], 0);
+	if (!cfg.MaxMsgSize)
+		cfg.MaxMsgSize = -1;
 	if (opts[2].set) {
 		if (!strcmp(opts[2].val, "memory"))
 			cfg.Storage = js_MemoryStorage;
