@@ -186,6 +186,7 @@ round_trip() {	# round_trip TAG URL DISRUPT
 	RT_RATE=$(awk -v n="$N" -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", n / (b - a) }')
 	wait "$send_pid"
 	RT_LINE=$(cat "$tmp/$tag.recv")
+	echo "# $tag: $RT_LINE"
 	stop_bridges
 	return $rc
 }
