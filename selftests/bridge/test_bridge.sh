@@ -309,18 +309,19 @@ check "too large for the channel -> the dead-letter channel gets it, the bridge 
 kill -TERM "$pid" "$OUT_PID"
 wait "$pid" "$OUT_PID" 2>/dev/null
 
-# 6b. A message larger than the stream takes (max_msg_size 100).
-timeout 120 "$NATSCTL" -s "$NATS" add-stream "${P}h" h.ev --replicas 3 --max-msg-size 100 >/dev/null
-"$PEER" create "$P.h.src" --capacity 16 --msg-size 256 --lease >/dev/null
-"$PEER" create "$P.h.dlq" --capacity 16 --msg-size 256 >/dev/null
+# 6b. A message larger than the stream takes (max_msg_size 700: headers
+# included, which take about 300 bytes here).
+timeout 120 "$NATSCTL" -s "$NATS" add-stream "${P}h" h.ev --replicas 3 --max-msg-size 700 >/dev/null
+"$PEER" create "$P.h.src" --capacity 16 --msg-size 2048 --lease >/dev/null
+"$PEER" create "$P.h.dlq" --capacity 16 --msg-size 2048 >/dev/null
 "$PEER" send "$P.h.src" 2 --size 64 >/dev/null
-"$PEER" send "$P.h.src" 1 --size 200 --start 2 >/dev/null
+"$PEER" send "$P.h.src" 1 --size 1000 --start 2 >/dev/null
 "$PEER" send "$P.h.src" 2 --size 64 --start 3 >/dev/null
 url=$(nurl h.ev "${P}h")
 out=$(timeout 120 "$BR" "$P.h.src" "$url" 2>&1)
 st=$?
 msgs=$("$NATSCTL" -s "$NATS" stream-info "${P}h" | sed -n 's/.*messages=\([0-9]*\).*/\1/p')
-[ $st -eq 5 ] && grep -q "message seq 2 (200 bytes) is larger than the broker accepts" <<<"$out" &&
+[ $st -eq 5 ] && grep -q "message seq 2 (1000 bytes) is larger than the broker accepts" <<<"$out" &&
 	[ "$msgs" = 2 ] && [ "$(stat_field "$P.h.src" depth)" = 3 ]
 check "too large for the stream, no dead-letter channel -> exit 5 naming the seq; it and what follows stay in the channel" \
 	$? "exit $st: $out" "stream messages $msgs, source depth $(stat_field "$P.h.src" depth)"
@@ -334,7 +335,7 @@ wait "$pid"
 check "too large for the stream -> dead-lettered; the messages after it are stored in order" $? \
 	"$(cat "$tmp/h.log")" "dlq depth $(stat_field "$P.h.dlq" depth)" \
 	"$("$NATSCTL" -s "$NATS" stream-info "${P}h")"
-"$PEER" create "$P.h.dst" --capacity 16 --msg-size 256 --relay >/dev/null
+"$PEER" create "$P.h.dst" --capacity 16 --msg-size 2048 --relay >/dev/null
 start_in "$url" "$P.h.dst"
 seqs=$(timeout 120 "$CLI" recv -m -n 4 "$P.h.dst" | cut -d' ' -f1 | tr '\n' ' ')
 kill -TERM "$IN_PID"
