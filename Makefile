@@ -13,6 +13,8 @@
 #                   kmemleak scan on a debug kernel (KASAN, lockdep,
 #                   DEBUG_OBJECTS, fail_function); builds it once (~30 min)
 #   make demo       the cross-process pipeline demo in the guest
+#   make demo-cluster  the same pipeline split over two machines (IPC
+#                   namespaces) joined by a 3-node NATS JetStream cluster
 #   make bench      cspchan against pipes, sockets, mqueue, a shm ring
 #   make soak       the chaos soak in the guest (DURATION seconds, 3600)
 #   make fuzz       the fuzzer in the guest (ITER operations or DURATION s;
@@ -105,6 +107,9 @@ check-go: deps kmod
 demo: deps
 	@$(TOP)/tools/demo
 
+demo-cluster: deps
+	@$(TOP)/tools/demo-cluster
+
 bench: deps
 	@$(TOP)/bench/run
 
@@ -137,4 +142,4 @@ clean:
 	$(MAKE) -C kmod clean KDIR=$(KDIR)
 	rm -rf $(B)/lib $(B)/selftests $(B)/vm-out $(B)/kmod
 
-.PHONY: all deps kmod lib selftests tools examples check check-kernels check-debug check-go demo bench soak fuzz install modules_install clean
+.PHONY: all deps kmod lib selftests tools examples check check-kernels check-debug check-go demo demo-cluster bench soak fuzz install modules_install clean
