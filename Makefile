@@ -19,8 +19,14 @@
 #   make soak       the chaos soak in the guest (DURATION seconds, 3600)
 #   make fuzz       the fuzzer in the guest (ITER operations or DURATION s;
 #                   FUZZ_SEED replays a run)
-#   make install    library, headers, pkg-config file, man pages, tools
-#                   (DESTDIR, PREFIX); make modules_install for the module
+#   make install    libraries, headers, pkg-config files, man pages, the
+#                   tools, bpftrace scripts, bash completion, udev rule,
+#                   systemd unit (DESTDIR, PREFIX; docs/install.md);
+#                   make uninstall removes them; make modules_install for
+#                   the module, or DKMS (dkms.conf)
+#   make check-packaging  make install/uninstall, DKMS for 6.1 and 6.12,
+#                   the Debian packages (lintian, installed in a bookworm
+#                   chroot); ends with "N passed, N failed"
 #
 # KVER is the guest kernel (tools/vm/kernel): 6.1 (the default: Debian 12's,
 # the installed linux-headers-amd64), 6.12 (bookworm-backports), 7.2
@@ -130,16 +136,26 @@ fuzz: deps all
 		$(if $(FUZZ_EXCLUDE),-e FUZZ_EXCLUDE=$(FUZZ_EXCLUDE)) \
 		-- selftests/fuzz/run.sh build/selftests/fuzz/fuzz
 
-install: lib tools
-	$(MAKE) -C lib O=$(B)/lib install
-	$(MAKE) -C tools/cspchan O=$(B)/tools install
-	$(MAKE) -C tools/cspchan-bridge O=$(B)/tools/cspchan-bridge install
+# Userspace only (no kernel headers needed): each part builds what it
+# installs.  cspchan-bridge when libnats-dev and librdkafka-dev are there.
+BRIDGE_DEPS := $(shell pkg-config --exists libnats rdkafka 2>/dev/null && echo yes)
+install uninstall:
+	$(MAKE) -C lib O=$(B)/lib $@
+	$(MAKE) -C tools/cspchan O=$(B)/tools $@
+	$(MAKE) -C tools/cspchan-top O=$(B)/tools/cspchan-top $@ \
+		$(if $(wildcard $(B)/vm/$(HOST_KVER)/vmlinux),VMLINUX_BTF=$(B)/vm/$(HOST_KVER)/vmlinux)
+	$(if $(BRIDGE_DEPS)$(filter uninstall,$@),$(MAKE) -C tools/cspchan-bridge O=$(B)/tools/cspchan-bridge $@)
+	$(MAKE) -C tools/bpftrace $@
+	$(MAKE) -C packaging $@
 
 modules_install: kmod
 	$(MAKE) -C $(KDIR) M=$(TOP)/kmod modules_install
+
+check-packaging:
+	@$(TOP)/tools/check-packaging
 
 clean:
 	$(MAKE) -C kmod clean KDIR=$(KDIR)
 	rm -rf $(B)/lib $(B)/selftests $(B)/vm-out $(B)/kmod
 
-.PHONY: all deps kmod lib selftests tools examples check check-kernels check-debug check-go demo demo-cluster bench soak fuzz install modules_install clean
+.PHONY: all deps kmod lib selftests tools examples check check-kernels check-debug check-go demo demo-cluster bench soak fuzz install uninstall modules_install check-packaging clean
