@@ -247,6 +247,16 @@ void finding(uint64_t *counter, const char *fmt, ...)
 /* ---- worker state (worker.c) ---------------------------------------------- */
 
 #define MAX_CHANS	24
+
+/*
+ * Descriptor ranges.  A table handle is moved to CHAN_FD_MIN or above
+ * before other threads can see its number, and a ring to RING_FD_MIN or
+ * above: a ring is created at the lowest free number, below CHAN_FD_MIN,
+ * so it never takes a closed handle's number that another thread may
+ * still pick (README.md, Known).
+ */
+#define CHAN_FD_MIN	300
+#define RING_FD_MIN	900
 #define MAX_HINTS	8
 #define NR_POOL_NAMES	8
 

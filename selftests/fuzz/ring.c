@@ -54,18 +54,8 @@ static void prep_cmd(struct io_uring_sqe *sqe, int fd, uint32_t op,
 }
 
 /*
- * Lowest descriptor number a ring gets: above every channel handle a
- * worker opens, and below the hostile numbers (hostile_fd()).
- */
-#define RING_FD_MIN	900
-
-/*
- * Move a new ring's descriptor up to RING_FD_MIN or above.  A handle that
- * another thread closed is often still picked by number; if a ring could
- * reuse that number, requests would be issued on an io_uring descriptor,
- * which the fuzzer avoids on purpose (README, Known): on Debian's 6.1 a
- * ring polling another ring's descriptor makes lockdep report the nested
- * CQ wait-queue locks, with no cspchan involved.
+ * Move a new ring's descriptor up to RING_FD_MIN or above (fuzz.h): requests
+ * are never issued on an io_uring descriptor (README.md, Known).
  */
 static int ring_fd_move_up(struct io_uring *ring)
 {

@@ -152,6 +152,15 @@ void table_add(struct worker *w, int fd)
 		close(fd);
 		return;
 	}
+	if (fd < CHAN_FD_MIN) {		/* keeping its close-on-exec flag */
+		int cloexec = fcntl(fd, F_GETFD) & FD_CLOEXEC;
+		int high = fcntl(fd, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, CHAN_FD_MIN);
+
+		close(fd);
+		if (high < 0)
+			return;
+		fd = high;
+	}
 	pthread_mutex_lock(&w->lock);
 	start = rand() % MAX_CHANS;
 	for (i = 0; i < MAX_CHANS && !c; i++)
