@@ -28,7 +28,7 @@
 #include <time.h>
 
 #define BENCH_DEPTH_DEFAULT	64	/* queue depth for every transport */
-#define BENCH_MAX_PROCS		16	/* processes in one workload */
+#define BENCH_MAX_PROCS		32	/* processes in one workload (16->16 in the scaling rows) */
 #define BENCH_MAX_REPS		64
 #define BENCH_MAX_BATCH		32	/* messages per send_many/recv_many */
 
@@ -96,6 +96,9 @@ struct bchan {
 	uint64_t reordered;	/* per process: messages whose completion came
 				 * after a later message's, which the transport
 				 * put back in order (reported in the note) */
+	unsigned int iowq;	/* per process: io-wq workers it had when it
+				 * detached (io_uring transports; see
+				 * count_iowq_workers()) */
 	char note[96];		/* how depth was obtained, limits hit, ... ("" if nothing) */
 };
 
@@ -232,8 +235,20 @@ struct workload {
 	bool one_cpu;		/* all its processes on one CPU, whatever --pin says */
 	bool touch;		/* every payload byte written and checked, as --touch */
 	unsigned int need_caps;	/* TC_* the transport must have */
-	const char *only;	/* only this transport, or NULL */
+	const char *only;	/* only these transports (comma-separated names), or NULL */
 	const char *ref;	/* workload whose rows the ratios compare with; NULL: itself */
+	/*
+	 * The scaling section (README.md, "Scaling"): shorter repetitions
+	 * (--scaling-reps, --scaling-time), shown in the Scaling table, not
+	 * in the main one.
+	 */
+	bool scaling;
+	/*
+	 * producers == consumers pairs, each pair with an instance of its
+	 * own (producer i and consumer i on instance i), instead of every
+	 * process on one instance.
+	 */
+	bool per_pair;
 };
 
 extern const struct workload bench_workloads[];
@@ -253,6 +268,9 @@ struct bench_opts {
 	int pin;		/* PIN_* */
 	bool quick;
 	int verbose;
+	bool scaling;		/* run the scaling section (default; --no-scaling) */
+	unsigned int scaling_reps;	/* repetitions of a scaling row */
+	double scaling_seconds;		/* and their wall time */
 };
 extern struct bench_opts bench_opts;
 
@@ -270,6 +288,7 @@ struct rep_result {
 	uint64_t tr_reordered;	/* struct bchan.reordered of every process */
 	uint64_t reordered;	/* TC_REORDER: messages that arrived out of stamp order */
 	uint64_t max_shift;	/* TC_REORDER: the farthest from its place */
+	unsigned int iowq;	/* io-wq workers, the most any process had */
 };
 
 /*
@@ -340,6 +359,9 @@ extern unsigned int bench_nr_rows;
 struct row *find_row(const char *workload, const char *transport);
 double metric_ratio(const struct row *r, const struct row *ref, unsigned int k);
 const char *kind_name(enum transport_kind kind);
+bool workload_has_transport(const struct workload *w, const char *name);
+/* io-wq worker threads ("iou-wrk-*") of the calling process (util.c). */
+unsigned int count_iowq_workers(void);
 
 /* report.c */
 void report_table(FILE *f);
@@ -401,6 +423,23 @@ void report_json_num(FILE *f, double v);
 void report_calibration(FILE *f);
 void report_calibration_csv(FILE *f);	/* lines in report_csv()'s columns */
 void report_calibration_json(FILE *f);	/* the value of "calibration" */
+
+/*
+ * scaling.c: the rest of the scaling section, measured in one process
+ * after the rows — select over 1, 8, 64 instances against poll(2) and
+ * epoll over as many pipes and message queues, and the kernel memory of
+ * an idle instance.
+ */
+#define SCALE_SELECT_MAX	64
+#define SCALE_MEM_COUNT		1000	/* instances created for the memory figure */
+
+/* Measure; return how many measurements failed. */
+unsigned int scaling_measure(void);
+/* Select over 64 cases: cost(64) / cost(1) for cspchan_select(); NAN if not measured. */
+double scaling_select_growth(void);
+void report_scaling(FILE *f);		/* the Scaling table, rows included */
+void report_scaling_csv(FILE *f);	/* lines in report_csv()'s columns */
+void report_scaling_json(FILE *f);	/* the value of "scaling" */
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 

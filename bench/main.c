@@ -27,6 +27,9 @@ struct bench_opts bench_opts = {
 	.warmup_seconds = 0.2,
 	.depth = BENCH_DEPTH_DEFAULT,
 	.wakeup_max = 1000,
+	.scaling = true,
+	.scaling_reps = 5,
+	.scaling_seconds = 0.3,
 };
 
 struct row *bench_rows;
@@ -46,9 +49,12 @@ static void usage(FILE *f)
 "path's own cost (one process), 1->1 throughput at 64 B, 4 KiB, 64 KiB\n"
 "(also with every byte written and read), ping-pong latency, 4->4 on one\n"
 "queue, unbuffered rendezvous and wake-ups per message.  Prints a table,\n"
-"then which targets of bench/README.md are met, then the calibration: the\n"
-"per-operation floors (system call, io_uring request, uring command) that\n"
-"bound the io_uring figures, measured in one process after the rows.\n"
+"then the scaling table (N->N on one queue and N pairs with a queue each\n"
+"for N = 1..16, select over 1, 8 and 64 channels against poll and epoll,\n"
+"kernel memory per idle channel), then which targets of bench/README.md\n"
+"are met, then the calibration: the per-operation floors (system call,\n"
+"io_uring request, uring command) that bound the io_uring figures,\n"
+"measured in one process after the rows.\n"
 "\n"
 "  --quick          few short repetitions (a smoke test)\n"
 "  --only PATTERN   run only rows WORKLOAD/TRANSPORT matching PATTERN (a glob;\n"
@@ -59,6 +65,10 @@ static void usage(FILE *f)
 "  --reps N         repetitions per row (default %u, --quick 2)\n"
 "  --time SECONDS   wall time of one repetition (default %.2f, --quick 0.15)\n"
 "  --depth N        queue depth in messages for every transport (default %u)\n"
+"  --no-scaling     leave out the scaling section (its rows, select, memory)\n"
+"  --scaling-only   only the scaling section (the same as --only 'scale-*')\n"
+"  --scaling-reps N repetitions of a scaling row (default %u, --quick 2)\n"
+"  --scaling-time S wall time of one (default %.2f, --quick 0.1)\n"
 "  --pin MODE       none (default): the scheduler places the processes;\n"
 "                   spread: process i on CPU i mod ncpus; same: all on one CPU\n"
 "  --touch          write and check every payload byte (default: only the\n"
@@ -72,7 +82,8 @@ static void usage(FILE *f)
 "  -h, --help       this text\n"
 "\n"
 "Exit status: 0 done, 1 a row failed, 2 usage, 3 (--strict) a target not met.\n",
-		bench_opts.reps, bench_opts.rep_seconds, bench_opts.depth);
+		bench_opts.reps, bench_opts.rep_seconds, bench_opts.depth,
+		bench_opts.scaling_reps, bench_opts.scaling_seconds);
 }
 
 const char *kind_name(enum transport_kind kind)
@@ -102,6 +113,25 @@ struct row *find_row(const char *workload, const char *transport)
 	return NULL;
 }
 
+/* Is name in w->only (comma-separated), or has w no such list? */
+bool workload_has_transport(const struct workload *w, const char *name)
+{
+	const char *p = w->only;
+	size_t len = strlen(name);
+
+	if (!p)
+		return true;
+	while (*p) {
+		if (!strncmp(p, name, len) && (p[len] == ',' || !p[len]))
+			return true;
+		p = strchr(p, ',');
+		if (!p)
+			break;
+		p++;
+	}
+	return false;
+}
+
 /* Does the transport fit the workload at all? */
 static bool row_applies(const struct workload *w, const struct transport *t)
 {
@@ -109,7 +139,9 @@ static bool row_applies(const struct workload *w, const struct transport *t)
 
 	if ((t->caps & w->need_caps) != w->need_caps)
 		return false;
-	if (w->only && strcmp(w->only, t->name))
+	if (w->only && !workload_has_transport(w, t->name))
+		return false;
+	if (w->scaling && !bench_opts.scaling)
 		return false;
 	if (w->consumers > 1 || w->producers > 1) {
 		if (t->max_mpmc_msg)
@@ -183,8 +215,13 @@ static void build_rows(bool add_refs)
 			continue;
 		mark_ref(ref, "mqueue");
 		mark_ref(ref, "pipe");
+		/* What the targets and the scaling table compare with. */
 		if (!strcmp(w->id, "tput-64"))
-			mark_ref("tput-64", "seqpacket");
+			mark_ref("tput-64", "pipe-pkt");
+		if (!strcmp(w->id, "tput-64") || !strcmp(w->id, "tput-4k"))
+			mark_ref(w->id, "shm-ring-zc");
+		if (w->scaling)
+			mark_ref(w->id, "pipe-pkt");
 	}
 	for (i = 0; i < n; i++) {
 		const struct workload *w = bench_rows[i].w;
@@ -312,6 +349,8 @@ static bool run_row_rep(struct row *r, double seconds, bool keep)
 	r->sum.reordered += res.reordered;
 	if (res.max_shift > r->sum.max_shift)
 		r->sum.max_shift = res.max_shift;
+	if (res.iowq > r->sum.iowq)
+		r->sum.iowq = res.iowq;
 	return true;
 }
 
@@ -341,6 +380,13 @@ static void row_finish_note(struct row *r)
 	if (r->sum.retries)
 		NOTE("%s%llu retried (-EINTR)", len ? "; " : "",
 		     (unsigned long long)r->sum.retries);
+	if (r->t->kind == TK_URING && r->w->kind == WK_STREAM) {
+		if (r->sum.iowq)
+			NOTE("%s%u io-wq worker%s", len ? "; " : "", r->sum.iowq,
+			     r->sum.iowq == 1 ? "" : "s");
+		else
+			NOTE("%sno io-wq worker", len ? "; " : "");
+	}
 #undef NOTE
 	if (len >= size)
 		r->note[size - 1] = '\0';
@@ -359,7 +405,13 @@ static unsigned int run_workload(const struct workload *w, unsigned int done,
 {
 	struct row *rows[64];
 	unsigned int nr = 0, i, k, rep, failed = 0;
+	unsigned int reps = w->scaling ? bench_opts.scaling_reps : bench_opts.reps;
+	double secs = w->scaling ? bench_opts.scaling_seconds : bench_opts.rep_seconds;
+	double warmup = bench_opts.warmup_seconds;
 	char a[32];
+
+	if (w->scaling && warmup > secs / 2)
+		warmup = secs / 2;
 
 	for (i = 0; i < bench_nr_rows && nr < ARRAY_SIZE(rows); i++) {
 		struct row *r = &bench_rows[i];
@@ -384,10 +436,10 @@ static unsigned int run_workload(const struct workload *w, unsigned int done,
 		fprintf(stderr, " %s", rows[i]->t->name);
 	fprintf(stderr, "\n");
 
-	if (bench_opts.warmup_seconds > 0 && w->kind != WK_WAKEUP)
+	if (warmup > 0 && w->kind != WK_WAKEUP)
 		for (i = 0; i < nr; i++)
-			run_row_rep(rows[i], bench_opts.warmup_seconds, false);
-	for (rep = 0; rep < bench_opts.reps; rep++) {
+			run_row_rep(rows[i], warmup, false);
+	for (rep = 0; rep < reps; rep++) {
 		if (bench_opts.verbose)
 			fprintf(stderr, "  rep %u:", rep + 1);
 		for (i = 0; i < nr; i++) {
@@ -395,7 +447,7 @@ static unsigned int run_workload(const struct workload *w, unsigned int done,
 
 			if (r->status != ROW_OK)
 				continue;
-			if (!run_row_rep(r, bench_opts.rep_seconds, true))
+			if (!run_row_rep(r, secs, true))
 				continue;
 			if (bench_opts.verbose)
 				fprintf(stderr, " %s %s", r->t->name,
@@ -521,7 +573,8 @@ static double parse_number(const char *opt, const char *arg, double lo, double h
 enum {
 	OPT_QUICK = 256, OPT_ONLY, OPT_NO_REF, OPT_REPS, OPT_TIME, OPT_DEPTH,
 	OPT_TOUCH, OPT_PIN, OPT_CSV, OPT_JSON, OPT_STRICT, OPT_LIST,
-	OPT_CALIBRATE_ONLY,
+	OPT_CALIBRATE_ONLY, OPT_NO_SCALING, OPT_SCALING_ONLY, OPT_SCALING_REPS,
+	OPT_SCALING_TIME,
 };
 
 int main(int argc, char **argv)
@@ -540,13 +593,19 @@ int main(int argc, char **argv)
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "list", no_argument, NULL, OPT_LIST },
 		{ "calibrate-only", no_argument, NULL, OPT_CALIBRATE_ONLY },
+		{ "no-scaling", no_argument, NULL, OPT_NO_SCALING },
+		{ "scaling-only", no_argument, NULL, OPT_SCALING_ONLY },
+		{ "scaling-reps", required_argument, NULL, OPT_SCALING_REPS },
+		{ "scaling-time", required_argument, NULL, OPT_SCALING_TIME },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *csv = NULL, *json = NULL;
 	bool add_refs = true, list = false, strict = false, reps_set = false;
-	bool time_set = false;
+	bool time_set = false, sreps_set = false, stime_set = false;
+	bool scaling_only = false;
+	static char scale_pattern[] = "scale-*";
 	unsigned int i, j, n, failed = 0, cal_failed, unmet = 0;
 	char avail_why[64][160];
 	int avail[64];
@@ -555,6 +614,7 @@ int main(int argc, char **argv)
 	uint64_t t_start = now_ns();
 	double elapsed, estimate = 0;
 	size_t max_msg = 0;
+	bool scaling_rows = false;
 	FILE *f;
 	int opt;
 
@@ -611,6 +671,23 @@ int main(int argc, char **argv)
 		case OPT_CALIBRATE_ONLY:
 			bench_calibrate_only = true;
 			break;
+		case OPT_NO_SCALING:
+			bench_opts.scaling = false;
+			break;
+		case OPT_SCALING_ONLY:
+			scaling_only = true;
+			break;
+		case OPT_SCALING_REPS:
+			bench_opts.scaling_reps = (unsigned int)parse_number("--scaling-reps",
+									     optarg, 1,
+									     BENCH_MAX_REPS);
+			sreps_set = true;
+			break;
+		case OPT_SCALING_TIME:
+			bench_opts.scaling_seconds = parse_number("--scaling-time", optarg,
+								  0.01, 60);
+			stime_set = true;
+			break;
 		case 'v':
 			bench_opts.verbose++;
 			break;
@@ -634,6 +711,14 @@ int main(int argc, char **argv)
 			bench_opts.rep_seconds = 0.15;
 		bench_opts.warmup_seconds = 0;
 		bench_opts.wakeup_max = 100;
+		if (!sreps_set)
+			bench_opts.scaling_reps = 2;
+		if (!stime_set)
+			bench_opts.scaling_seconds = 0.1;
+	}
+	if (scaling_only) {
+		bench_opts.scaling = true;
+		add_only(scale_pattern);
 	}
 
 	build_rows(add_refs);
@@ -678,11 +763,21 @@ int main(int argc, char **argv)
 		if (bench_rows[i].status != ROW_OK)
 			continue;
 		n++;
+		if (bench_rows[i].w->scaling) {
+			estimate += bench_opts.scaling_reps *
+				    (bench_opts.scaling_seconds + 0.1) +
+				    fmin(bench_opts.warmup_seconds,
+					 bench_opts.scaling_seconds / 2);
+			scaling_rows = true;
+			continue;
+		}
 		estimate += bench_opts.reps * (bench_opts.rep_seconds + 0.05);
 		if (bench_rows[i].w->kind != WK_WAKEUP)
 			estimate += bench_opts.warmup_seconds;
 	}
 	estimate += 2;	/* the calibration */
+	if (scaling_rows)
+		estimate += 15;	/* select and memory */
 	fprintf(stderr, "cspchan-bench: %u rows, %u repetitions of %.2f s each (about %.0f s)\n",
 		n, bench_opts.reps, bench_opts.rep_seconds, estimate);
 
@@ -697,12 +792,17 @@ int main(int argc, char **argv)
 		failed += run_workload(&bench_workloads[i], j, n, avail, avail_why);
 		j += nr;
 	}
-	elapsed = (double)(now_ns() - t_start) / 1e9;
 	compute_ratios();
+	/* Select and memory: only with the scaling rows. */
+	if (scaling_rows)
+		failed += scaling_measure();
+	elapsed = (double)(now_ns() - t_start) / 1e9;
 	/* After the rows, so that they run as they did without it. */
 	cal_failed = calibrate();
 
 	report_table(stdout);
+	if (scaling_rows)
+		report_scaling(stdout);
 	unmet = report_targets(stdout);
 	report_calibration(stdout);
 	printf("\n%u rows in %.0f s%s%s\n", n, elapsed, failed ? "; SOME ROWS FAILED" : "",

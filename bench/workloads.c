@@ -71,6 +71,27 @@ const struct workload bench_workloads[] = {
 	  .unbuffered = true, .need_caps = TC_UNBUFFERED, .ref = "tput-64" },
 	{ .id = "wakeup-64", .title = "blocked receiver, 64 B",
 	  .kind = WK_WAKEUP, .msg_size = 64, .producers = 1, .consumers = 1 },
+
+	/*
+	 * The scaling section (README.md, "Scaling"): N producers and N
+	 * consumers, 64 B, on one queue (1q) and as N pairs with a queue
+	 * each (pp; one pair is 1q-1), for the copy path beside mqueue and
+	 * the packet pipe.  Shorter repetitions; their own table.
+	 */
+#define SCALE_TRANSPORTS "cspchan,mqueue,pipe-pkt"
+#define SCALE_1Q(n, caps)							\
+	{ .id = "scale-1q-" #n, .title = #n "->" #n " one queue, 64 B",		\
+	  .kind = WK_STREAM, .msg_size = 64, .producers = n, .consumers = n,	\
+	  .need_caps = caps, .only = SCALE_TRANSPORTS, .scaling = true }
+#define SCALE_PP(n)								\
+	{ .id = "scale-pp-" #n, .title = #n " pairs, one queue per pair, 64 B",	\
+	  .kind = WK_STREAM, .msg_size = 64, .producers = n, .consumers = n,	\
+	  .only = SCALE_TRANSPORTS, .scaling = true, .per_pair = true }
+	SCALE_1Q(1, 0), SCALE_1Q(2, TC_MPMC), SCALE_1Q(4, TC_MPMC), SCALE_1Q(8, TC_MPMC),
+	SCALE_1Q(16, TC_MPMC),
+	SCALE_PP(2), SCALE_PP(4), SCALE_PP(8), SCALE_PP(16),
+#undef SCALE_1Q
+#undef SCALE_PP
 };
 
 const unsigned int bench_nr_workloads = ARRAY_SIZE(bench_workloads);
@@ -84,6 +105,7 @@ struct proc_result {
 	uint64_t nvcsw;		/* voluntary context switches during the run */
 	double p50_us, p99_us;	/* ping-pong initiator */
 	_Atomic uint32_t started;	/* wake-up consumer: in its receive loop */
+	unsigned int iowq;	/* io-wq workers when it detached */
 	uint64_t retries;	/* struct bchan.retries of its instances */
 	uint64_t tr_reordered;	/* struct bchan.reordered of its instances */
 	uint64_t reordered;	/* TC_REORDER consumers: messages not in stamp order */
@@ -105,9 +127,11 @@ struct shared {
 struct proc {
 	const struct workload *w;
 	struct shared *sh;
-	struct bchan *ch;	/* [0], and [1] for ping-pong replies */
+	struct bchan *ch;	/* [0], and [1] for ping-pong replies; per pair: its pair's */
 	unsigned int idx;	/* 0..producers-1, then consumers */
-	unsigned int nprod, ncons;
+	unsigned int sidx;	/* producer index in the stamps (0 per pair) */
+	bool pair;		/* per_pair: one producer and one consumer per instance */
+	unsigned int nprod, ncons;	/* on its instance */
 	size_t len;
 	bool touch;
 	void *buf[BENCH_MAX_BATCH];
@@ -308,7 +332,7 @@ static void stream_producer(struct proc *p)
 {
 	struct bchan *c = &p->ch[0];
 	unsigned int batch = c->t->send_many || c->t->acquire_many ? batch_size(c) : 1;
-	uint64_t base = (uint64_t)p->idx << SEQ_PROD_SHIFT;
+	uint64_t base = (uint64_t)p->sidx << SEQ_PROD_SHIFT;
 	uint64_t i = 0, next_check = 0, deadline;
 	unsigned int k;
 	int ret;
@@ -335,8 +359,11 @@ static void stream_producer(struct proc *p)
 	}
 	p->sh->pr[p->idx].msgs = i;
 
-	/* The last producer out tells every consumer to stop. */
-	if (atomic_fetch_add(&p->sh->producers_done, 1) + 1 == p->nprod) {
+	/*
+	 * The last producer out tells every consumer to stop (per pair:
+	 * every producer its own consumer).
+	 */
+	if (p->pair || atomic_fetch_add(&p->sh->producers_done, 1) + 1 == p->nprod) {
 		for (k = 0; k < p->ncons; k++) {
 			ret = io_send(p, c, SEQ_STOP);
 			if (ret < 0) {
@@ -817,7 +844,7 @@ static void child_main(struct proc *p, unsigned int nch)
 
 	switch (w->kind) {
 	case WK_STREAM:
-		if (p->idx < p->nprod)
+		if (p->idx < w->producers)
 			stream_producer(p);
 		else
 			stream_consumer(p);
@@ -839,6 +866,9 @@ static void child_main(struct proc *p, unsigned int nch)
 		break;
 	}
 out:
+	/* Before the rings go: an io-wq worker lives on for seconds once idle. */
+	if (attached && (p->ch[0].t->kind == TK_URING || p->ch[0].t->kind == TK_ZEROCOPY_URING))
+		r->iowq = count_iowq_workers();
 	for (i = 0; i < attached; i++) {
 		r->retries += p->ch[i].retries;
 		r->tr_reordered += p->ch[i].reordered;
@@ -910,7 +940,7 @@ int run_rep(const struct workload *w, const struct transport *t,
 	    double seconds, struct rep_result *res, char *why, size_t whylen)
 {
 	unsigned int nproc = w->producers + w->consumers, nch, i, created = 0;
-	struct bchan ch[2];
+	struct bchan ch[BENCH_MAX_PROCS / 2];
 	struct shared *sh;
 	struct proc p;
 	uint64_t limit, t_start, t_end = 0, sent = 0, received = 0, csw = 0;
@@ -922,7 +952,11 @@ int run_rep(const struct workload *w, const struct transport *t,
 		snprintf(why, whylen, "too many processes");
 		return -EINVAL;
 	}
-	nch = w->kind == WK_PINGPONG ? 2 : 1;
+	nch = w->per_pair ? w->producers : w->kind == WK_PINGPONG ? 2 : 1;
+	if (nch > ARRAY_SIZE(ch) || (w->per_pair && w->producers != w->consumers)) {
+		snprintf(why, whylen, "bad workload");
+		return -EINVAL;
+	}
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -975,6 +1009,15 @@ int run_rep(const struct workload *w, const struct transport *t,
 		}
 		if (pid == 0) {
 			p.idx = i;
+			p.sidx = i;
+			if (w->per_pair) {
+				/* Producer k and consumer producers + k on instance k. */
+				p.pair = true;
+				p.sidx = 0;
+				p.ch = &ch[i % w->producers];
+				p.nprod = p.ncons = 1;
+				child_main(&p, 1);
+			}
 			child_main(&p, nch);
 		}
 		sh->pids[i] = pid;
@@ -1007,6 +1050,8 @@ int run_rep(const struct workload *w, const struct transport *t,
 		if (i < w->producers || w->kind == WK_PINGPONG)
 			res->sent += sh->pr[i].msgs;
 		res->reordered += sh->pr[i].reordered;
+		if (sh->pr[i].iowq > res->iowq)
+			res->iowq = sh->pr[i].iowq;
 		if (sh->pr[i].max_shift > res->max_shift)
 			res->max_shift = sh->pr[i].max_shift;
 	}
