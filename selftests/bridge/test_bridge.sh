@@ -232,6 +232,32 @@ check "NATS: stream leader SIGKILLed mid-stream: 0 lost, in order, duplicates dr
 	$rc "$RT_LINE" "$(tail -n 5 "$tmp/out.log")" "$(tail -n 5 "$tmp/in.log")"
 "$CLUSTER" restart "$NATS_DIR" "$KILLED"
 
+# 2b. Started while JetStream has no quorum (two of three nodes down): the
+# stream cannot answer.  With a short --timeout the bridge exits 3 and says
+# why; with a long one it keeps asking and starts once the nodes are back.
+stream "${P}q" "q.ev"
+"$NATSCTL" -s "$NATS" pub q.ev 5 --sync >/dev/null
+"$PEER" create "$P.q.dst" --capacity 16 --msg-size 64 >/dev/null
+"$CLUSTER" kill "$NATS_DIR" 2
+"$CLUSTER" kill "$NATS_DIR" 3
+qurl="nats://$(sed 's,nats://,,' <<<"$("$CLUSTER" url "$NATS_DIR" 1)")/q.ev?stream=${P}q"
+out=$(timeout 60 "$BR" --timeout 3000 "$qurl" "$P.q.dst" 2>&1)
+st=$?
+[ $st -eq 3 ] && grep -q "stream '${P}q' on nats://[^ ]*: [A-Za-z]" <<<"$out" &&
+	[ "$(stat_field "$P.q.dst" depth)" = 0 ]
+check "no JetStream quorum, --timeout 3000 -> exit 3 with the reason, nothing sent" $? \
+	"exit $st: $out"
+"$BR" --timeout 90000 "$qurl" "$P.q.dst" 2>"$tmp/q.log" &
+pid=$!
+sleep 3
+"$CLUSTER" restart "$NATS_DIR" 2
+"$CLUSTER" restart "$NATS_DIR" 3
+wait_for 120 sh -c "[ \"\$(\"$CLI\" stat $P.q.dst | sed -n 's/^depth: //p')\" = 5 ]"
+check "no JetStream quorum at start, --timeout 90000: the bridge waits and delivers once the nodes are back" \
+	$? "depth $(stat_field "$P.q.dst" depth)" "$(cat "$tmp/q.log")"
+kill -TERM "$pid"
+wait "$pid" 2>/dev/null
+
 # 3. The outbound bridge SIGKILLed and restarted.
 kill_bridge() {	# kill_bridge out|in SRC URL DST: SIGKILL that bridge, restart it
 	local side=$1 pid
@@ -285,6 +311,32 @@ check "NATS back-pressure: the blocked bridge's memory stays bounded (RSS $r1 ->
 "$PEER" recv "$P.e.dst" 3000 --timeout 300 --by seq >"$tmp/e.recv"
 check "NATS back-pressure: resuming the consumer drains all 3000, in order" $? "$(cat "$tmp/e.recv")"
 stop_bridges
+
+# 5b. The blocked figure counts from the first refused send: five waits for
+# room (the channel filled, then one message taken each second, four times),
+# each counted whole.  (It used to start after the first 500 ms wait, and
+# read about 2.5 s short here.)
+stream "${P}g" "g.ev"
+"$NATSCTL" -s "$NATS" pub g.ev 20 --sync >/dev/null
+"$PEER" create "$P.g.dst" --capacity 2 --msg-size 64 >/dev/null
+url=$(nurl g.ev "${P}g")
+"$BR" --drain 500 "$url" "$P.g.dst" 2>"$tmp/g.log" &
+pid=$!
+wait_for 120 sh -c "[ \"\$(\"$CLI\" stat $P.g.dst | sed -n 's/^depth: //p')\" = 2 ]"
+t_full=$(date +%s.%N)
+for i in 1 2 3 4; do
+	sleep 1
+	timeout 10 "$CLI" recv "$P.g.dst" -n 1 >/dev/null
+done
+sleep 1
+t_stop=$(date +%s.%N)
+kill -TERM "$pid"
+wait "$pid" 2>/dev/null
+blocked=$(sed -n 's/.*cspchan-bridge: total: .* blocked \([0-9.]*\) s$/\1/p' "$tmp/g.log")
+window=$(awk -v a="$t_full" -v z="$t_stop" 'BEGIN { printf "%.1f", z - a }')
+awk -v b="${blocked:--1}" -v w="$window" 'BEGIN { exit !(b >= w - 0.6 && b <= w + 2.5) }'
+check "the blocked figure counts every wait for room from its start (${blocked:-?} s blocked in a $window s window, then a 0.5 s drain)" \
+	$? "$(cat "$tmp/g.log")"
 
 # 6. A message larger than the destination's msg_size.
 stream "${P}f" "f.ev"

@@ -61,14 +61,15 @@ static int deliver_held(struct inbound *ib, int fd, bool relay, struct bridge_ms
 {
 	uint64_t t0 = 0;
 	bool held = false;
-	int ret;
+	int ret, wait_ms = 0;
 
-	for (;;) {
-		ret = deliver(fd, &batch[i], relay, 500);
-		if (ret != -ETIMEDOUT && ret != -EAGAIN && ret != -EINTR)
-			break;
+	/* A first try that does not block: the blocked time counts from it. */
+	for (;; wait_ms = 500) {
+		ret = deliver(fd, &batch[i], relay, wait_ms);
 		if (!t0)
 			t0 = bridge_now_ns();
+		if (ret != -ETIMEDOUT && ret != -EAGAIN && ret != -EINTR)
+			break;
 		if (bridge_stopping && !*drain_end)
 			*drain_end = bridge_now_ns() + (uint64_t)ib->o->drain_ms * 1000000;
 		if (bridge_stopping > 1 || (*drain_end && bridge_now_ns() > *drain_end)) {
@@ -79,10 +80,10 @@ static int deliver_held(struct inbound *ib, int fd, bool relay, struct bridge_ms
 		held = true;
 		bridge_stats_tick(ib->b->stats, false);
 	}
-	if (t0)
+	if (held) {
 		ib->b->stats->held_ns += bridge_now_ns() - t0;
-	if (held)
 		ib->b->ops->resume(ib->b);
+	}
 	return ret;
 }
 

@@ -96,15 +96,62 @@ static bool subject_matches(const char *pattern, const char *subject)
 	return !*pattern && !*subject;
 }
 
+/*
+ * Why a JetStream request failed: libnats's last error when it kept one,
+ * else the status's text, and the JetStream error code if the server sent one.
+ */
+static const char *js_why(natsStatus s, jsErrCode jerr, char *buf, size_t len)
+{
+	const char *last = nats_GetLastError(NULL);
+
+	snprintf(buf, len, "%s", last && *last ? last : natsStatus_GetText(s));
+	if (jerr)
+		snprintf(buf + strlen(buf), len - strlen(buf), " (JetStream error %d)", (int)jerr);
+	return buf;
+}
+
+/*
+ * Options for one start-up request: an answer within 2 s (or --timeout if
+ * shorter), so that a request sent while no leader could answer it is
+ * tried again within --timeout rather than waiting all of it.
+ */
+static jsOptions *js_short(jsOptions *o, int timeout_ms)
+{
+	jsOptions_Init(o);
+	o->Wait = timeout_ms < 2000 ? timeout_ms : 2000;
+	return o;
+}
+
+/*
+ * A start-up request that failed for another reason than "not found" (no
+ * stream or meta leader while one is elected, too few nodes for a quorum,
+ * a server restarting) is tried again until --timeout has passed.
+ */
+static bool js_try_again(uint64_t deadline_ns)
+{
+	if (bridge_now_ns() >= deadline_ns)
+		return false;
+	usleep(250000);
+	return true;
+}
+
 static int check_stream(struct broker *b, char *err, size_t errlen)
 {
 	struct nats *n = b->priv;
 	jsStreamInfo *si = NULL;
 	jsErrCode jerr = 0;
+	jsOptions o;
 	natsStatus s;
 	bool found = false;
 
-	s = js_GetStreamInfo(&si, n->js, b->url->stream, NULL, &jerr);
+	uint64_t deadline = bridge_now_ns() + (uint64_t)b->timeout_ms * 1000000;
+	char why[256];
+
+	do {
+		jerr = 0;
+		s = js_GetStreamInfo(&si, n->js, b->url->stream, js_short(&o, b->timeout_ms), &jerr);
+	} while (s != NATS_OK && jerr != JSStreamNotFoundErr && s != NATS_NOT_FOUND &&
+		 js_try_again(deadline));
 	if (s != NATS_OK) {
 		if (jerr == JSStreamNotFoundErr || s == NATS_NOT_FOUND) {
 			snprintf(err, errlen, "no stream '%s' on nats://%s", b->url->stream,
@@ -112,7 +159,7 @@ static int check_stream(struct broker *b, char *err, size_t errlen)
 			return BRIDGE_EXIT_UNKNOWN;
 		}
 		snprintf(err, errlen, "stream '%s' on nats://%s: %s", b->url->stream,
-			 b->url->servers, nats_GetLastError(NULL));
+			 b->url->servers, js_why(s, jerr, why, sizeof(why)));
 		return BRIDGE_EXIT_UNREACHABLE;
 	}
 	for (int i = 0; si->Config && i < si->Config->SubjectsLen; i++)
@@ -135,15 +182,19 @@ static int make_consumer(struct broker *b, uint64_t after, char *err, size_t err
 	jsConsumerConfig cc;
 	jsSubOptions so;
 	jsErrCode jerr = 0;
+	jsOptions o;
+	char why[256];
 	natsStatus s;
 
 	if (n->sub) {
 		natsSubscription_Destroy(n->sub);
 		n->sub = NULL;
 	}
-	s = js_DeleteConsumer(n->js, b->url->stream, n->durable, NULL, &jerr);
+	s = js_DeleteConsumer(n->js, b->url->stream, n->durable, js_short(&o, b->timeout_ms),
+			      &jerr);
 	if (s != NATS_OK && jerr != JSConsumerNotFoundErr && s != NATS_NOT_FOUND) {
-		snprintf(err, errlen, "delete consumer %s: %s", n->durable, nats_GetLastError(NULL));
+		snprintf(err, errlen, "delete consumer %s: %s", n->durable,
+			 js_why(s, jerr, why, sizeof(why)));
 		return -1;
 	}
 	jsConsumerConfig_Init(&cc);
@@ -154,9 +205,10 @@ static int make_consumer(struct broker *b, uint64_t after, char *err, size_t err
 	cc.FilterSubject = b->url->subject;
 	cc.DeliverPolicy = after ? js_DeliverByStartSequence : js_DeliverAll;
 	cc.OptStartSeq = after ? after + 1 : 0;
-	s = js_AddConsumer(&ci, n->js, b->url->stream, &cc, NULL, &jerr);
+	s = js_AddConsumer(&ci, n->js, b->url->stream, &cc, js_short(&o, b->timeout_ms), &jerr);
 	if (s != NATS_OK) {
-		snprintf(err, errlen, "create consumer %s: %s", n->durable, nats_GetLastError(NULL));
+		snprintf(err, errlen, "create consumer %s: %s", n->durable,
+			 js_why(s, jerr, why, sizeof(why)));
 		return -1;
 	}
 	jsConsumerInfo_Destroy(ci);
@@ -165,7 +217,8 @@ static int make_consumer(struct broker *b, uint64_t after, char *err, size_t err
 	so.Consumer = n->durable;
 	s = js_PullSubscribe(&n->sub, n->js, b->url->subject, n->durable, NULL, &so, &jerr);
 	if (s != NATS_OK) {
-		snprintf(err, errlen, "pull from %s: %s", n->durable, nats_GetLastError(NULL));
+		snprintf(err, errlen, "pull from %s: %s", n->durable,
+			 js_why(s, jerr, why, sizeof(why)));
 		return -1;
 	}
 	n->last_consumer = 0;
@@ -250,6 +303,7 @@ static int nats_open(struct broker *b, bool outbound, char *err, size_t errlen)
 	/* Inbound: start after the ack floor of the durable, if it exists. */
 	jsConsumerInfo *ci = NULL;
 	jsErrCode jerr = 0;
+	jsOptions o;
 	uint64_t after = 0;
 
 	if (b->url->durable) {
@@ -260,13 +314,31 @@ static int nats_open(struct broker *b, bool outbound, char *err, size_t errlen)
 			if (*p == '.')
 				*p = '_';
 	}
-	if (js_GetConsumerInfo(&ci, n->js, b->url->stream, n->durable, NULL, &jerr) == NATS_OK) {
+	uint64_t deadline = bridge_now_ns() + (uint64_t)b->timeout_ms * 1000000;
+	char why[256];
+
+	/* Not knowing the ack floor would mean starting from the stream's first message. */
+	do {
+		jerr = 0;
+		s = js_GetConsumerInfo(&ci, n->js, b->url->stream, n->durable,
+				       js_short(&o, b->timeout_ms), &jerr);
+	} while (s != NATS_OK && jerr != JSConsumerNotFoundErr && s != NATS_NOT_FOUND &&
+		 js_try_again(deadline));
+	if (s == NATS_OK) {
 		after = ci->AckFloor.Stream;
 		jsConsumerInfo_Destroy(ci);
+	} else if (jerr != JSConsumerNotFoundErr && s != NATS_NOT_FOUND) {
+		snprintf(err, errlen, "consumer %s on stream '%s': %s", n->durable, b->url->stream,
+			 js_why(s, jerr, why, sizeof(why)));
+		return BRIDGE_EXIT_UNREACHABLE;
 	}
 	n->last_stream = after;
-	if (make_consumer(b, after, err, errlen))
-		return BRIDGE_EXIT_FAIL;
+
+	while (make_consumer(b, after, err, errlen)) {
+		if (bridge_now_ns() >= deadline)
+			return BRIDGE_EXIT_FAIL;
+		usleep(250000);
+	}
 	return 0;
 }
 
