@@ -13,7 +13,8 @@
  *    operation (send + wait + receive), and how the cost grows from 1 to
  *    64 cases;
  *  - the kernel memory of an idle instance (capacity 64, 64 B messages):
- *    SCALE_MEM_COUNT instances made at once, the change of MemFree (all
+ *    SCALE_MEM_COUNT instances made at once, the change of free memory
+ *    (MemFree with the per-CPU free lists, see free_pages_all(): all
  *    memory, whatever allocated it), of the slab objects (/proc/slabinfo:
  *    active objects x object size, per cache) and of VmallocUsed, divided
  *    by the count; the median of SCALE_MEM_ROUNDS rounds.
@@ -390,6 +391,32 @@ struct meminfo {
 	long long memfree, vmalloc;	/* bytes */
 };
 
+/*
+ * Free memory: MemFree does not count the pages parked on the per-CPU
+ * free lists, which serve small allocations first and would hide them;
+ * /proc/zoneinfo has both (each zone's "pages free" and every CPU's
+ * "count"), so their sum is every page nobody holds.
+ */
+static long long free_pages_all(void)
+{
+	char line[256];
+	long long v, total = 0;
+	bool any = false;
+	FILE *f = fopen("/proc/zoneinfo", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " pages free %lld", &v) == 1 ||
+		    sscanf(line, " count: %lld", &v) == 1) {
+			total += v;
+			any = true;
+		}
+	}
+	fclose(f);
+	return any ? total : -1;
+}
+
 static int read_meminfo(struct meminfo *mi)
 {
 	char line[256];
@@ -406,6 +433,9 @@ static int read_meminfo(struct meminfo *mi)
 			mi->vmalloc = v * 1024;
 	}
 	fclose(f);
+	v = free_pages_all();
+	if (v >= 0)
+		mi->memfree = v * sysconf(_SC_PAGESIZE);
 	return mi->memfree < 0 ? -EIO : 0;
 }
 
@@ -722,9 +752,10 @@ void report_scaling(FILE *f)
 	}
 
 	fprintf(f, "\nkernel memory per idle instance (capacity 64, 64 B messages): bytes, "
-		"median of %u rounds of %u instances\n",
+		"median of %u rounds of %u instances; all: free pages (zoneinfo, per-CPU lists "
+		"included) used\n",
 		bench_opts.quick ? 1 : SCALE_MEM_ROUNDS, SCALE_MEM_COUNT);
-	fprintf(f, "  %-10s %6s %9s %9s %9s %8s %7s  %s\n", "transport", "count", "MemFree",
+	fprintf(f, "  %-10s %6s %9s %9s %9s %8s %7s  %s\n", "transport", "count", "all",
 		"slab obj", "vmalloc", "x mqueue", "x pipe", "slab caches that grew most (bytes each)");
 	for (i = 0; i < NR_MEM; i++) {
 		const struct mem_result *mr = &mem[i];
@@ -782,7 +813,7 @@ void report_scaling_csv(FILE *f)
 	}
 	for (i = 0; scaling_ran && i < NR_MEM; i++) {
 		const struct mem_result *mr = &mem[i];
-		static const char *const names[] = { "bytes (MemFree)", "slab object bytes",
+		static const char *const names[] = { "bytes (free pages used)", "slab object bytes",
 						      "vmalloc bytes" };
 
 		if (!mr->ran)
