@@ -400,7 +400,7 @@ struct cal_ceilings {
 	double copy_floor_us, copy_msg_s;	/* uring-write-devnull; 1e6 / it */
 	double cmd_floor_us, zc_msg_s;	/* uring-cmd; 1e6 / (2 x it) */
 	double cmd_fixed_floor_us, zc_fixed_msg_s;	/* the same, registered file */
-	double mqueue_msg_s, target_msg_s;	/* tput-64/mqueue median; 3 x it */
+	double mqueue_msg_s, target_msg_s;	/* tput-64/mqueue median; 2 x it */
 };
 
 extern struct cal_row bench_cal[CAL_MAX_ROWS];
