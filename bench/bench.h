@@ -208,6 +208,7 @@ extern const struct transport transport_seqpacket;
 extern const struct transport transport_shmring;
 extern const struct transport transport_shmring_zc;
 extern const struct transport transport_cspchan_uring;
+extern const struct transport transport_cspchan_uring_link;
 extern const struct transport transport_cspchan_zc;
 extern const struct transport transport_cspchan_zc_uring;
 extern const struct transport transport_cspchan_zcv_uring;

@@ -38,6 +38,8 @@ bool bench_calibrate_only;
 
 static const char *only[64];
 static unsigned int nr_only;
+static const char *skip[16];
+static unsigned int nr_skip;
 
 static void usage(FILE *f)
 {
@@ -62,6 +64,7 @@ static void usage(FILE *f)
 "                   separated.  The mqueue and pipe rows the ratios need are\n"
 "                   run too, unless --no-ref\n"
 "  --no-ref         with --only: do not add the reference rows\n"
+"  --skip PATTERN   leave out rows matching PATTERN (as --only; repeatable)\n"
 "  --reps N         repetitions per row (default %u, --quick 2)\n"
 "  --time SECONDS   wall time of one repetition (default %.2f, --quick 0.15)\n"
 "  --depth N        queue depth in messages for every transport (default %u)\n"
@@ -162,9 +165,12 @@ static bool row_selected(const struct row *r)
 	char name[128];
 	unsigned int i;
 
+	snprintf(name, sizeof(name), "%s/%s", r->w->id, r->t->name);
+	for (i = 0; i < nr_skip; i++)
+		if (pattern_matches(skip[i], name))
+			return false;
 	if (!nr_only)
 		return true;
-	snprintf(name, sizeof(name), "%s/%s", r->w->id, r->t->name);
 	for (i = 0; i < nr_only; i++)
 		if (pattern_matches(only[i], name))
 			return true;
@@ -542,6 +548,19 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
+static void add_skip(char *arg)
+{
+	char *tok, *save = NULL;
+
+	for (tok = strtok_r(arg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (nr_skip == ARRAY_SIZE(skip)) {
+			fprintf(stderr, "cspchan-bench: too many --skip patterns\n");
+			exit(2);
+		}
+		skip[nr_skip++] = tok;
+	}
+}
+
 static void add_only(char *arg)
 {
 	char *tok, *save = NULL;
@@ -574,7 +593,7 @@ enum {
 	OPT_QUICK = 256, OPT_ONLY, OPT_NO_REF, OPT_REPS, OPT_TIME, OPT_DEPTH,
 	OPT_TOUCH, OPT_PIN, OPT_CSV, OPT_JSON, OPT_STRICT, OPT_LIST,
 	OPT_CALIBRATE_ONLY, OPT_NO_SCALING, OPT_SCALING_ONLY, OPT_SCALING_REPS,
-	OPT_SCALING_TIME,
+	OPT_SCALING_TIME, OPT_SKIP,
 };
 
 int main(int argc, char **argv)
@@ -583,6 +602,7 @@ int main(int argc, char **argv)
 		{ "quick", no_argument, NULL, OPT_QUICK },
 		{ "only", required_argument, NULL, OPT_ONLY },
 		{ "no-ref", no_argument, NULL, OPT_NO_REF },
+		{ "skip", required_argument, NULL, OPT_SKIP },
 		{ "reps", required_argument, NULL, OPT_REPS },
 		{ "time", required_argument, NULL, OPT_TIME },
 		{ "depth", required_argument, NULL, OPT_DEPTH },
@@ -628,6 +648,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_NO_REF:
 			add_refs = false;
+			break;
+		case OPT_SKIP:
+			add_skip(optarg);
 			break;
 		case OPT_REPS:
 			bench_opts.reps = (unsigned int)parse_number("--reps", optarg, 1,

@@ -25,6 +25,15 @@
  * stamp arrives exactly once within a window instead of consecutively.
  * Batches do not overlap (each completes before the next is prepared),
  * so no message moves by more than the batch.
+ *
+ * cspchan-uring-link: the same requests, in order.  The writes of a batch
+ * are one chain (IOSQE_IO_LINK): a write starts only once the one before
+ * it completed, so one that waits for room holds the rest back and they
+ * reach the channel in stamp order.  The receiver keeps one chain of up
+ * to 32 reads in flight instead of 32 independent reads: only its first
+ * unfinished read waits on the handle, each read takes the next message
+ * in the channel's order, and the next chain is submitted once this one
+ * has completed.  No TC_REORDER: the consumer checks strict order.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -46,10 +55,12 @@
 struct cu_proc {
 	struct io_uring ring;
 	bool ring_ready;
+	bool link;			/* cspchan-uring-link: chains, in order */
 	int err;			/* first error, -errno; sticky */
 
 	/* sender */
 	unsigned int writing;		/* writes in flight */
+	unsigned int redo_from;		/* link: first write of the batch to redo */
 
 	/* receiver */
 	unsigned int nr_lanes;
@@ -96,7 +107,9 @@ static struct io_uring_sqe *cu_sqe(struct cu_proc *u)
 	return sqe;
 }
 
-static void cu_queue_read(struct bchan *c, struct cu_proc *u, unsigned int lane)
+/* link: chained to the next request queued (not for a chain's last). */
+static void cu_queue_read(struct bchan *c, struct cu_proc *u, unsigned int lane,
+			  bool link)
 {
 	struct io_uring_sqe *sqe = cu_sqe(u);
 
@@ -105,11 +118,13 @@ static void cu_queue_read(struct bchan *c, struct cu_proc *u, unsigned int lane)
 	cspchan_prep_recv(sqe, c->fd[0], u->lanes + (size_t)lane * u->stride,
 			  (unsigned int)c->msg_size);
 	io_uring_sqe_set_data64(sqe, UD_READ | lane);
+	if (link)
+		sqe->flags |= IOSQE_IO_LINK;
 	u->reading++;
 }
 
 static void cu_queue_write(struct bchan *c, struct cu_proc *u, const void *msg,
-			   unsigned int i)
+			   unsigned int i, bool link)
 {
 	struct io_uring_sqe *sqe = cu_sqe(u);
 
@@ -117,6 +132,8 @@ static void cu_queue_write(struct bchan *c, struct cu_proc *u, const void *msg,
 		return;
 	cspchan_prep_send(sqe, c->fd[1], msg, (unsigned int)c->msg_size);
 	io_uring_sqe_set_data64(sqe, UD_WRITE | i);
+	if (link)
+		sqe->flags |= IOSQE_IO_LINK;
 	u->writing++;
 }
 
@@ -137,9 +154,14 @@ static void cu_reap(struct bchan *c, struct cu_proc *u, void *const msgs[])
 		if (cqe->user_data & UD_WRITE) {
 			u->writing--;
 			i = (unsigned int)cqe->user_data;
-			if (cqe->res == -EINTR && msgs) {
+			if (u->link && (cqe->res == -EINTR || cqe->res == -ECANCELED) && msgs) {
+				/* The chain broke here: redo from the first not written. */
+				c->retries += cqe->res == -EINTR;
+				if (i < u->redo_from)
+					u->redo_from = i;
+			} else if (cqe->res == -EINTR && msgs) {
 				c->retries++;
-				cu_queue_write(c, u, msgs[i], i);
+				cu_queue_write(c, u, msgs[i], i, false);
 			} else if (cqe->res != (int)c->msg_size) {
 				bench_first_error(&u->err, cqe->res < 0 ? cqe->res : -EIO);
 			}
@@ -147,9 +169,15 @@ static void cu_reap(struct bchan *c, struct cu_proc *u, void *const msgs[])
 		}
 		lane = (unsigned int)cqe->user_data;
 		u->reading--;
+		if (u->link && (cqe->res == -EINTR || cqe->res == -ECANCELED)) {
+			/* Nothing read into it: back in the next chain. */
+			c->retries += cqe->res == -EINTR;
+			u->idle[u->nr_idle++] = lane;
+			continue;
+		}
 		if (cqe->res == -EINTR) {
 			c->retries++;
-			cu_queue_read(c, u, lane);
+			cu_queue_read(c, u, lane, false);
 			continue;
 		}
 		slot = (u->done_head + u->nr_done) % CU_LANES;
@@ -198,6 +226,7 @@ static int cu_attach(struct bchan *c, unsigned int roles)
 		return ret;
 	}
 	u->ring_ready = true;
+	u->link = c->t == &transport_cspchan_uring_link;
 	if (roles & ROLE_RECV) {
 		u->nr_lanes = CU_LANES;
 		u->stride = (c->msg_size + 63) & ~(size_t)63;
@@ -244,17 +273,24 @@ static int cu_send_many(struct bchan *c, void *const msgs[], unsigned int n)
 	unsigned int i;
 	int ret;
 
+	unsigned int from = 0;
+
 	if (u->err)
 		return u->err;
-	for (i = 0; i < n && !u->err; i++)
-		cu_queue_write(c, u, msgs[i], i);
-	/* One io_uring_enter(): submit the batch, wait for all of it. */
-	ret = io_uring_submit_and_wait(&u->ring, u->writing);
-	if (ret < 0 && ret != -EINTR && ret != -ETIME)
-		bench_first_error(&u->err, ret);
-	cu_reap(c, u, msgs);
-	while (u->writing && !u->err)
-		cu_wait(c, u, msgs);
+	do {
+		u->redo_from = n;
+		for (i = from; i < n && !u->err; i++)
+			cu_queue_write(c, u, msgs[i], i, u->link && i + 1 < n);
+		/* One io_uring_enter(): submit the batch, wait for all of it. */
+		ret = io_uring_submit_and_wait(&u->ring, u->writing);
+		if (ret < 0 && ret != -EINTR && ret != -ETIME)
+			bench_first_error(&u->err, ret);
+		cu_reap(c, u, msgs);
+		while (u->writing && !u->err)
+			cu_wait(c, u, msgs);
+		/* link: a broken chain is sent again from where it broke. */
+		from = u->redo_from;
+	} while (u->link && from < n && !u->err);
 	return u->err;
 }
 
@@ -268,11 +304,29 @@ static int cu_recv_many(struct bchan *c, void *const bufs[], const void *msgs[],
 	(void)bufs;
 	if (u->err)
 		return u->err;
-	/* The lanes handed out last time go back in flight. */
-	while (u->nr_idle && !u->err)
-		cu_queue_read(c, u, u->idle[--u->nr_idle]);
+	/*
+	 * The lanes handed out last time go back in flight; link: as the
+	 * next chain, once the previous one has completed.
+	 */
+	if (!u->link) {
+		while (u->nr_idle && !u->err)
+			cu_queue_read(c, u, u->idle[--u->nr_idle], false);
+	} else if (!u->reading) {
+		while (u->nr_idle && !u->err) {
+			u->nr_idle--;
+			cu_queue_read(c, u, u->idle[u->nr_idle], u->nr_idle > 0);
+		}
+	}
 	if (!u->nr_done) {
 		do {
+			/* link: a chain cut short (-ECANCELED) goes again. */
+			if (u->link && !u->reading) {
+				while (u->nr_idle && !u->err) {
+					u->nr_idle--;
+					cu_queue_read(c, u, u->idle[u->nr_idle],
+						      u->nr_idle > 0);
+				}
+			}
 			if (cu_wait(c, u, NULL))
 				return u->err;
 		} while (!u->nr_done);
@@ -299,6 +353,20 @@ static int cu_recv_many(struct bchan *c, void *const bufs[], const void *msgs[],
 	}
 	return (int)got;
 }
+
+const struct transport transport_cspchan_uring_link = {
+	.name = "cspchan-uring-link",
+	.desc = "cspchan copy path through io_uring, in order: 32 linked writes per submit, one chain of 32 linked reads in flight",
+	.kind = TK_URING,
+	.caps = 0,
+	.available = cu_available,
+	.create = cu_create,
+	.attach = cu_attach,
+	.detach = cu_detach,
+	.destroy = cu_destroy,
+	.send_many = cu_send_many,
+	.recv_many = cu_recv_many,
+};
 
 const struct transport transport_cspchan_uring = {
 	.name = "cspchan-uring",

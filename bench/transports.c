@@ -14,6 +14,7 @@
 const struct transport *const bench_transports[] = {
 	&transport_cspchan,
 	&transport_cspchan_uring,
+	&transport_cspchan_uring_link,
 	&transport_cspchan_zc,
 	&transport_cspchan_zc_uring,
 	&transport_cspchan_zcv_uring,
