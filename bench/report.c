@@ -172,6 +172,10 @@ static void judge(const struct target *tg, const struct row *r,
 						tc->ref ? "%s %.2fx %s" : "%s %.3f",
 						c ? "," : "", v, tc->ref ? tc->ref : "");
 	}
+	if (tg->in_order && !(r->t->caps & TC_REORDER) && len < sizeof(res->detail))
+		/* The consumer checked strict order: the row failed otherwise. */
+		len += (size_t)snprintf(res->detail + len, sizeof(res->detail) - len,
+					", in order");
 	if (tg->in_order && (r->t->caps & TC_REORDER) && len < sizeof(res->detail)) {
 		double base = r->sum.sent ? (double)r->sum.sent : 1;
 
