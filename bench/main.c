@@ -432,7 +432,7 @@ static unsigned int run_workload(const struct workload *w, unsigned int done,
 		if (t < bench_nr_transports && avail[t] < 0) {
 			r->status = ROW_SKIPPED;
 			snprintf(r->why, sizeof(r->why), "%s", avail_why[t]);
-			fprintf(stderr, "  %-17s skipped: %s\n", r->t->name, r->why);
+			fprintf(stderr, "  %-18s skipped: %s\n", r->t->name, r->why);
 			continue;
 		}
 		rows[nr++] = r;
@@ -468,7 +468,7 @@ static unsigned int run_workload(const struct workload *w, unsigned int done,
 		struct row *r = rows[i];
 
 		if (r->status != ROW_OK) {
-			fprintf(stderr, "  %-17s %s: %s\n", r->t->name,
+			fprintf(stderr, "  %-18s %s: %s\n", r->t->name,
 				r->status == ROW_SKIPPED ? "skipped" : "FAILED", r->why);
 			failed += r->status == ROW_FAILED;
 			continue;
@@ -478,7 +478,7 @@ static unsigned int run_workload(const struct workload *w, unsigned int done,
 		r->csw_median = median_of(r->csw, r->m[0].n);
 		row_finish_note(r);
 		if (bench_opts.verbose)
-			fprintf(stderr, "  %-17s %s %s\n", r->t->name,
+			fprintf(stderr, "  %-18s %s %s\n", r->t->name,
 				fmt_value(a, sizeof(a), r->m[0].median, r->m[0].unit),
 				r->m[0].name);
 	}

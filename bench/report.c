@@ -400,12 +400,12 @@ void report_table(FILE *f)
 				r->w->unbuffered ? ", capacity 0" : "",
 				r->w->one_cpu ? ", pinned to one CPU" : "",
 				r->w->ref ? "; ratios against " : "", r->w->ref ? r->w->ref : "");
-			fprintf(f, "  %-17s %5s %-11s %9s %21s %6s %8s %7s %8s %7s  %s\n",
+			fprintf(f, "  %-18s %5s %-11s %9s %21s %6s %8s %7s %8s %7s  %s\n",
 				"transport", "depth", "metric", "median", "min..max", "spread",
 				"x mqueue", "x pipe", "MiB/s", "csw/msg", "note");
 		}
 		if (r->status != ROW_OK) {
-			fprintf(f, "  %-17s %s: %s\n", r->t->name,
+			fprintf(f, "  %-18s %s: %s\n", r->t->name,
 				r->status == ROW_SKIPPED ? "skipped" : "FAILED", r->why);
 			continue;
 		}
@@ -434,7 +434,7 @@ void report_table(FILE *f)
 			snprintf(metric, sizeof(metric), "%s%s%s", m->name,
 				 m->unit[0] && strcmp(m->unit, m->name) ? " " : "",
 				 m->unit[0] && strcmp(m->unit, m->name) ? m->unit : "");
-			fprintf(f, "  %-17s %5u %-11s %9s %21s %6s %8s %7s %8s %7s  %s\n",
+			fprintf(f, "  %-18s %5u %-11s %9s %21s %6s %8s %7s %8s %7s  %s\n",
 				k ? "" : r->t->name, r->depth, metric, med, range, spread,
 				fmt_ratio(mq, sizeof(mq), m->vs_mqueue),
 				fmt_ratio(pp, sizeof(pp), m->vs_pipe), mbs, csw,
