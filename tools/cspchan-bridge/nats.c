@@ -111,9 +111,12 @@ static const char *js_why(natsStatus s, jsErrCode jerr, char *buf, size_t len)
 }
 
 /*
- * Options for one start-up request: an answer within 2 s (or --timeout if
- * shorter), so that a request sent while no leader could answer it is
- * tried again within --timeout rather than waiting all of it.
+ * Options for one start-up question (stream or consumer info): an answer
+ * within 2 s (or --timeout if shorter), so that a question asked while no
+ * leader could answer it is asked again within --timeout rather than
+ * waiting all of it.  Creating and deleting the consumer wait the whole
+ * --timeout: asked again too early, the next attempt would delete the
+ * consumer the first one is still creating.
  */
 static jsOptions *js_short(jsOptions *o, int timeout_ms)
 {
@@ -182,7 +185,6 @@ static int make_consumer(struct broker *b, uint64_t after, char *err, size_t err
 	jsConsumerConfig cc;
 	jsSubOptions so;
 	jsErrCode jerr = 0;
-	jsOptions o;
 	char why[256];
 	natsStatus s;
 
@@ -190,8 +192,7 @@ static int make_consumer(struct broker *b, uint64_t after, char *err, size_t err
 		natsSubscription_Destroy(n->sub);
 		n->sub = NULL;
 	}
-	s = js_DeleteConsumer(n->js, b->url->stream, n->durable, js_short(&o, b->timeout_ms),
-			      &jerr);
+	s = js_DeleteConsumer(n->js, b->url->stream, n->durable, NULL, &jerr);
 	if (s != NATS_OK && jerr != JSConsumerNotFoundErr && s != NATS_NOT_FOUND) {
 		snprintf(err, errlen, "delete consumer %s: %s", n->durable,
 			 js_why(s, jerr, why, sizeof(why)));
@@ -205,7 +206,7 @@ static int make_consumer(struct broker *b, uint64_t after, char *err, size_t err
 	cc.FilterSubject = b->url->subject;
 	cc.DeliverPolicy = after ? js_DeliverByStartSequence : js_DeliverAll;
 	cc.OptStartSeq = after ? after + 1 : 0;
-	s = js_AddConsumer(&ci, n->js, b->url->stream, &cc, js_short(&o, b->timeout_ms), &jerr);
+	s = js_AddConsumer(&ci, n->js, b->url->stream, &cc, NULL, &jerr);
 	if (s != NATS_OK) {
 		snprintf(err, errlen, "create consumer %s: %s", n->durable,
 			 js_why(s, jerr, why, sizeof(why)));
