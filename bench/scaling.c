@@ -903,7 +903,7 @@ void report_scaling_json(FILE *f)
 			fputc('}', f);
 			continue;
 		}
-		fprintf(f, ", \"bytes_memfree\": ");
+		fprintf(f, ", \"bytes_all\": ");
 		report_json_num(f, mr->total_med);
 		fprintf(f, ", \"bytes_slab_objects\": ");
 		report_json_num(f, mr->slab_med);
@@ -911,7 +911,7 @@ void report_scaling_json(FILE *f)
 		report_json_num(f, mr->vmalloc_med);
 		fprintf(f, ", \"slab_caches\": ");
 		report_json_str(f, mr->top);
-		fprintf(f, ", \"rounds_memfree\": [");
+		fprintf(f, ", \"rounds_all\": [");
 		for (j = 0; j < mr->n; j++) {
 			if (j)
 				fputs(", ", f);
