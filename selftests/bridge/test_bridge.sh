@@ -233,8 +233,10 @@ check "NATS: stream leader SIGKILLed mid-stream: 0 lost, in order, duplicates dr
 "$CLUSTER" restart "$NATS_DIR" "$KILLED"
 
 # 2b. Started while JetStream has no quorum (two of three nodes down): the
-# stream cannot answer.  With a short --timeout the bridge exits 3 and says
-# why; with a long one it keeps asking and starts once the nodes are back.
+# stream's info, or the creation of its consumer (when the surviving node
+# leads the stream), gets no answer.  With a short --timeout the bridge
+# exits 3 and says why; with a long one it keeps asking and starts once
+# the nodes are back.
 stream "${P}q" "q.ev"
 "$NATSCTL" -s "$NATS" pub q.ev 5 --sync >/dev/null
 "$PEER" create "$P.q.dst" --capacity 16 --msg-size 64 >/dev/null
@@ -334,7 +336,9 @@ kill -TERM "$pid"
 wait "$pid" 2>/dev/null
 blocked=$(sed -n 's/.*cspchan-bridge: total: .* blocked \([0-9.]*\) s$/\1/p' "$tmp/g.log")
 window=$(awk -v a="$t_full" -v z="$t_stop" 'BEGIN { printf "%.1f", z - a }')
-awk -v b="${blocked:--1}" -v w="$window" 'BEGIN { exit !(b >= w - 0.6 && b <= w + 2.5) }'
+# Upper bound: the window, the drain, and the moment the test took to see
+# the channel full (a quarter of the window on the slow debug kernel).
+awk -v b="${blocked:--1}" -v w="$window" 'BEGIN { exit !(b >= w - 0.6 && b <= w * 1.25 + 1.5) }'
 check "the blocked figure counts every wait for room from its start (${blocked:-?} s blocked in a $window s window, then a 0.5 s drain)" \
 	$? "$(cat "$tmp/g.log")"
 

@@ -177,7 +177,17 @@ static int check_stream(struct broker *b, char *err, size_t errlen)
 	return 0;
 }
 
-/* (Re)create the durable consumer, starting after stream seq @after (0: all). */
+/* A request that got no answer is the cluster's doing; anything else a failure. */
+static int no_answer(natsStatus s)
+{
+	return s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS ? BRIDGE_EXIT_UNREACHABLE
+							      : BRIDGE_EXIT_FAIL;
+}
+
+/*
+ * (Re)create the durable consumer, starting after stream seq @after (0: all).
+ * Returns 0, or the exit status a failure at start-up means.
+ */
 static int make_consumer(struct broker *b, uint64_t after, char *err, size_t errlen)
 {
 	struct nats *n = b->priv;
@@ -196,7 +206,7 @@ static int make_consumer(struct broker *b, uint64_t after, char *err, size_t err
 	if (s != NATS_OK && jerr != JSConsumerNotFoundErr && s != NATS_NOT_FOUND) {
 		snprintf(err, errlen, "delete consumer %s: %s", n->durable,
 			 js_why(s, jerr, why, sizeof(why)));
-		return -1;
+		return no_answer(s);
 	}
 	jsConsumerConfig_Init(&cc);
 	cc.Durable = n->durable;
@@ -210,7 +220,7 @@ static int make_consumer(struct broker *b, uint64_t after, char *err, size_t err
 	if (s != NATS_OK) {
 		snprintf(err, errlen, "create consumer %s: %s", n->durable,
 			 js_why(s, jerr, why, sizeof(why)));
-		return -1;
+		return no_answer(s);
 	}
 	jsConsumerInfo_Destroy(ci);
 	jsSubOptions_Init(&so);
@@ -220,7 +230,7 @@ static int make_consumer(struct broker *b, uint64_t after, char *err, size_t err
 	if (s != NATS_OK) {
 		snprintf(err, errlen, "pull from %s: %s", n->durable,
 			 js_why(s, jerr, why, sizeof(why)));
-		return -1;
+		return no_answer(s);
 	}
 	n->last_consumer = 0;
 	n->need_resync = false;
@@ -335,9 +345,12 @@ static int nats_open(struct broker *b, bool outbound, char *err, size_t errlen)
 	}
 	n->last_stream = after;
 
-	while (make_consumer(b, after, err, errlen)) {
-		if (bridge_now_ns() >= deadline)
-			return BRIDGE_EXIT_FAIL;
+	while ((ret = make_consumer(b, after, why, sizeof(why)))) {
+		if (bridge_now_ns() >= deadline) {
+			snprintf(err, errlen, "stream '%s' on nats://%s: %s", b->url->stream,
+				 b->url->servers, why);
+			return ret;
+		}
 		usleep(250000);
 	}
 	return 0;
