@@ -111,17 +111,21 @@ static const char *js_why(natsStatus s, jsErrCode jerr, char *buf, size_t len)
 }
 
 /*
- * Options for one start-up question (stream or consumer info): an answer
- * within 2 s (or --timeout if shorter), so that a question asked while no
- * leader could answer it is asked again within --timeout rather than
- * waiting all of it.  Creating and deleting the consumer wait the whole
- * --timeout: asked again too early, the next attempt would delete the
- * consumer the first one is still creating.
+ * Options for one JetStream request: an answer within @cap_ms (or --timeout
+ * if shorter).  A request sent while no leader could take it is dropped,
+ * never answered, so waiting all of --timeout for it would leave no time
+ * to ask again once the cluster is back.  Questions (stream info,
+ * consumer info) get 2 s; creating and deleting the consumer get 10 s:
+ * asked again sooner, on a slow cluster the next attempt would delete the
+ * consumer the previous one is still creating.
  */
-static jsOptions *js_short(jsOptions *o, int timeout_ms)
+#define JS_ASK_MS	2000
+#define JS_CHANGE_MS	10000
+
+static jsOptions *js_wait(jsOptions *o, int timeout_ms, int cap_ms)
 {
 	jsOptions_Init(o);
-	o->Wait = timeout_ms < 2000 ? timeout_ms : 2000;
+	o->Wait = timeout_ms < cap_ms ? timeout_ms : cap_ms;
 	return o;
 }
 
@@ -152,7 +156,8 @@ static int check_stream(struct broker *b, char *err, size_t errlen)
 
 	do {
 		jerr = 0;
-		s = js_GetStreamInfo(&si, n->js, b->url->stream, js_short(&o, b->timeout_ms), &jerr);
+		s = js_GetStreamInfo(&si, n->js, b->url->stream,
+				     js_wait(&o, b->timeout_ms, JS_ASK_MS), &jerr);
 	} while (s != NATS_OK && jerr != JSStreamNotFoundErr && s != NATS_NOT_FOUND &&
 		 js_try_again(deadline));
 	if (s != NATS_OK) {
@@ -195,6 +200,7 @@ static int make_consumer(struct broker *b, uint64_t after, char *err, size_t err
 	jsConsumerConfig cc;
 	jsSubOptions so;
 	jsErrCode jerr = 0;
+	jsOptions o;
 	char why[256];
 	natsStatus s;
 
@@ -202,7 +208,8 @@ static int make_consumer(struct broker *b, uint64_t after, char *err, size_t err
 		natsSubscription_Destroy(n->sub);
 		n->sub = NULL;
 	}
-	s = js_DeleteConsumer(n->js, b->url->stream, n->durable, NULL, &jerr);
+	s = js_DeleteConsumer(n->js, b->url->stream, n->durable,
+			      js_wait(&o, b->timeout_ms, JS_CHANGE_MS), &jerr);
 	if (s != NATS_OK && jerr != JSConsumerNotFoundErr && s != NATS_NOT_FOUND) {
 		snprintf(err, errlen, "delete consumer %s: %s", n->durable,
 			 js_why(s, jerr, why, sizeof(why)));
@@ -216,7 +223,8 @@ static int make_consumer(struct broker *b, uint64_t after, char *err, size_t err
 	cc.FilterSubject = b->url->subject;
 	cc.DeliverPolicy = after ? js_DeliverByStartSequence : js_DeliverAll;
 	cc.OptStartSeq = after ? after + 1 : 0;
-	s = js_AddConsumer(&ci, n->js, b->url->stream, &cc, NULL, &jerr);
+	s = js_AddConsumer(&ci, n->js, b->url->stream, &cc,
+			   js_wait(&o, b->timeout_ms, JS_CHANGE_MS), &jerr);
 	if (s != NATS_OK) {
 		snprintf(err, errlen, "create consumer %s: %s", n->durable,
 			 js_why(s, jerr, why, sizeof(why)));
@@ -332,7 +340,7 @@ static int nats_open(struct broker *b, bool outbound, char *err, size_t errlen)
 	do {
 		jerr = 0;
 		s = js_GetConsumerInfo(&ci, n->js, b->url->stream, n->durable,
-				       js_short(&o, b->timeout_ms), &jerr);
+				       js_wait(&o, b->timeout_ms, JS_ASK_MS), &jerr);
 	} while (s != NATS_OK && jerr != JSConsumerNotFoundErr && s != NATS_NOT_FOUND &&
 		 js_try_again(deadline));
 	if (s == NATS_OK) {
