@@ -347,8 +347,8 @@ static int nats_open(struct broker *b, bool outbound, char *err, size_t errlen)
 		after = ci->AckFloor.Stream;
 		jsConsumerInfo_Destroy(ci);
 	} else if (jerr != JSConsumerNotFoundErr && s != NATS_NOT_FOUND) {
-		snprintf(err, errlen, "consumer %s on stream '%s': %s", n->durable, b->url->stream,
-			 js_why(s, jerr, why, sizeof(why)));
+		snprintf(err, errlen, "stream '%s' on nats://%s: consumer %s: %s", b->url->stream,
+			 b->url->servers, n->durable, js_why(s, jerr, why, sizeof(why)));
 		return BRIDGE_EXIT_UNREACHABLE;
 	}
 	n->last_stream = after;
