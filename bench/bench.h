@@ -421,6 +421,8 @@ void report_csv_quantiles(FILE *f, double median, double min, double max,
 			  double q1, double q3);
 void report_json_str(FILE *f, const char *s);
 void report_json_num(FILE *f, double v);
+/* [v0, v1, ...]: @n numbers as report_json_num() writes them. */
+void report_json_nums(FILE *f, const double *v, unsigned int n);
 void report_calibration(FILE *f);
 void report_calibration_csv(FILE *f);	/* lines in report_csv()'s columns */
 void report_calibration_json(FILE *f);	/* the value of "calibration" */

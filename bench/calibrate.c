@@ -562,7 +562,7 @@ void report_calibration_csv(FILE *f)
 void report_calibration_json(FILE *f)
 {
 	struct cal_ceilings c;
-	unsigned int i, v;
+	unsigned int i;
 
 	if (!bench_cal_ran) {
 		fputs("null", f);
@@ -596,13 +596,9 @@ void report_calibration_json(FILE *f)
 		report_json_num(f, r->q1);
 		fprintf(f, ", \"q3\": ");
 		report_json_num(f, r->q3);
-		fprintf(f, ", \"ops\": %llu, \"values\": [", (unsigned long long)r->ops);
-		for (v = 0; v < r->n; v++) {
-			if (v)
-				fputs(", ", f);
-			report_json_num(f, r->v[v]);
-		}
-		fputs("]}", f);
+		fprintf(f, ", \"ops\": %llu, \"values\": ", (unsigned long long)r->ops);
+		report_json_nums(f, r->v, r->n);
+		fputc('}', f);
 	}
 	cal_ceilings(&c);
 	fprintf(f, "\n  ],\n  \"reference\": {\"solo_64_cspchan_msg_s\": ");

@@ -568,6 +568,19 @@ void report_json_num(FILE *f, double v)
 		fprintf(f, "%.6g", v);
 }
 
+void report_json_nums(FILE *f, const double *v, unsigned int n)
+{
+	unsigned int i;
+
+	fputc('[', f);
+	for (i = 0; i < n; i++) {
+		if (i)
+			fputs(", ", f);
+		report_json_num(f, v[i]);
+	}
+	fputc(']', f);
+}
+
 static void json_values(FILE *f, const struct target_result *tr)
 {
 	fputc('[', f);
@@ -583,7 +596,7 @@ void report_json(FILE *f, const char *started, double elapsed)
 {
 	struct target_eval ev;
 	struct utsname u;
-	unsigned int i, k, v;
+	unsigned int i, k;
 	bool first = true;
 
 	uname(&u);
@@ -671,13 +684,9 @@ void report_json(FILE *f, const char *started, double elapsed)
 				fprintf(f, ", \"bytes_per_s\": ");
 				report_json_num(f, m->median * (double)r->w->msg_size);
 			}
-			fprintf(f, ", \"messages\": %llu, \"values\": [", (unsigned long long)r->msgs);
-			for (v = 0; v < m->n; v++) {
-				if (v)
-					fputs(", ", f);
-				report_json_num(f, m->v[v]);
-			}
-			fprintf(f, "]}");
+			fprintf(f, ", \"messages\": %llu, \"values\": ", (unsigned long long)r->msgs);
+			report_json_nums(f, m->v, m->n);
+			fputc('}', f);
 		}
 	}
 	fprintf(f, "\n  ],\n  \"targets\": [");

@@ -849,7 +849,7 @@ void report_scaling_csv(FILE *f)
 
 void report_scaling_json(FILE *f)
 {
-	unsigned int m, s, i, j;
+	unsigned int m, s, i;
 
 	if (!scaling_ran) {
 		fputs("null", f);
@@ -879,13 +879,9 @@ void report_scaling_json(FILE *f)
 			report_json_num(f, r->min);
 			fprintf(f, ", \"max\": ");
 			report_json_num(f, r->max);
-			fprintf(f, ", \"values\": [");
-			for (i = 0; i < r->n; i++) {
-				if (i)
-					fputs(", ", f);
-				report_json_num(f, r->v[i]);
-			}
-			fprintf(f, "]}");
+			fprintf(f, ", \"values\": ");
+			report_json_nums(f, r->v, r->n);
+			fputc('}', f);
 		}
 		fprintf(f, "}}");
 	}
@@ -911,13 +907,9 @@ void report_scaling_json(FILE *f)
 		report_json_num(f, mr->vmalloc_med);
 		fprintf(f, ", \"slab_caches\": ");
 		report_json_str(f, mr->top);
-		fprintf(f, ", \"rounds_all\": [");
-		for (j = 0; j < mr->n; j++) {
-			if (j)
-				fputs(", ", f);
-			report_json_num(f, mr->total[j]);
-		}
-		fprintf(f, "]}");
+		fprintf(f, ", \"rounds_all\": ");
+		report_json_nums(f, mr->total, mr->n);
+		fputc('}', f);
 	}
 	fprintf(f, "\n    ]}");
 }
