@@ -63,13 +63,13 @@ static int deliver_held(struct inbound *ib, int fd, bool relay, struct bridge_ms
 	bool held = false;
 	int ret, wait_ms = 0;
 
-	/* A first try that does not block: the blocked time counts from it. */
+	/* A first try that does not block: the blocked time counts from its refusal. */
 	for (;; wait_ms = 500) {
 		ret = deliver(fd, &batch[i], relay, wait_ms);
-		if (!t0)
-			t0 = bridge_now_ns();
 		if (ret != -ETIMEDOUT && ret != -EAGAIN && ret != -EINTR)
 			break;
+		if (!t0)
+			t0 = bridge_now_ns();
 		if (bridge_stopping && !*drain_end)
 			*drain_end = bridge_now_ns() + (uint64_t)ib->o->drain_ms * 1000000;
 		if (bridge_stopping > 1 || (*drain_end && bridge_now_ns() > *drain_end)) {
