@@ -19,6 +19,7 @@
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 
+#include "busypoll.h"
 #include "chanfile.h"
 #include "channel.h"
 #include "compat.h"
@@ -39,7 +40,7 @@ static unsigned int cspchan_iocb_flags(struct kiocb *iocb)
 	if ((iocb->ki_flags & IOCB_NOWAIT) ||
 	    (iocb->ki_filp->f_flags & O_NONBLOCK))
 		return CSPCHAN_IO_NONBLOCK;
-	return 0;
+	return cspchan_busy_flags(iocb->ki_filp);
 }
 
 /*
@@ -361,6 +362,8 @@ static long cspchan_handle_ioctl(struct file *file, unsigned int cmd,
 		return cspchan_ioctl_deadletter(file, uarg);
 	case CSPCHAN_IOC_SET_RATE:
 		return cspchan_ioctl_rate(ch, uarg);
+	case CSPCHAN_IOC_SET_BUSY_POLL:
+		return cspchan_ioctl_busy_poll(file, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -373,6 +376,7 @@ static int cspchan_handle_release(struct inode *inode, struct file *file)
 
 	cspchan_lease_reclaim(file);
 	cspchan_zc_reclaim(ch, file);
+	cspchan_busy_release(file);
 	cspchan_handle_closed(ch, file->f_mode);
 	if (h->travelled)
 		cspchan_reply_unref(ch);

@@ -12,6 +12,7 @@
 #include <linux/xarray.h>
 
 #include "arena.h"
+#include "busypoll.h"
 #include "channel.h"
 #include "cspchan.h"
 #include "main.h"
@@ -177,6 +178,7 @@ static void cspchan_free(struct cspchan *ch)
 
 	cspchan_reaper_exit(ch);
 	cspchan_pace_exit(ch);
+	cspchan_busy_exit(ch);
 	/* Set up by cspchan_lease_setup() once the channel was allocated. */
 	if (ch->lease_timer.work.func)
 		cancel_delayed_work_sync(&ch->lease_timer);

@@ -162,11 +162,14 @@ struct cspchan_lease {
  *		io_uring READ received, 0 when none (cspchan.lock)
  * @travelled:	installed from a message: counted in the channel's
  *		reply_refs (reply.c)
+ * @busy_poll_us: spin budget before a blocking wait, 0 for none
+ *		(busypoll.c; written under cspchan.lock, read locklessly)
  */
 struct cspchan_handle {
 	struct cspchan *ch;
 	u64 implicit;
 	bool travelled;
+	u32 busy_poll_us;
 };
 
 /* The channel behind a file known to be a channel handle. */
@@ -235,6 +238,7 @@ struct cspchan_waiter_ops {
  * @since:	a receiver on a paced channel: when it parked (ns)
  * @index:	the select case it stands for
  * @slot:	the granted slot (valid when @state is CSPCHAN_GRANTED)
+ * @spin_us:	a task: how long it may spin before it sleeps (busypoll.c)
  * @state:	enum cspchan_wait_state, written by the waker under the
  *		channel lock; once it leaves CSPCHAN_WAITING the waker never
  *		touches the waiter again
@@ -251,6 +255,7 @@ struct cspchan_waiter {
 	u64 since;
 	u32 index;
 	u32 slot;
+	u32 spin_us;
 	int state;
 };
 
@@ -357,6 +362,10 @@ struct cspchan_wakeups {
  * @reply_refs:		reply channels: messages carrying it and open handles
  *			that travelled in one (reply.c)
  * @travelled:		reply channels: a message carrying it was sent
+ * @busy_handles:	handles with a busy-poll budget (@lock)
+ * @last_sender:	while @busy_handles: the thread that sent last, a
+ *			reference (@lock; busypoll.c)
+ * @last_receiver:	while @busy_handles: the thread that received last
  */
 struct cspchan {
 	struct kref ref;
@@ -429,6 +438,10 @@ struct cspchan {
 	unsigned int recv_handles;
 	atomic_t reply_refs;
 	bool travelled;
+
+	unsigned int busy_handles;
+	struct pid *last_sender;
+	struct pid *last_receiver;
 };
 
 /* Does the channel lease what it delivers (SPEC 9)? */

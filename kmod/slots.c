@@ -41,6 +41,7 @@
 #include <linux/poll.h>
 #include <linux/sched.h>
 
+#include "busypoll.h"
 #include "cspchan.h"
 #include "pace.h"
 #include "slots.h"
@@ -387,6 +388,7 @@ int cspchan_get_slot(struct cspchan *ch, unsigned int flags,
 		return -EAGAIN;
 
 	cspchan_waiter_init(&w, NULL, 0);
+	cspchan_waiter_spin(&w, flags);
 	list_add_tail(&w.node, &ch->sendq);
 	ch->nr_sendq++;
 	ret = cspchan_wait(ch, &w, CSPCHAN_TRACE_SEND, deadline, wk);
@@ -488,6 +490,7 @@ ssize_t cspchan_post_slot_at(struct cspchan *ch, u32 slot, u32 len,
 	if (ch->shut)
 		return -EPIPE;
 	cspchan_stamp_sender(s, len, sent_ns, flags);
+	cspchan_busy_note(ch, &ch->last_sender);
 
 	if (cspchan_buffered(ch)) {
 		ch->autoclose_armed = true;
@@ -513,6 +516,7 @@ ssize_t cspchan_post_slot_at(struct cspchan *ch, u32 slot, u32 len,
 
 	/* Unbuffered and nobody waiting: offer the message, wait for a taker. */
 	cspchan_waiter_init(&w, NULL, 0);	/* parked on the offer */
+	cspchan_waiter_spin(&w, flags);
 	cspchan_queue_offer(ch, slot, &w);
 	ret = cspchan_wait(ch, &w, CSPCHAN_TRACE_SEND, deadline, wk);
 	if (w.state == CSPCHAN_GRANTED)
@@ -778,6 +782,7 @@ int cspchan_next_msg(struct cspchan *ch, unsigned int flags,
 		}
 		if (cspchan_paced(ch) && !cspchan_pace_ready(ch, ktime_get_ns()))
 			break;		/* a message, but no token yet */
+		cspchan_busy_note(ch, &ch->last_receiver);
 		return 1;
 	}
 	if (!ch->queued && cspchan_recv_eos(ch))
@@ -789,6 +794,7 @@ int cspchan_next_msg(struct cspchan *ch, unsigned int flags,
 	}
 
 	cspchan_waiter_init(&w, NULL, 0);
+	cspchan_waiter_spin(&w, flags);
 	cspchan_park_receiver(ch, &w);
 	ret = cspchan_wait(ch, &w, CSPCHAN_TRACE_RECV, deadline, wk);
 	if (w.state == CSPCHAN_SHUT)
@@ -802,6 +808,7 @@ int cspchan_next_msg(struct cspchan *ch, unsigned int flags,
 	}
 	*slot = w.slot;
 	*handed = true;
+	cspchan_busy_note(ch, &ch->last_receiver);
 	return 1;
 }
 

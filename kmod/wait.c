@@ -28,6 +28,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 
+#include "busypoll.h"
 #include "compat.h"
 #include "cspchan.h"
 #include "trace.h"
@@ -119,6 +120,7 @@ void cspchan_waiter_init(struct cspchan_waiter *w, struct cspchan_sel *sel,
 	w->index = index;
 	w->slot = 0;
 	w->since = 0;
+	w->spin_us = 0;
 	w->state = CSPCHAN_WAITING;
 }
 
@@ -302,7 +304,9 @@ void cspchan_sleep_end(struct cspchan_sleep *s)
  * Sleep until a waker changes w->state, a signal arrives or the deadline
  * passes.  A changed state wins over a signal or a timeout: what was
  * granted is used, so nothing is lost.  Called and returns with ch->lock
- * held; the wake-ups collected so far are issued before sleeping.
+ * held; the wake-ups collected so far are issued before sleeping.  A
+ * waiter with a spin budget (busypoll.c) spins first, once, while its peer
+ * runs.
  */
 int cspchan_wait(struct cspchan *ch, struct cspchan_waiter *w,
 		 int op, const ktime_t *deadline,
@@ -311,6 +315,7 @@ int cspchan_wait(struct cspchan *ch, struct cspchan_waiter *w,
 {
 	u64 start = trace_cspchan_wake_enabled() ? ktime_get_ns() : 0;
 	struct cspchan_sleep s;
+	struct pid *peer;
 	int ret = 0;
 
 	lockdep_assert_held(&ch->lock);
@@ -323,8 +328,15 @@ int cspchan_wait(struct cspchan *ch, struct cspchan_waiter *w,
 		ret = cspchan_sleep_check(&s);
 		if (ret)
 			break;
+		peer = w->spin_us ? cspchan_busy_peer(ch, op) : NULL;
 		cspchan_unlock_and_wake(ch, wk);
-		cspchan_sleep(&s);
+		if (peer) {
+			cspchan_busy_poll(w, peer, deadline);
+			put_pid(peer);
+			w->spin_us = 0;		/* once per wait */
+		}
+		if (READ_ONCE(w->state) == CSPCHAN_WAITING)
+			cspchan_sleep(&s);
 		mutex_lock(&ch->lock);
 	}
 	cspchan_sleep_end(&s);
@@ -373,7 +385,8 @@ int cspchan_lock_io(struct cspchan *ch, unsigned int flags)
  * @deadline:	storage for the deadline
  * @dl:		set to @deadline, or NULL for no deadline
  *
- * Return: CSPCHAN_IO_NONBLOCK or 0, for cspchan_send_iter() and friends.
+ * Return: CSPCHAN_IO_NONBLOCK, or the handle's spin budget
+ * (cspchan_busy_flags()), for cspchan_send_iter() and friends.
  */
 unsigned int cspchan_timeout_flags(struct file *file, s64 timeout_ns,
 				   ktime_t *deadline, ktime_t **dl)
@@ -385,5 +398,5 @@ unsigned int cspchan_timeout_flags(struct file *file, s64 timeout_ns,
 		*deadline = ktime_add_safe(ktime_get(), ns_to_ktime(timeout_ns));
 		*dl = deadline;
 	}
-	return 0;
+	return cspchan_busy_flags(file);
 }

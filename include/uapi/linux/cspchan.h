@@ -77,6 +77,8 @@
 #define CSPCHAN_FEAT_REPLY	(1ULL << 12)
 /* Relay channels: CSPCHAN_RELAY, CSPCHAN_XFER_ORIGIN */
 #define CSPCHAN_FEAT_RELAY	(1ULL << 13)
+/* Per-handle busy polling: CSPCHAN_IOC_SET_BUSY_POLL */
+#define CSPCHAN_FEAT_BUSY_POLL	(1ULL << 14)
 
 struct cspchan_features {
 	__u64 features;			/* out: CSPCHAN_FEAT_* */
@@ -384,6 +386,24 @@ struct cspchan_deadletter_req {
 	__u64 reserved[2];		/* in: must be zero */
 };
 
+/*
+ * CSPCHAN_IOC_SET_BUSY_POLL on a channel handle: before a blocking send,
+ * receive, ACQUIRE or TAKE on this handle (an open file description) goes
+ * to sleep, it spins for up to usecs microseconds while the task on the
+ * other side (the channel's last sender, for a receiver; its last
+ * receiver, for a sender) is running on another CPU, as SO_BUSY_POLL does
+ * for a socket.  A spinning task stays parked in its place: order and
+ * hand-off are those of a sleeping one.  usecs 0 turns it off (the
+ * default); more than the module parameter max_busy_poll_us is EINVAL.
+ * The previous value is returned in usecs.  Select and io_uring requests
+ * never spin.
+ */
+struct cspchan_busy_poll_req {
+	__u32 usecs;			/* in: spin budget; out: the previous one */
+	__u32 flags;			/* in: none defined, must be zero */
+	__u64 reserved;			/* in: must be zero */
+};
+
 #define CSPCHAN_IOC_MAGIC	0xC5
 
 /* On /dev/cspchan. */
@@ -407,6 +427,7 @@ struct cspchan_deadletter_req {
 #define CSPCHAN_IOC_NACK	_IOW(CSPCHAN_IOC_MAGIC, 0x19, struct cspchan_lease_req)
 #define CSPCHAN_IOC_SET_DEADLETTER _IOW(CSPCHAN_IOC_MAGIC, 0x1a, struct cspchan_deadletter_req)
 #define CSPCHAN_IOC_SET_RATE	_IOW(CSPCHAN_IOC_MAGIC, 0x1b, struct cspchan_rate_req)
+#define CSPCHAN_IOC_SET_BUSY_POLL _IOWR(CSPCHAN_IOC_MAGIC, 0x1c, struct cspchan_busy_poll_req)
 
 /* io_uring command codes only (sqe->cmd_op); not ioctls. */
 #define CSPCHAN_URING_ACQUIRE	_IOWR(CSPCHAN_IOC_MAGIC, 0x24, struct cspchan_uring_cmd)
