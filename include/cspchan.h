@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 #define CSPCHAN_VERSION_MAJOR	0
-#define CSPCHAN_VERSION_MINOR	5
+#define CSPCHAN_VERSION_MINOR	6
 
 /*
  * struct cspchan_attr, struct cspchan_msginfo and struct cspchan_stat only
@@ -125,6 +125,16 @@ int cspchan_set_deadletter(int ch, int dlq);
  * means 1); @rate 0 removes the limit.  The bucket starts full.
  */
 int cspchan_set_rate(int ch, unsigned int rate, unsigned int burst);
+
+/*
+ * Busy polling (since 0.6, CSPCHAN_FEAT_BUSY_POLL): before a blocking
+ * send, receive, acquire or take on the handle @ch sleeps, it spins for up
+ * to @usecs microseconds while the task on the other side runs on another
+ * CPU; 0 turns it off.  Per handle (open file description), at most the
+ * module parameter max_busy_poll_us.  The previous budget goes to
+ * *@old_usecs unless it is NULL.
+ */
+int cspchan_set_busy_poll(int ch, unsigned int usecs, unsigned int *old_usecs);
 
 /*
  * Reply channels (since 0.4, CSPCHAN_FEAT_REPLY).  cspchan_sendmsg() sends
