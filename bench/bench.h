@@ -64,6 +64,7 @@ enum transport_kind {
 	TK_URING,	/* cspchan through io_uring, batched */
 	TK_ZEROCOPY,	/* cspchan, messages in the mmapped arena */
 	TK_ZEROCOPY_URING,	/* both: the slot commands through io_uring */
+	TK_BUSY_POLL,	/* the copy path on handles with a busy-poll budget */
 };
 
 /* Is a transport of kind `have` judged by the targets of kind `want`? */
@@ -115,6 +116,12 @@ struct transport {
 	unsigned int caps;	/* TC_* */
 	size_t max_msg;		/* largest message with message semantics; 0: no limit */
 	size_t max_mpmc_msg;	/* largest message for TC_MPMC; 0: max_msg */
+	/*
+	 * Only in these workloads (comma-separated ids), or NULL: in every
+	 * one it fits (a variant of another transport measured only where
+	 * it differs).
+	 */
+	const char *workloads;
 
 	/*
 	 * Can it run here at all?  0, or -errno with a reason in why (the
@@ -201,6 +208,7 @@ extern const unsigned int bench_nr_transports;
 
 /* Transports (one file each). */
 extern const struct transport transport_cspchan;
+extern const struct transport transport_cspchan_busypoll;
 extern const struct transport transport_mqueue;
 extern const struct transport transport_pipe;
 extern const struct transport transport_pipe_pkt;

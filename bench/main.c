@@ -100,6 +100,8 @@ const char *kind_name(enum transport_kind kind)
 		return "zero-copy";
 	case TK_ZEROCOPY_URING:
 		return "zero-copy+io_uring";
+	case TK_BUSY_POLL:
+		return "copy+busy-poll";
 	default:
 		return "peer";
 	}
@@ -116,10 +118,10 @@ struct row *find_row(const char *workload, const char *transport)
 	return NULL;
 }
 
-/* Is name in w->only (comma-separated), or has w no such list? */
-bool workload_has_transport(const struct workload *w, const char *name)
+/* Is name in list (comma-separated names), or is there no list? */
+static bool name_listed(const char *list, const char *name)
 {
-	const char *p = w->only;
+	const char *p = list;
 	size_t len = strlen(name);
 
 	if (!p)
@@ -135,6 +137,12 @@ bool workload_has_transport(const struct workload *w, const char *name)
 	return false;
 }
 
+/* Is name in w->only, or has w no such list? */
+bool workload_has_transport(const struct workload *w, const char *name)
+{
+	return name_listed(w->only, name);
+}
+
 /* Does the transport fit the workload at all? */
 static bool row_applies(const struct workload *w, const struct transport *t)
 {
@@ -143,6 +151,8 @@ static bool row_applies(const struct workload *w, const struct transport *t)
 	if ((t->caps & w->need_caps) != w->need_caps)
 		return false;
 	if (w->only && !workload_has_transport(w, t->name))
+		return false;
+	if (!name_listed(t->workloads, w->id))
 		return false;
 	if (w->scaling && !bench_opts.scaling)
 		return false;

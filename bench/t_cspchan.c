@@ -4,6 +4,10 @@
  * to send and read(2) to receive on the handle (what cspchan_send() and
  * cspchan_recv() do).  The channel itself is made here for every cspchan
  * transport (t_cspchan_uring.c, t_cspchan_zc.c).
+ *
+ * cspchan-busypoll: the same, on a handle with a busy-poll budget
+ * (cspchan_set_busy_poll()).  The handle is made before the fork, so the
+ * budget is every process's: senders and receivers both spin.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -98,6 +102,33 @@ static ssize_t cc_recv(struct bchan *c, void *buf, size_t len)
 	return n < 0 ? -errno : n;
 }
 
+/* The module's default max_busy_poll_us: the largest budget it takes. */
+#define BENCH_BUSY_POLL_US	200
+#define BENCH_STR_(x)		#x
+#define BENCH_STR(x)		BENCH_STR_(x)
+
+static int cbp_available(char *why, size_t whylen)
+{
+	return cspchan_bench_available(why, whylen, CSPCHAN_FEAT_BUSY_POLL);
+}
+
+static int cbp_create(struct bchan *c)
+{
+	int ret = cspchan_bench_create(c);
+
+	if (ret < 0)
+		return ret;
+	ret = cspchan_set_busy_poll(c->fd[0], BENCH_BUSY_POLL_US, NULL);
+	if (ret < 0) {
+		snprintf(c->note, sizeof(c->note), "cspchan_set_busy_poll(%u): %s",
+			 BENCH_BUSY_POLL_US, strerror(-ret));
+		cspchan_bench_destroy(c);
+		/* A module without it, or with a lower max_busy_poll_us. */
+		return ret == -ENOTTY || ret == -EINVAL ? -EOPNOTSUPP : ret;
+	}
+	return 0;
+}
+
 const struct transport transport_cspchan = {
 	.name = "cspchan",
 	.desc = "cspchan channel, copy path: write(2)/read(2) on the handle",
@@ -105,6 +136,20 @@ const struct transport transport_cspchan = {
 	.caps = TC_MPMC | TC_UNBUFFERED,
 	.available = cc_available,
 	.create = cspchan_bench_create,
+	.destroy = cspchan_bench_destroy,
+	.send = cc_send,
+	.recv = cc_recv,
+};
+
+const struct transport transport_cspchan_busypoll = {
+	.name = "cspchan-busypoll",
+	.desc = "cspchan copy path, the handle spinning up to "
+		BENCH_STR(BENCH_BUSY_POLL_US) " us before it sleeps",
+	.kind = TK_BUSY_POLL,
+	.caps = TC_MPMC | TC_UNBUFFERED,
+	.workloads = "tput-64,pingpong-64,pingpong-64-1cpu",
+	.available = cbp_available,
+	.create = cbp_create,
 	.destroy = cspchan_bench_destroy,
 	.send = cc_send,
 	.recv = cc_recv,

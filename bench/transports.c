@@ -6,13 +6,14 @@
  * write a struct transport in its own t_*.c file (see bench.h for what
  * each operation must do), declare it in bench.h and list it here; the
  * workloads, the ratios, the CSV/JSON and the targets pick it up.  Its
- * kind (TK_URING, TK_ZEROCOPY) decides which target of README.md judges
- * it.
+ * kind (TK_URING, TK_ZEROCOPY, TK_BUSY_POLL) decides which target of
+ * README.md judges it.
  */
 #include "bench.h"
 
 const struct transport *const bench_transports[] = {
 	&transport_cspchan,
+	&transport_cspchan_busypoll,
 	&transport_cspchan_uring,
 	&transport_cspchan_uring_link,
 	&transport_cspchan_zc,
