@@ -35,8 +35,22 @@
 #include "trace.h"
 
 unsigned int cspchan_max_busy_poll_us = 200;
-module_param_named(max_busy_poll_us, cspchan_max_busy_poll_us, uint, 0644);
-MODULE_PARM_DESC(max_busy_poll_us, "Largest busy-poll budget of a handle in microseconds (default 200)");
+
+/* A budget travels in 16 bits (cspchan_busy_flags()): refuse more. */
+static int cspchan_max_busy_poll_set(const char *val,
+				     const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, CSPCHAN_BUSY_POLL_LIMIT);
+}
+
+static const struct kernel_param_ops cspchan_max_busy_poll_ops = {
+	.set = cspchan_max_busy_poll_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(max_busy_poll_us, &cspchan_max_busy_poll_ops,
+		&cspchan_max_busy_poll_us, 0644);
+MODULE_PARM_DESC(max_busy_poll_us, "Largest busy-poll budget of a handle in microseconds, at most 65535 (default 200)");
 
 /**
  * __cspchan_busy_note() - the current thread is now the side's last task
@@ -154,8 +168,7 @@ long cspchan_ioctl_busy_poll(struct file *file,
 {
 	struct cspchan_handle *h = file->private_data;
 	struct cspchan_busy_poll_req req;
-	u32 max = min_t(u32, READ_ONCE(cspchan_max_busy_poll_us),
-			CSPCHAN_BUSY_POLL_LIMIT);
+	u32 max = READ_ONCE(cspchan_max_busy_poll_us);
 
 	if (copy_from_user(&req, ureq, sizeof(req)))
 		return -EFAULT;

@@ -394,7 +394,8 @@ struct cspchan_deadletter_req {
  * receiver, for a sender) is running on another CPU, as SO_BUSY_POLL does
  * for a socket.  A spinning task stays parked in its place: order and
  * hand-off are those of a sleeping one.  usecs 0 turns it off (the
- * default); more than the module parameter max_busy_poll_us is EINVAL.
+ * default); more than the module parameter max_busy_poll_us (default 200,
+ * at most 65535) is EINVAL.
  * The previous value is returned in usecs.  Select and io_uring requests
  * never spin.
  */
