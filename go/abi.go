@@ -76,6 +76,7 @@ const (
 	FeatLease         uint64 = 1 << 10 // lease channels, ack/nack, dead letters
 	FeatPace          uint64 = 1 << 11 // paced channels: rate, burst, SetRate
 	FeatReply         uint64 = 1 << 12 // reply channels: SendMsg, Call, Message.Reply
+	FeatBusyPoll      uint64 = 1 << 14 // per-handle busy polling: SetBusyPoll
 )
 
 type kFeatures struct {
@@ -177,6 +178,12 @@ type kRateReq struct {
 	reserved  [2]uint64 `c:"reserved"`
 }
 
+type kBusyPollReq struct {
+	usecs    uint32 `c:"usecs"`
+	flags    uint32 `c:"flags"`
+	reserved uint64 `c:"reserved"`
+}
+
 type kSelectCase struct {
 	fd        int32  `c:"fd"`
 	op        uint32 `c:"op"`
@@ -210,4 +217,5 @@ var (
 	iocNack     = ioc(iocWrite, iocMagic, 0x19, unsafe.Sizeof(kLeaseReq{}))
 	iocSetDLQ   = ioc(iocWrite, iocMagic, 0x1a, unsafe.Sizeof(kDeadLetterReq{}))
 	iocSetRate  = ioc(iocWrite, iocMagic, 0x1b, unsafe.Sizeof(kRateReq{}))
+	iocBusyPoll = ioc(iocRead|iocWrite, iocMagic, 0x1c, unsafe.Sizeof(kBusyPollReq{}))
 )

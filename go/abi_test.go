@@ -30,6 +30,7 @@ var abiStructs = []struct {
 	{"cspchan_lease_req", kLeaseReq{}, 32},
 	{"cspchan_deadletter_req", kDeadLetterReq{}, 24},
 	{"cspchan_rate_req", kRateReq{}, 32},
+	{"cspchan_busy_poll_req", kBusyPollReq{}, 16},
 	{"cspchan_select_case", kSelectCase{}, 24},
 	{"cspchan_select_req", kSelectReq{}, 48},
 }
@@ -68,6 +69,7 @@ var abiConstants = []struct {
 	{"CSPCHAN_FEAT_LEASE", FeatLease},
 	{"CSPCHAN_FEAT_PACE", FeatPace},
 	{"CSPCHAN_FEAT_REPLY", FeatReply},
+	{"CSPCHAN_FEAT_BUSY_POLL", FeatBusyPoll},
 	{"CSPCHAN_IOC_FEATURES", uint64(iocFeatures)},
 	{"CSPCHAN_IOC_CREATE", uint64(iocCreate)},
 	{"CSPCHAN_IOC_SEND", uint64(iocSend)},
@@ -82,6 +84,7 @@ var abiConstants = []struct {
 	{"CSPCHAN_IOC_NACK", uint64(iocNack)},
 	{"CSPCHAN_IOC_SET_DEADLETTER", uint64(iocSetDLQ)},
 	{"CSPCHAN_IOC_SET_RATE", uint64(iocSetRate)},
+	{"CSPCHAN_IOC_SET_BUSY_POLL", uint64(iocBusyPoll)},
 }
 
 // TestABISizes checks the mirrors' sizes without a C compiler.

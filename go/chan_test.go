@@ -380,6 +380,9 @@ func TestNotSupported(t *testing.T) {
 	if !hasFeature(FeatPace) {
 		errs["SetRate"] = c.SetRate(10, 1)
 	}
+	if !hasFeature(FeatBusyPoll) {
+		_, errs["SetBusyPoll"] = c.SetBusyPoll(10)
+	}
 	if !hasFeature(FeatLease) {
 		errs["Ack"] = c.Ack(1)
 		errs["Nack"] = c.Nack(1)

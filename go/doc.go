@@ -99,5 +99,7 @@
 //
 // # Optional features
 //
-// Priority select (SelectPrio) needs CSPCHAN_FEAT_SELECT_PRIO.
+// Priority select (SelectPrio) needs CSPCHAN_FEAT_SELECT_PRIO, and
+// SetBusyPoll, a handle's spin budget for blocking waits in the kernel
+// (which this package's own waits are not), CSPCHAN_FEAT_BUSY_POLL.
 package cspchan
