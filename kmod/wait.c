@@ -337,6 +337,8 @@ int cspchan_wait(struct cspchan *ch, struct cspchan_waiter *w,
 		}
 		if (READ_ONCE(w->state) == CSPCHAN_WAITING)
 			cspchan_sleep(&s);
+		else	/* served meanwhile: no sleep, and no lock in this state */
+			__set_current_state(TASK_RUNNING);
 		mutex_lock(&ch->lock);
 	}
 	cspchan_sleep_end(&s);
