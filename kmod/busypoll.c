@@ -13,8 +13,10 @@
  * wakers hand it the message or slot in arrival order, and it watches its
  * own waiter's state, without the channel lock.  It stops on
  * need_resched(), a pending signal, its deadline, the budget, or the peer
- * not running (its state not TASK_RUNNING, on this very CPU, or a
- * preempted vCPU: mutex_spin_on_owner()'s test), then sleeps as usual.
+ * not running (not on a CPU, on this very CPU, or on a preempted vCPU:
+ * mutex_spin_on_owner()'s test; runnable on another CPU counts for
+ * CSPCHAN_BUSY_WAKE_NS, the time a woken task takes to get there), then
+ * sleeps as usual.
  *
  * The peer: the channel's last sender (for a receiver) and last receiver
  * (for a sender), kept as thread pid references while any handle of the
@@ -85,22 +87,38 @@ struct pid *cspchan_busy_peer(struct cspchan *ch, int op)
 	return get_pid(peer);
 }
 
-/* Is the peer running, on another CPU that is not a preempted vCPU? */
-static bool cspchan_peer_running(struct pid *peer)
+/*
+ * A peer woken onto another CPU is runnable before it runs: spin through
+ * that much of it, not while it waits behind other tasks.
+ */
+#define CSPCHAN_BUSY_WAKE_NS	(20 * NSEC_PER_USEC)
+
+enum cspchan_peer {
+	CSPCHAN_PEER_AWAY,	/* asleep, on this CPU, or a preempted vCPU */
+	CSPCHAN_PEER_RUNNABLE,	/* runnable on another CPU, not on it yet */
+	CSPCHAN_PEER_RUNNING,	/* on another CPU */
+};
+
+/* Where is the peer?  mutex_spin_on_owner()'s test, plus "being woken". */
+static enum cspchan_peer cspchan_peer_state(struct pid *peer)
 {
+	enum cspchan_peer state = CSPCHAN_PEER_AWAY;
 	struct task_struct *t;
-	bool running = false;
 	unsigned int cpu;
 
 	rcu_read_lock();
 	t = pid_task(peer, PIDTYPE_PID);
-	if (t && task_is_running(t)) {
+	if (t) {
 		cpu = task_cpu(t);
-		running = cpu != raw_smp_processor_id() &&
-			  !vcpu_is_preempted(cpu);
+		if (cpu == raw_smp_processor_id() || vcpu_is_preempted(cpu))
+			state = CSPCHAN_PEER_AWAY;
+		else if (READ_ONCE(t->on_cpu))
+			state = CSPCHAN_PEER_RUNNING;
+		else if (task_is_running(t))
+			state = CSPCHAN_PEER_RUNNABLE;
 	}
 	rcu_read_unlock();
-	return running;
+	return state;
 }
 
 /**
@@ -116,7 +134,9 @@ static bool cspchan_peer_running(struct pid *peer)
 void cspchan_busy_poll(const struct cspchan_waiter *w, struct pid *peer,
 		       const ktime_t *deadline)
 {
-	u64 end = ktime_get_ns() + (u64)w->spin_us * NSEC_PER_USEC;
+	u64 now = ktime_get_ns(), end = now + (u64)w->spin_us * NSEC_PER_USEC;
+	u64 runnable_since = 0;
+	enum cspchan_peer ps;
 	unsigned int n = 0;
 
 	if (deadline)
@@ -125,11 +145,22 @@ void cspchan_busy_poll(const struct cspchan_waiter *w, struct pid *peer,
 	while (READ_ONCE(w->state) == CSPCHAN_WAITING) {
 		if (need_resched() || signal_pending(current))
 			break;
-		/* The peer and the clock cost more than a look at the state. */
-		if (!(n++ & 15) &&
-		    (ktime_get_ns() >= end || !cspchan_peer_running(peer)))
-			break;
 		cpu_relax();
+		/* The peer and the clock cost more than a look at the state. */
+		if (n++ & 15)
+			continue;
+		now = ktime_get_ns();
+		if (now >= end)
+			break;
+		ps = cspchan_peer_state(peer);
+		if (ps == CSPCHAN_PEER_AWAY)
+			break;
+		if (ps == CSPCHAN_PEER_RUNNING)
+			runnable_since = 0;
+		else if (!runnable_since)
+			runnable_since = now;
+		else if (now - runnable_since > CSPCHAN_BUSY_WAKE_NS)
+			break;		/* it waits for a CPU, not for us */
 	}
 	/* Pairs with the waker's state store before wake_up_process(). */
 	set_current_state(TASK_INTERRUPTIBLE);
