@@ -1,0 +1,3 @@
+module cspchan.dev/go/cspchan
+
+go 1.19
