@@ -97,6 +97,10 @@ struct bchan {
 	uint64_t reordered;	/* per process: messages whose completion came
 				 * after a later message's, which the transport
 				 * put back in order (reported in the note) */
+	uint64_t bursts[2];	/* per process: batched commands that moved
+				 * messages, [0] receiving and [1] sending
+				 * (cspchan-zcv-uring: TAKEVs, COMMITVs), for
+				 * the note's messages per burst */
 	unsigned int iowq;	/* per process: io-wq workers it had when it
 				 * detached (io_uring transports; see
 				 * count_iowq_workers()) */
@@ -215,6 +219,7 @@ extern const struct transport transport_pipe_pkt;
 extern const struct transport transport_seqpacket;
 extern const struct transport transport_shmring;
 extern const struct transport transport_shmring_zc;
+extern const struct transport transport_shmring_futex;
 extern const struct transport transport_cspchan_uring;
 extern const struct transport transport_cspchan_uring_link;
 extern const struct transport transport_cspchan_zc;
@@ -295,6 +300,7 @@ struct rep_result {
 	uint64_t sent;		/* messages sent (the base of the percentages) */
 	uint64_t retries;	/* struct bchan.retries of every process */
 	uint64_t tr_reordered;	/* struct bchan.reordered of every process */
+	uint64_t bursts[2];	/* struct bchan.bursts of every process */
 	uint64_t reordered;	/* TC_REORDER: messages that arrived out of stamp order */
 	uint64_t max_shift;	/* TC_REORDER: the farthest from its place */
 	unsigned int iowq;	/* io-wq workers, the most any process had */

@@ -236,6 +236,9 @@ static void build_rows(bool add_refs)
 			mark_ref("tput-64", "pipe-pkt");
 		if (!strcmp(w->id, "tput-64") || !strcmp(w->id, "tput-4k"))
 			mark_ref(w->id, "shm-ring-zc");
+		/* The ping-pong targets show the wake-up floor beside them. */
+		if (w->kind == WK_PINGPONG)
+			mark_ref(w->id, "shm-ring-futex");
 		if (w->scaling)
 			mark_ref(w->id, "pipe-pkt");
 	}
@@ -362,6 +365,8 @@ static bool run_row_rep(struct row *r, double seconds, bool keep)
 	r->sum.sent += res.sent;
 	r->sum.retries += res.retries;
 	r->sum.tr_reordered += res.tr_reordered;
+	r->sum.bursts[0] += res.bursts[0];
+	r->sum.bursts[1] += res.bursts[1];
 	r->sum.reordered += res.reordered;
 	if (res.max_shift > r->sum.max_shift)
 		r->sum.max_shift = res.max_shift;
@@ -393,6 +398,10 @@ static void row_finish_note(struct row *r)
 	if (r->sum.tr_reordered)
 		NOTE("%s%.2g%% completed out of order, put back", len ? "; " : "",
 		     100.0 * (double)r->sum.tr_reordered / base);
+	if (r->sum.bursts[0] && r->sum.bursts[1])
+		NOTE("%s%.1f msgs per send burst, %.1f per receive burst",
+		     len ? "; " : "", base / (double)r->sum.bursts[1],
+		     base / (double)r->sum.bursts[0]);
 	if (r->sum.retries)
 		NOTE("%s%llu retried (-EINTR)", len ? "; " : "",
 		     (unsigned long long)r->sum.retries);

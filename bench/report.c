@@ -37,6 +37,12 @@ struct target {
 	bool exact_kind;
 	/* Only this transport (with kind); when it does not exist: "no row". */
 	const char *transport;
+	/*
+	 * Also shown: a reference transport that no transport of this kind
+	 * can beat in this workload (its floor), against cond[0].ref, so that
+	 * a target below the floor reads as one.
+	 */
+	const char *floor;
 	/* What the line says when no row qualifies (default: no <kind> transport). */
 	const char *none;
 	/* Also required: no message out of stamp order (TC_REORDER rows). */
@@ -68,9 +74,11 @@ static const struct target targets[] = {
 	{ "4->4 one queue, 64 B msg/s", ">= 1.5x mqueue",
 	  TK_COPY, "mpmc-64", "msg/s", { { "mqueue", 1.5, false } }, .also_vs = NULL },
 	{ "ping-pong p50 round trip, 64 B", "<= 0.9x pipe",
-	  TK_COPY, "pingpong-64", "rtt p50", { { "pipe", 0.9, true } }, .also_vs = NULL },
+	  TK_COPY, "pingpong-64", "rtt p50", { { "pipe", 0.9, true } }, .also_vs = NULL,
+	  .floor = "shm-ring-futex" },
 	{ "ping-pong p50 round trip, 64 B, one CPU", "<= 0.9x pipe",
-	  TK_COPY, "pingpong-64-1cpu", "rtt p50", { { "pipe", 0.9, true } }, .also_vs = NULL },
+	  TK_COPY, "pingpong-64-1cpu", "rtt p50", { { "pipe", 0.9, true } }, .also_vs = NULL,
+	  .floor = "shm-ring-futex" },
 	{ "ping-pong p50 round trip, 64 B, opt-in busy-poll", "<= 0.2x pipe",
 	  TK_BUSY_POLL, "pingpong-64", "rtt p50", { { "pipe", 0.2, true } },
 	  .transport = "cspchan-busypoll" },
@@ -229,6 +237,22 @@ static double also_ratio(const struct target *tg, const struct row *r)
 	return m->median / rm->median;
 }
 
+/* "; floor shm-ring-futex 0.93x pipe": tg->floor against cond[0].ref. */
+static void floor_detail(const struct target *tg, char *buf, size_t size)
+{
+	const struct row *fr = find_row(tg->workload, tg->floor);
+	const struct metric *m = row_metric(fr, tg->metric);
+	double v = NAN;
+
+	if (m)
+		v = metric_ratio(fr, find_row(tg->workload, tg->cond[0].ref),
+				 (unsigned int)(m - fr->m));
+	if (isnan(v))
+		snprintf(buf, size, "; floor %s not measured", tg->floor);
+	else
+		snprintf(buf, size, "; floor %s %.2fx %s", tg->floor, v, tg->cond[0].ref);
+}
+
 static void evaluate_target(const struct target *tg, struct target_eval *ev)
 {
 	unsigned int j, k;
@@ -298,6 +322,8 @@ static void evaluate_target(const struct target *tg, struct target_eval *ev)
 						" (%.2fx %s in %s)", also, tg->cond[0].ref,
 						tg->also_vs);
 	}
+	if (tg->floor && len < sizeof(ev->detail))
+		floor_detail(tg, ev->detail + len, sizeof(ev->detail) - len);
 }
 
 unsigned int report_targets(FILE *f)

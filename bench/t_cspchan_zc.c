@@ -614,6 +614,7 @@ enum { ZV_ACQ = 1, ZV_COM, ZV_TAKE, ZV_REL };
 
 struct zv_proc {
 	struct io_uring ring;
+	struct bchan *c;		/* its instance (for the burst counters) */
 	int err;			/* first error, -errno; sticky */
 	unsigned int inflight;
 
@@ -659,6 +660,7 @@ static void zv_complete(struct zv_proc *u, const struct io_uring_cqe *cqe)
 	case ZV_COM:
 		if (res != (int)u->com_n)
 			bench_first_error(&u->err, res < 0 ? res : -EIO);
+		u->c->bursts[1]++;
 		u->com_n = 0;
 		break;
 	case ZV_TAKE:
@@ -669,6 +671,7 @@ static void zv_complete(struct zv_proc *u, const struct io_uring_cqe *cqe)
 			u->eos = true;
 		else
 			u->take_head = 0, u->take_n = (unsigned int)res;
+		u->c->bursts[0] += res > 0;
 		break;
 	case ZV_REL:
 		if (res != (int)u->releasing)
@@ -770,6 +773,7 @@ static int zv_attach(struct bchan *c, unsigned int roles)
 		free(u);
 		return ret;
 	}
+	u->c = c;
 	z->priv = u;
 	return 0;
 }

@@ -19,9 +19,13 @@
  * sees the new counter or the waker sees the flag: no lost wake-up, and
  * no system call at all while the peer is awake.
  *
- * Two table entries share the ring: "shm-ring" copies messages in and out
- * (as the kernel transports do), "shm-ring-zc" exercises the zero-copy
- * operations of struct transport (messages are written and read in place).
+ * Three table entries share the ring: "shm-ring" copies messages in and
+ * out (as the kernel transports do), "shm-ring-zc" exercises the zero-copy
+ * operations of struct transport (messages are written and read in place),
+ * and "shm-ring-futex" copies but never spins: every wait is a futex sleep,
+ * so its ping-pong is the cheapest blocking round trip this kernel has —
+ * two futex wake-ups and nothing else — the floor under every facility
+ * that sleeps (pipes, message queues, cspchan without busy-polling).
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -48,6 +52,7 @@ struct ring {
 	_Atomic uint32_t tx_sleeping;			/* producer's futex */
 	_Alignas(CACHELINE) uint32_t nr_slots;
 	uint32_t slot_size;
+	int spin;				/* polls before sleeping */
 	_Alignas(CACHELINE) unsigned char slots[];
 };
 
@@ -93,9 +98,20 @@ static int ring_create(struct bchan *c)
 	memset(r, 0, len);	/* fault every page in now */
 	r->nr_slots = c->depth;
 	r->slot_size = (uint32_t)slot_size;
+	r->spin = RING_SPIN;
 	c->shm = r;
 	c->shm_len = len;
 	return 0;
+}
+
+/* "shm-ring-futex": the same ring, sleeping at once. */
+static int ring_create_futex(struct bchan *c)
+{
+	int ret = ring_create(c);
+
+	if (!ret)
+		((struct ring *)c->shm)->spin = 0;
+	return ret;
 }
 
 static void ring_destroy(struct bchan *c)
@@ -113,13 +129,13 @@ static void ring_wait(struct bchan *c, _Atomic uint64_t *counter,
 		      _Atomic uint32_t *flag, uint64_t *cached,
 		      bool (*ready)(const struct bchan *c, uint64_t val))
 {
-	int spin;
+	int spin, max_spin = ((struct ring *)c->shm)->spin;
 
 	for (spin = 0;; spin++) {
 		*cached = atomic_load_explicit(counter, memory_order_acquire);
 		if (ready(c, *cached))
 			return;
-		if (spin < RING_SPIN) {
+		if (spin < max_spin) {
 			cpu_relax();
 			continue;
 		}
@@ -281,4 +297,17 @@ const struct transport transport_shmring_zc = {
 	.commit = ring_commit,
 	.take = ring_take,
 	.release = ring_release,
+};
+
+const struct transport transport_shmring_futex = {
+	.name = "shm-ring-futex",
+	.desc = "the same ring, copying, never spinning: every wait sleeps on a futex (the wake-up floor)",
+	.kind = TK_PEER,
+	.caps = 0,
+	.workloads = "pingpong-64,pingpong-64-1cpu",
+	.create = ring_create_futex,
+	.attach = ring_attach,
+	.destroy = ring_destroy,
+	.send = ring_send,
+	.recv = ring_recv,
 };

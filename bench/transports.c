@@ -25,6 +25,7 @@ const struct transport *const bench_transports[] = {
 	&transport_seqpacket,
 	&transport_shmring,
 	&transport_shmring_zc,
+	&transport_shmring_futex,
 };
 
 const unsigned int bench_nr_transports = ARRAY_SIZE(bench_transports);

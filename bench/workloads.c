@@ -108,6 +108,7 @@ struct proc_result {
 	unsigned int iowq;	/* io-wq workers when it detached */
 	uint64_t retries;	/* struct bchan.retries of its instances */
 	uint64_t tr_reordered;	/* struct bchan.reordered of its instances */
+	uint64_t bursts[2];	/* struct bchan.bursts of its instances */
 	uint64_t reordered;	/* TC_REORDER consumers: messages not in stamp order */
 	uint64_t max_shift;	/* the farthest one from its place */
 	int failed;
@@ -872,6 +873,8 @@ out:
 	for (i = 0; i < attached; i++) {
 		r->retries += p->ch[i].retries;
 		r->tr_reordered += p->ch[i].reordered;
+		r->bursts[0] += p->ch[i].bursts[0];
+		r->bursts[1] += p->ch[i].bursts[1];
 		if (p->ch[i].t->detach)
 			p->ch[i].t->detach(&p->ch[i]);
 	}
@@ -981,8 +984,10 @@ int run_rep(const struct workload *w, const struct transport *t,
 	}
 	res->depth = ch[0].depth;
 	snprintf(res->note, sizeof(res->note), "%s", ch[0].note);
-	for (i = 0; i < nch; i++)
+	for (i = 0; i < nch; i++) {
 		ch[i].retries = ch[i].reordered = 0;
+		ch[i].bursts[0] = ch[i].bursts[1] = 0;
+	}
 
 	memset(&p, 0, sizeof(p));
 	p.w = w;
@@ -1047,6 +1052,8 @@ int run_rep(const struct workload *w, const struct transport *t,
 	for (i = 0; i < nproc; i++) {
 		res->retries += sh->pr[i].retries;
 		res->tr_reordered += sh->pr[i].tr_reordered;
+		res->bursts[0] += sh->pr[i].bursts[0];
+		res->bursts[1] += sh->pr[i].bursts[1];
 		if (i < w->producers || w->kind == WK_PINGPONG)
 			res->sent += sh->pr[i].msgs;
 		res->reordered += sh->pr[i].reordered;
