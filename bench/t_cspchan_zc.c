@@ -615,6 +615,7 @@ enum { ZV_ACQ = 1, ZV_COM, ZV_TAKE, ZV_REL };
 struct zv_proc {
 	struct io_uring ring;
 	struct bchan *c;		/* its instance (for the burst counters) */
+	unsigned int burst;		/* slots asked for per ACQUIREV and TAKEV */
 	int err;			/* first error, -errno; sticky */
 	unsigned int inflight;
 
@@ -740,7 +741,7 @@ static void zv_queue_acquire(struct bchan *c, struct zv_proc *u)
 	sqe = zv_sqe(u, ZV_ACQ);
 	if (!sqe)
 		return;
-	cspchan_prep_acquirev(sqe, c->fd[1], u->acq, ZV_BURST);
+	cspchan_prep_acquirev(sqe, c->fd[1], u->acq, u->burst);
 	u->acquiring = true;
 }
 
@@ -756,6 +757,26 @@ static void zv_queue_release(struct bchan *c, struct zv_proc *u)
 	cspchan_prep_releasev(sqe, c->fd[0], u->rel, u->rel_n);
 	u->releasing = u->rel_n;
 	u->rel_n = 0;
+}
+
+/*
+ * Slots per ACQUIREV and TAKEV: ZV_BURST, or CSPCHAN_BENCH_ZV_BURST (1 to
+ * ZV_BURST), for measuring how the burst size trades against pipelining
+ * (a producer filling a burst, one queued and a consumer reading one need
+ * three bursts' worth of slots).
+ */
+static unsigned int zv_burst(void)
+{
+	const char *s = getenv("CSPCHAN_BENCH_ZV_BURST");
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s)
+		return ZV_BURST;
+	v = strtoul(s, &end, 10);
+	if (*end || v < 1 || v > ZV_BURST)
+		return ZV_BURST;
+	return (unsigned int)v;
 }
 
 static int zv_attach(struct bchan *c, unsigned int roles)
@@ -774,6 +795,7 @@ static int zv_attach(struct bchan *c, unsigned int roles)
 		return ret;
 	}
 	u->c = c;
+	u->burst = zv_burst();
 	z->priv = u;
 	return 0;
 }
@@ -859,7 +881,7 @@ static int zv_take_many(struct bchan *c, const void *slots[], size_t lens[],
 		sqe = zv_sqe(u, ZV_TAKE);
 		if (!sqe)
 			return u->err;
-		cspchan_prep_takev(sqe, c->fd[0], u->take, ZV_BURST);
+		cspchan_prep_takev(sqe, c->fd[0], u->take, u->burst);
 		u->taking = true;
 		if (zv_submit_wait(u, &u->taking, NULL))
 			return u->err;
