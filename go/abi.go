@@ -41,16 +41,19 @@ const (
 	createAutoClose = 1 << 0 // CSPCHAN_AUTOCLOSE
 	createLease     = 1 << 1 // CSPCHAN_LEASE
 	createReply     = 1 << 2 // CSPCHAN_REPLY
+	createRelay     = 1 << 3 // CSPCHAN_RELAY
 
 	xferLease  = 1 << 0 // CSPCHAN_XFER_LEASE
 	xferAttach = 1 << 1 // CSPCHAN_XFER_ATTACH
 	xferFD     = 1 << 2 // CSPCHAN_XFER_FD
+	xferOrigin = 1 << 3 // CSPCHAN_XFER_ORIGIN
 
 	infoShut      = 1 << 0 // CSPCHAN_INFO_SHUT
 	infoAutoClose = 1 << 1 // CSPCHAN_INFO_AUTOCLOSE
 	infoNamed     = 1 << 2 // CSPCHAN_INFO_NAMED
 	infoLease     = 1 << 3 // CSPCHAN_INFO_LEASE
 	infoReply     = 1 << 4 // CSPCHAN_INFO_REPLY
+	infoRelay     = 1 << 5 // CSPCHAN_INFO_RELAY
 	infoSizeV1    = 168    // CSPCHAN_INFO_SIZE_V1
 
 	opSend = 1 // CSPCHAN_OP_SEND
@@ -76,6 +79,7 @@ const (
 	FeatLease         uint64 = 1 << 10 // lease channels, ack/nack, dead letters
 	FeatPace          uint64 = 1 << 11 // paced channels: rate, burst, SetRate
 	FeatReply         uint64 = 1 << 12 // reply channels: SendMsg, Call, Message.Reply
+	FeatRelay         uint64 = 1 << 13 // relay channels: Attr.Relay, Relay
 	FeatBusyPoll      uint64 = 1 << 14 // per-handle busy polling: SetBusyPoll
 )
 

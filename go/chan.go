@@ -86,6 +86,9 @@ type Stat struct {
 
 	// Reply channels (SPEC 12).
 	Reply bool // created with Attr.Reply
+
+	// Relay channels (FeatRelay).
+	Relay bool // created with Attr.Relay
 }
 
 // statInfo is CSPCHAN_IOC_STAT. A module older than leases answers only
@@ -242,6 +245,7 @@ func (c *Chan) Stat() (Stat, error) {
 		Burst:            int(k.burst),
 		ThrottledNs:      k.throttledNs,
 		Reply:            k.flags&infoReply != 0,
+		Relay:            k.flags&infoRelay != 0,
 	}, nil
 }
 

@@ -164,6 +164,13 @@ type Attr struct {
 	// is closed, and, once it travelled, when no message carries it and
 	// no handle that travelled is open. Call makes one per call.
 	Reply bool
+	// Relay makes a relay channel (FeatRelay), on which Relay sends a
+	// message with the sequence number, pid and send time it came with
+	// instead of the kernel's stamp: for bridges that forward messages
+	// from another channel or another machine and keep their origin.
+	// Send on it is stamped as on any channel. Without FeatRelay, Create
+	// with Relay fails with ErrNotSupported.
+	Relay bool
 }
 
 // Create creates a channel and returns a handle open for sending and
@@ -197,6 +204,12 @@ func Create(name string, attr Attr) (*Chan, error) {
 	}
 	if attr.Reply {
 		req.flags |= createReply
+	}
+	if attr.Relay {
+		if !hasFeature(FeatRelay) {
+			return nil, wrap("create", name, syscall.EOPNOTSUPP)
+		}
+		req.flags |= createRelay
 	}
 	req.maxDeliveries = uint32(attr.MaxDeliveries)
 	req.leaseMs = uint32(attr.LeaseMs)

@@ -97,6 +97,18 @@
 // and carries it again when it is redelivered. Without FeatReply, Call
 // and SendMsg with a reply channel fail with ErrNotSupported.
 //
+// # Relay channels
+//
+// A channel created with Attr.Relay (FeatRelay) is for bridges that
+// forward messages from another channel, or another machine, and keep
+// their origin: Relay sends a message carrying the Seq, PID and SentNs of
+// a Message given to it instead of the kernel's stamp, and receivers see
+// them as given. Relayed messages do not advance the channel's own
+// sequence numbers, and Send on a relay channel is stamped as on any
+// other. Relay on a channel created without Attr.Relay fails with
+// syscall.EINVAL. Without FeatRelay, Relay and Create with Attr.Relay
+// fail with ErrNotSupported.
+//
 // # Optional features
 //
 // Priority select (SelectPrio) needs CSPCHAN_FEAT_SELECT_PRIO, and

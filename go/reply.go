@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"syscall"
-	"unsafe"
 )
 
 // Reply channels (SPEC 12): a channel created with Attr.Reply travels
@@ -38,16 +37,7 @@ func (c *Chan) SendMsg(ctx context.Context, msg []byte, reply *Chan) error {
 	if !hasFeature(FeatReply) {
 		return c.notSupported(op)
 	}
-	escapes(msg)
-	if err := ctx.Err(); err != nil {
-		return wrap(op, c.name, err)
-	}
-	try := func() error { return c.trySendMsg(msg, reply) }
-	err := try()
-	if err == syscall.EAGAIN {
-		err = c.sendq.wait(ctx, c, try)
-	}
-	return wrap(op, c.name, err)
+	return c.sendWith(ctx, op, msg, func() error { return c.trySendMsg(msg, reply) })
 }
 
 // trySendMsg is one non-blocking CSPCHAN_IOC_SEND of msg carrying reply.
@@ -60,23 +50,7 @@ func (c *Chan) trySendMsg(msg []byte, reply *Chan) error {
 		return os.ErrClosed
 	}
 	defer reply.release()
-	if uint64(len(msg)) > 1<<32-1 {
-		return syscall.EMSGSIZE
-	}
-	x := kXfer{len: uint32(len(msg)), flags: xferAttach, fd: int32(reply.fd)}
-	for {
-		if len(msg) > 0 {
-			x.buf = uint64(uintptr(unsafe.Pointer(&msg[0])))
-		}
-		_, e := ioctl(c.fd, iocSend, unsafe.Pointer(&x))
-		if e == syscall.EINTR {
-			continue
-		}
-		if e != 0 {
-			return e
-		}
-		return nil
-	}
+	return c.sendXfer(msg, kXfer{flags: xferAttach, fd: int32(reply.fd)})
 }
 
 // adoptReply wraps a reply channel's handle that a receive installed

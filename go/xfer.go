@@ -86,6 +86,43 @@ func (c *Chan) trySend(msg []byte) error {
 	}
 }
 
+// sendWith is Send's shape for the sends with more than a payload (SendMsg,
+// Relay): try, one non-blocking attempt, then a wait for room in the
+// poller while the channel is full, or until ctx is done.
+func (c *Chan) sendWith(ctx context.Context, op string, msg []byte, try func() error) error {
+	escapes(msg)
+	if err := ctx.Err(); err != nil {
+		return wrap(op, c.name, err)
+	}
+	err := try()
+	if err == syscall.EAGAIN {
+		err = c.sendq.wait(ctx, c, try)
+	}
+	return wrap(op, c.name, err)
+}
+
+// sendXfer is one non-blocking CSPCHAN_IOC_SEND of msg, x holding the
+// flags and the fields besides buf and len; the caller holds c.
+func (c *Chan) sendXfer(msg []byte, x kXfer) error {
+	if uint64(len(msg)) > 1<<32-1 {
+		return syscall.EMSGSIZE
+	}
+	x.len = uint32(len(msg))
+	for {
+		if len(msg) > 0 {
+			x.buf = uint64(uintptr(unsafe.Pointer(&msg[0])))
+		}
+		_, e := ioctl(c.fd, iocSend, unsafe.Pointer(&x))
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != 0 {
+			return e
+		}
+		return nil
+	}
+}
+
 // parkSend sends on an unbuffered channel whose receivers are not parked
 // in the kernel (a Go receiver never is: it waits in the poller). The
 // sender must then wait in the kernel, as an offer that EPOLLIN reports to
