@@ -35,10 +35,7 @@ func maxBusyPoll(t *testing.T) (limit uint32, ok bool) {
 
 func needBusyPoll(t *testing.T) {
 	t.Helper()
-	needModule(t)
-	if !hasFeature(FeatBusyPoll) {
-		t.Skip("the module has no busy polling (CSPCHAN_FEAT_BUSY_POLL)")
-	}
+	needFeature(t, FeatBusyPoll, "busy polling (CSPCHAN_FEAT_BUSY_POLL)")
 }
 
 // TestBusyPollFeature: the module advertises FeatBusyPoll exactly when it

@@ -58,6 +58,17 @@ func needModule(t testing.TB) {
 	}
 }
 
+// needFeature skips the test unless the module is loaded and has the
+// feature bit, named for the skip message (e.g. "relay channels
+// (CSPCHAN_FEAT_RELAY)").
+func needFeature(t testing.TB, bit uint64, what string) {
+	t.Helper()
+	needModule(t)
+	if !hasFeature(bit) {
+		t.Skip("the module has no " + what)
+	}
+}
+
 var nameSeq atomic.Int64
 
 // chanName returns a channel name unique to this process and test.

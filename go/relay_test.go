@@ -16,10 +16,7 @@ import (
 
 func needRelay(t *testing.T) {
 	t.Helper()
-	needModule(t)
-	if !hasFeature(FeatRelay) {
-		t.Skip("the module has no relay channels (CSPCHAN_FEAT_RELAY)")
-	}
+	needFeature(t, FeatRelay, "relay channels (CSPCHAN_FEAT_RELAY)")
 }
 
 // relayOrigin is the k-th origin the tests relay: nothing the kernel

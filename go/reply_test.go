@@ -16,10 +16,7 @@ import (
 
 func needReply(t *testing.T) {
 	t.Helper()
-	needModule(t)
-	if !hasFeature(FeatReply) {
-		t.Skip("the module has no reply channels (CSPCHAN_FEAT_REPLY)")
-	}
+	needFeature(t, FeatReply, "reply channels (CSPCHAN_FEAT_REPLY)")
 }
 
 // TestCall: goroutine servers answer concurrent Calls, each caller getting
