@@ -53,7 +53,7 @@ static ssize_t cspchan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct cspchan *ch = cspchan_file_channel(iocb->ki_filp);
 	unsigned int flags = cspchan_iocb_flags(iocb);
-	bool parks = cspchan_uring_read_parks(iocb, to);
+	bool parks = cspchan_uring_rw_parks(iocb, to);
 	ssize_t ret;
 
 	if (parks)
@@ -69,12 +69,27 @@ static ssize_t cspchan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	}
 }
 
+/*
+ * Likewise a write from io_uring to a buffered channel never waits here
+ * nor fails with -EAGAIN: when the channel is full, or other io_uring
+ * writes wait before it, it parks in order (uring_rw.c).
+ */
 static ssize_t cspchan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct cspchan *ch = cspchan_file_channel(iocb->ki_filp);
+	unsigned int flags = cspchan_iocb_flags(iocb);
+	bool parks = cspchan_buffered(ch) && cspchan_uring_rw_parks(iocb, from);
+	ssize_t ret;
 
-	return cspchan_send_iter(ch, from, cspchan_iocb_flags(iocb), NULL, NULL,
-				 NULL);
+	if (parks) {
+		if (READ_ONCE(ch->uw_nr))
+			return cspchan_uring_write(ch, iocb, from);
+		flags |= CSPCHAN_IO_NONBLOCK | CSPCHAN_IO_BEHIND;
+	}
+	ret = cspchan_send_iter(ch, from, flags, NULL, NULL, NULL);
+	if (ret != -EAGAIN || !parks)
+		return ret;
+	return cspchan_uring_write(ch, iocb, from);
 }
 
 /*

@@ -145,7 +145,8 @@ ssize_t cspchan_send_iter(struct cspchan *ch, struct iov_iter *from,
 		return ret;
 	}
 	if ((flags & CSPCHAN_IO_NONBLOCK) && !ch->shut &&
-	    !cspchan_send_ready(ch))
+	    (!cspchan_send_ready(ch) || ((flags & CSPCHAN_IO_BEHIND) &&
+					 ch->uw_nr)))
 		slot = -EAGAIN;		/* fail before copying */
 	else
 		slot = cspchan_get_slot(ch, flags, deadline, &wk);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cspchan: io_uring reads parked in order, not polled.
+ * cspchan: io_uring reads and writes parked in order, not polled.
  *
  * io_uring issues IORING_OP_READ with IOCB_NOWAIT and, on -EAGAIN, arms an
  * async poll entry on the channel's rd_wait.  Every message wakes every
@@ -13,12 +13,25 @@
  * own task (task_work), and ki_complete() posts the completion.  Nothing
  * polls, nothing sleeps in io-wq.
  *
+ * Writes are the mirror image, on buffered channels.  A write that finds
+ * no free slot fails with -EAGAIN, and io_uring would arm a poll entry
+ * that every freed slot wakes (non-exclusive), retry the writes in its
+ * own task-work order (newest first on 6.1), so a batch enters the
+ * channel out of order, and hand losers to io-wq.  So such a write parks
+ * on sendq instead, in arrival order, like a blocked sender: a receiver
+ * grants it the slot it frees, the submitter's task work copies the
+ * message in, posts it and completes the write.  Order rule: while any
+ * io_uring write is parked or granted on the channel (@uw_nr), a new one
+ * never posts inline; with a free slot it takes it and joins the granted
+ * ones, so one submitter's writes enter the channel in issue order.
+ *
  * The buffer is remembered as user addresses (at most CSPCHAN_RW_SEGS
- * segments), never pinned.  A read whose submitter is gone is completed
- * with -ECANCELED (the channel's reaper, or the waker that finds it),
- * and a message it was given goes back first, in its order.  A read that
- * cannot park (another kind of buffer, RWF_NOWAIT, no memory) keeps the
- * poll-driven retry.
+ * segments), never pinned.  A request whose submitter is gone is
+ * completed with -ECANCELED (the channel's reaper, or the waker that
+ * finds it); a message a read was given goes back first, in its order,
+ * and a slot a write was given is freed.  A request that cannot park
+ * (another kind of buffer, RWF_NOWAIT, an unbuffered channel's write, no
+ * memory) keeps the poll-driven retry.
  */
 #include <linux/error-injection.h>
 #include <linux/file.h>
@@ -43,18 +56,18 @@
 #define CSPCHAN_RW_SEGS	8
 
 /**
- * struct cspchan_uring_rw - a parked io_uring read
- * @w:		its waiter on recvq
- * @work:	the task work that copies the message out
+ * struct cspchan_uring_rw - a parked io_uring read or write
+ * @w:		its waiter on recvq (a read) or sendq (a write)
+ * @work:	the task work that copies the message out (in)
  * @iocb:	io_uring's kiocb
  * @ch:		the channel
  * @task:	the submitter (a reference); the task work runs there
  * @mm:		the submitter's memory (compared, never dereferenced)
- * @iov:	the reader's buffer
+ * @iov:	the reader's (writer's) buffer
  * @nr_segs:	entries of @iov
  * @count:	bytes in @iov
- * @file:	while handed a message: the handle (a reference), which
- *		keeps the channel and the module until @work has run
+ * @file:	while handed a message (a slot): the handle (a reference),
+ *		which keeps the channel and the module until @work has run
  * @copied:	the copy was done (by its own task work or by an earlier one
  *		of the same task's): @work only drops what is left
  * @res:	the copy's result
@@ -138,6 +151,47 @@ static void cspchan_rw_release(struct cspchan_uring_rw *r)
 }
 
 /*
+ * Under ch->lock: move the requests of @task on @granted to @batch, in
+ * the order they were granted, and mark them copied.
+ */
+static void cspchan_rw_collect(struct list_head *granted,
+			       struct task_struct *task,
+			       struct list_head *batch)
+{
+	struct cspchan_uring_rw *e, *tmp;
+
+	list_for_each_entry_safe(e, tmp, granted, w.parked) {
+		if (e->task != task)
+			continue;
+		list_move_tail(&e->w.parked, batch);
+		e->copied = true;
+	}
+}
+
+/*
+ * Complete a batch, in its order: the completions are posted in order
+ * when they reach io_uring in the order its own task work runs them:
+ * oldest first on newer kernels, newest first on older ones
+ * (CSPCHAN_URING_TW_FIFO).
+ */
+static void cspchan_rw_complete_batch(struct list_head *batch)
+{
+	struct cspchan_uring_rw *e, *tmp;
+
+	if (CSPCHAN_URING_TW_FIFO) {
+		list_for_each_entry_safe(e, tmp, batch, w.parked) {
+			list_del_init(&e->w.parked);
+			e->iocb->ki_complete(e->iocb, e->res);
+		}
+	} else {
+		list_for_each_entry_safe_reverse(e, tmp, batch, w.parked) {
+			list_del_init(&e->w.parked);
+			e->iocb->ki_complete(e->iocb, e->res);
+		}
+	}
+}
+
+/*
  * The task work: copy out, in the submitter's task, the messages handed
  * to its reads on this channel.  Task work runs newest first, so the
  * first to run takes every read of its task in the order they were handed
@@ -150,7 +204,7 @@ static void cspchan_rw_copy_out(struct callback_head *work)
 	struct cspchan_uring_rw *r = container_of(work, struct cspchan_uring_rw,
 						  work);
 	struct cspchan_wakeups wk = { .nr = 0 };
-	struct cspchan_uring_rw *e, *tmp;
+	struct cspchan_uring_rw *e;
 	struct cspchan *ch = r->ch;
 	LIST_HEAD(batch);
 
@@ -159,12 +213,7 @@ static void cspchan_rw_copy_out(struct callback_head *work)
 		return;
 	}
 	mutex_lock(&ch->lock);
-	list_for_each_entry_safe(e, tmp, &ch->rw_granted, w.parked) {
-		if (e->task != r->task)
-			continue;
-		list_move_tail(&e->w.parked, &batch);
-		e->copied = true;
-	}
+	cspchan_rw_collect(&ch->rw_granted, r->task, &batch);
 	mutex_unlock(&ch->lock);
 
 	list_for_each_entry(e, &batch, w.parked)
@@ -179,24 +228,7 @@ static void cspchan_rw_copy_out(struct callback_head *work)
 					     NULL, &wk);
 	}
 	cspchan_unlock_and_wake(ch, &wk);
-
-	/*
-	 * Each read got its message in order; the completions are posted in
-	 * order too when they reach io_uring in the order its own task work
-	 * runs them: oldest first on newer kernels, newest first on older
-	 * ones (CSPCHAN_URING_TW_FIFO).
-	 */
-	if (CSPCHAN_URING_TW_FIFO) {
-		list_for_each_entry_safe(e, tmp, &batch, w.parked) {
-			list_del_init(&e->w.parked);
-			e->iocb->ki_complete(e->iocb, e->res);
-		}
-	} else {
-		list_for_each_entry_safe_reverse(e, tmp, &batch, w.parked) {
-			list_del_init(&e->w.parked);
-			e->iocb->ki_complete(e->iocb, e->res);
-		}
-	}
+	cspchan_rw_complete_batch(&batch);	/* each got its message in order */
 	cspchan_rw_release(r);
 }
 
@@ -255,53 +287,199 @@ static const struct cspchan_waiter_ops cspchan_rw_ops = {
 	.cancel	= cspchan_rw_cancel,
 };
 
+/* ---- writes ---- */
+
+/* Under ch->lock: the write leaves the channel, completed with @res. */
+static void cspchan_uw_finish(struct cspchan *ch, struct cspchan_uring_rw *r,
+			      long res)
+{
+	lockdep_assert_held(&ch->lock);
+	ch->uw_nr--;
+	cspchan_unpark_async(ch, &r->w);
+	cspchan_rw_done(r, res);
+}
+
+/* Copy a granted write's message into its slot: 0, or -errno. */
+static long cspchan_uw_copy_one(struct cspchan_uring_rw *r)
+{
+	struct cspchan *ch = r->ch;
+	struct iov_iter it;
+
+	if (!cspchan_io_may_answer(cspchan_rw_req(r->iocb), r->mm))
+		return -ECANCELED;
+	iov_iter_init(&it, ITER_SOURCE, r->iov, r->nr_segs, r->count);
+	if (cspchan_arena_copy_in(&ch->arena, (size_t)r->w.slot * ch->slot_size,
+				  r->count, &it) != r->count)
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * The task work: copy in, in the submitter's task, the messages of its
+ * writes granted a slot on this channel, and post them in the order the
+ * slots were granted, in one section.  As for reads, the first task work
+ * to run takes every granted write of its task.  A write that fails
+ * (shut down meanwhile, a fault, its submitter gone) frees its slot.
+ */
+static void cspchan_uw_copy_in(struct callback_head *work)
+{
+	struct cspchan_uring_rw *r = container_of(work, struct cspchan_uring_rw,
+						  work);
+	struct cspchan_wakeups wk = { .nr = 0 };
+	struct cspchan_uring_rw *e;
+	struct cspchan *ch = r->ch;
+	LIST_HEAD(batch);
+
+	if (r->copied) {
+		cspchan_rw_release(r);
+		return;
+	}
+	mutex_lock(&ch->lock);
+	cspchan_rw_collect(&ch->uw_granted, r->task, &batch);
+	mutex_unlock(&ch->lock);
+
+	list_for_each_entry(e, &batch, w.parked)
+		e->res = cspchan_uw_copy_one(e);
+
+	mutex_lock(&ch->lock);
+	list_for_each_entry(e, &batch, w.parked) {
+		if (!e->res)
+			e->res = cspchan_post_slot(ch, e->w.slot, e->count,
+						   CSPCHAN_IO_NONBLOCK, NULL,
+						   &wk);
+		if (e->res < 0)
+			cspchan_release_slot(ch, e->w.slot, &wk);
+		ch->uw_nr--;
+	}
+	cspchan_unlock_and_wake(ch, &wk);
+	cspchan_rw_complete_batch(&batch);
+	cspchan_rw_release(r);
+}
+
+/*
+ * Under ch->lock: @r now holds @slot and joins the granted writes; its
+ * submitter's task work fills and posts it.  False when that task is past
+ * running task work (it exits): the slot is freed again.
+ */
+static bool cspchan_uw_hold(struct cspchan *ch, struct cspchan_uring_rw *r,
+			    u32 slot, struct cspchan_wakeups *wk)
+{
+	r->w.slot = slot;
+	init_task_work(&r->work, cspchan_uw_copy_in);
+	r->file = get_file(r->iocb->ki_filp);
+	list_add_tail(&r->w.parked, &ch->uw_granted);
+	if (!task_work_add(r->task, &r->work, TWA_SIGNAL))
+		return true;
+	list_del_init(&r->w.parked);
+	fput(r->file);
+	cspchan_release_slot(ch, slot, wk);
+	return false;
+}
+
+/* ->claim: a write whose submitter is gone is cancelled instead. */
+static bool cspchan_uw_claim(struct cspchan *ch, struct cspchan_waiter *w)
+{
+	struct cspchan_uring_rw *r = cspchan_waiter_rw(w);
+
+	if (!cspchan_io_req_gone(cspchan_rw_req(r->iocb)))
+		return true;
+	cspchan_uw_finish(ch, r, -ECANCELED);
+	return false;
+}
+
+/* ->grant: the write got a slot, or the channel was shut down. */
+static void cspchan_uw_grant(struct cspchan *ch, struct cspchan_waiter *w,
+			     int state, struct cspchan_wakeups *wk)
+{
+	struct cspchan_uring_rw *r = cspchan_waiter_rw(w);
+
+	if (state != CSPCHAN_GRANTED) {
+		cspchan_uw_finish(ch, r, -EPIPE);
+		return;
+	}
+	cspchan_unpark_async(ch, w);
+	if (!cspchan_uw_hold(ch, r, w->slot, wk)) {
+		ch->uw_nr--;
+		cspchan_rw_done(r, -ECANCELED);
+	}
+}
+
+/* ->cancel: the reaper found the submitter gone. */
+static void cspchan_uw_cancel(struct cspchan *ch, struct cspchan_waiter *w)
+{
+	list_del_init(&w->node);
+	ch->nr_sendq--;
+	cspchan_uw_finish(ch, cspchan_waiter_rw(w), -ECANCELED);
+}
+
+static const struct cspchan_waiter_ops cspchan_uw_ops = {
+	.claim	= cspchan_uw_claim,
+	.grant	= cspchan_uw_grant,
+	.gone	= cspchan_rw_gone,
+	.cancel	= cspchan_uw_cancel,
+};
+
+/* ---- issue ---- */
+
 /**
- * cspchan_uring_read_parks() - would this read park rather than wait?
- * @iocb:	the read's kiocb
- * @to:		its buffer
+ * cspchan_uring_rw_parks() - would this read or write park rather than wait?
+ * @iocb:	the request's kiocb
+ * @it:		its buffer
  *
  * It must come from io_uring (an asynchronous kiocb that is not Linux
  * AIO's), must not be RWF_NOWAIT, and its buffer must be plain user
- * memory in a few segments.  Such a read never waits in the channel, even
- * when issued from io-wq.
+ * memory in a few segments.  Such a request never waits in the channel,
+ * even when issued from io-wq.  (A write parks only on a buffered
+ * channel: the caller checks.)
  */
-bool cspchan_uring_read_parks(struct kiocb *iocb, const struct iov_iter *to)
+bool cspchan_uring_rw_parks(struct kiocb *iocb, const struct iov_iter *it)
 {
 	if (!cspchan_iocb_is_uring(iocb))
 		return false;
 	if (cspchan_rw_req(iocb)->flags & REQ_F_NOWAIT)
 		return false;
-	if (iter_is_ubuf(to))
+	if (iter_is_ubuf(it))
 		return true;
-	return iter_is_iovec(to) && to->nr_segs <= CSPCHAN_RW_SEGS;
+	return iter_is_iovec(it) && it->nr_segs <= CSPCHAN_RW_SEGS;
 }
 
-static void cspchan_rw_save_buffer(struct cspchan_uring_rw *r,
-				   const struct iov_iter *to)
+/* A new parked request of the current io_uring submitter, or NULL. */
+static struct cspchan_uring_rw *
+cspchan_rw_new(struct cspchan *ch, struct kiocb *iocb,
+	       const struct iov_iter *it, const struct cspchan_waiter_ops *ops)
 {
-	size_t skip = to->iov_offset;
-	const struct iovec *iov = cspchan_iter_iov(to);
+	const struct iovec *iov = cspchan_iter_iov(it);
+	size_t skip = it->iov_offset;
+	struct cspchan_uring_rw *r;
 	unsigned long i;
 
-	r->count = iov_iter_count(to);
-	if (iter_is_ubuf(to)) {
-		r->iov[0].iov_base = to->ubuf + skip;
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+	if (!r)
+		return NULL;
+	cspchan_async_init(&r->w, ops);
+	r->iocb = iocb;
+	r->ch = ch;
+	r->mm = current->mm;
+	r->count = iov_iter_count(it);
+	if (iter_is_ubuf(it)) {
+		r->iov[0].iov_base = it->ubuf + skip;
 		r->iov[0].iov_len = r->count;
 		r->nr_segs = 1;
-		return;
+		return r;
 	}
-	for (i = 0; i < to->nr_segs; i++) {
+	for (i = 0; i < it->nr_segs; i++) {
 		r->iov[i].iov_base = iov[i].iov_base + skip;
 		r->iov[i].iov_len = iov[i].iov_len - skip;
 		skip = 0;
 	}
-	r->nr_segs = to->nr_segs;
+	r->nr_segs = it->nr_segs;
+	return r;
 }
 
 /**
  * cspchan_uring_read() - park an io_uring read that found the channel empty
  * @ch:		the channel
- * @iocb:	the read's kiocb (cspchan_uring_read_parks() said yes)
+ * @iocb:	the read's kiocb (cspchan_uring_rw_parks() said yes)
  * @to:		its buffer
  *
  * Return: -EIOCBQUEUED when parked (ki_complete() follows); -EAGAIN when
@@ -311,17 +489,11 @@ static void cspchan_rw_save_buffer(struct cspchan_uring_rw *r,
 ssize_t cspchan_uring_read(struct cspchan *ch, struct kiocb *iocb,
 			   struct iov_iter *to)
 {
-	struct cspchan_uring_rw *r;
+	struct cspchan_uring_rw *r = cspchan_rw_new(ch, iocb, to,
+						    &cspchan_rw_ops);
 
-	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r)
 		return -ENOMEM;
-	cspchan_async_init(&r->w, &cspchan_rw_ops);
-	r->iocb = iocb;
-	r->ch = ch;
-	r->mm = current->mm;
-	cspchan_rw_save_buffer(r, to);
-
 	if (mutex_lock_killable(&ch->lock)) {
 		kfree(r);
 		return -EINTR;
@@ -340,3 +512,62 @@ ssize_t cspchan_uring_read(struct cspchan *ch, struct kiocb *iocb,
 }
 
 ALLOW_ERROR_INJECTION(cspchan_uring_read, ERRNO);
+
+/**
+ * cspchan_uring_write() - park an io_uring write on a buffered channel
+ * @ch:		the channel, buffered
+ * @iocb:	the write's kiocb (cspchan_uring_rw_parks() said yes)
+ * @from:	the message
+ *
+ * The channel is full, or other io_uring writes are parked or granted
+ * (the order rule): with a free slot the write takes it behind them,
+ * without one it parks on sendq.  Either way its submitter's task work
+ * copies the message in and posts it.
+ *
+ * Return: -EIOCBQUEUED (ki_complete() follows with the length or -errno),
+ * or -EINVAL (empty), -EMSGSIZE, -EPIPE (shut down), -ENOMEM, -EINTR,
+ * -ECANCELED (the submitter exits).
+ */
+ssize_t cspchan_uring_write(struct cspchan *ch, struct kiocb *iocb,
+			    struct iov_iter *from)
+{
+	struct cspchan_wakeups wk = { .nr = 0 };
+	size_t len = iov_iter_count(from);
+	struct cspchan_uring_rw *r;
+	ssize_t ret = -EIOCBQUEUED;
+
+	if (!len)
+		return -EINVAL;
+	if (len > ch->msg_size)
+		return -EMSGSIZE;
+	r = cspchan_rw_new(ch, iocb, from, &cspchan_uw_ops);
+	if (!r)
+		return -ENOMEM;
+	if (mutex_lock_killable(&ch->lock)) {
+		kfree(r);
+		return -EINTR;
+	}
+	if (ch->shut) {
+		mutex_unlock(&ch->lock);
+		kfree(r);
+		return -EPIPE;
+	}
+	/* The submitter, even when an io-wq worker issues the write. */
+	r->task = get_task_struct(cspchan_io_req_task(cspchan_rw_req(iocb)));
+	ch->uw_nr++;
+	if (ch->nr_free) {	/* sendq holds no live waiter: behind the granted */
+		if (!cspchan_uw_hold(ch, r, ch->free[--ch->nr_free], &wk)) {
+			ch->uw_nr--;
+			cspchan_rw_free(r);
+			ret = -ECANCELED;
+		}
+	} else {
+		list_add_tail(&r->w.node, &ch->sendq);
+		ch->nr_sendq++;
+		cspchan_park_async(ch, &r->w);
+	}
+	cspchan_unlock_and_wake(ch, &wk);
+	return ret;
+}
+
+ALLOW_ERROR_INJECTION(cspchan_uring_write, ERRNO);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* cspchan: io_uring reads parked in order (uring_rw.c). */
+/* cspchan: io_uring reads and writes parked in order (uring_rw.c). */
 #ifndef _CSPCHAN_URING_RW_H
 #define _CSPCHAN_URING_RW_H
 
@@ -8,8 +8,10 @@
 struct iov_iter;
 struct kiocb;
 
-bool cspchan_uring_read_parks(struct kiocb *iocb, const struct iov_iter *to);
+bool cspchan_uring_rw_parks(struct kiocb *iocb, const struct iov_iter *it);
 ssize_t cspchan_uring_read(struct cspchan *ch, struct kiocb *iocb,
 			   struct iov_iter *to);
+ssize_t cspchan_uring_write(struct cspchan *ch, struct kiocb *iocb,
+			    struct iov_iter *from);
 
 #endif /* _CSPCHAN_URING_RW_H */
