@@ -47,7 +47,8 @@ static unsigned int cspchan_iocb_flags(struct kiocb *iocb)
  * A read from io_uring never waits here: when it finds nothing it parks
  * in order (uring_rw.c) instead of failing with -EAGAIN into poll-driven
  * retries, or sleeping in an io-wq worker.  It reads again if a message
- * arrived meanwhile.
+ * arrived meanwhile.  While reads handed a message wait for their
+ * completion, it queues behind them rather than overtake them.
  */
 static ssize_t cspchan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
@@ -57,11 +58,14 @@ static ssize_t cspchan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	ssize_t ret;
 
 	if (parks)
-		flags |= CSPCHAN_IO_NONBLOCK;
+		flags |= CSPCHAN_IO_NONBLOCK | CSPCHAN_IO_BEHIND;
 	for (;;) {
-		ret = cspchan_recv_iter(iocb->ki_filp, to, flags, NULL, NULL);
-		if (ret != -EAGAIN || !parks)
-			return ret;
+		if (!parks || !cspchan_uring_read_behind(ch)) {
+			ret = cspchan_recv_iter(iocb->ki_filp, to, flags, NULL,
+						NULL);
+			if (ret != -EAGAIN || !parks)
+				return ret;
+		}
 		ret = cspchan_uring_read(ch, iocb, to);
 		if (ret != -EAGAIN)
 			return ret;

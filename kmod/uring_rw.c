@@ -55,6 +55,9 @@
 
 #define CSPCHAN_RW_SEGS	8
 
+/* How many times a read's task work lets io_uring post older completions. */
+#define CSPCHAN_RW_DEFER_MAX	4
+
 /**
  * struct cspchan_uring_rw - a parked io_uring read or write
  * @w:		its waiter on recvq (a read) or sendq (a write)
@@ -70,6 +73,7 @@
  *		which keeps the channel and the module until @work has run
  * @copied:	the copy was done (by its own task work or by an earlier one
  *		of the same task's): @work only drops what is left
+ * @deferred:	times @work ran again later, behind io_uring's own
  * @res:	the copy's result
  */
 struct cspchan_uring_rw {
@@ -84,6 +88,7 @@ struct cspchan_uring_rw {
 	size_t count;
 	struct file *file;
 	bool copied;
+	u8 deferred;
 	long res;
 };
 
@@ -212,6 +217,17 @@ static void cspchan_rw_copy_out(struct callback_head *work)
 		cspchan_rw_release(r);
 		return;
 	}
+	/*
+	 * Completions of earlier messages that io_uring has queued but not
+	 * posted would be overtaken by ours (cspchan_io_completions_queued()):
+	 * run again once io_uring's task work, queued before, has posted them.
+	 */
+	if (r->deferred < CSPCHAN_RW_DEFER_MAX &&
+	    cspchan_io_completions_queued()) {
+		r->deferred++;
+		if (!task_work_add(current, &r->work, TWA_NONE))
+			return;
+	}
 	mutex_lock(&ch->lock);
 	cspchan_rw_collect(&ch->rw_granted, r->task, &batch);
 	mutex_unlock(&ch->lock);
@@ -226,10 +242,34 @@ static void cspchan_rw_copy_out(struct callback_head *work)
 		else			/* or the handle's implicit lease */
 			cspchan_lease_copied(ch, e->w.slot, e->file, false,
 					     NULL, &wk);
+		ch->rw_nr--;
 	}
 	cspchan_unlock_and_wake(ch, &wk);
 	cspchan_rw_complete_batch(&batch);	/* each got its message in order */
 	cspchan_rw_release(r);
+}
+
+/*
+ * Under ch->lock: @r was given the message in @slot, taken out of the
+ * channel's order, and joins the granted reads; its submitter's task work
+ * copies it out.  False when that task is past running task work (it
+ * exits): the message goes back first.
+ */
+static bool cspchan_rw_hold(struct cspchan *ch, struct cspchan_uring_rw *r,
+			    u32 slot, struct cspchan_wakeups *wk)
+{
+	r->w.slot = slot;
+	init_task_work(&r->work, cspchan_rw_copy_out);
+	r->file = get_file(r->iocb->ki_filp);
+	list_add_tail(&r->w.parked, &ch->rw_granted);
+	ch->rw_nr++;
+	if (!task_work_add(r->task, &r->work, TWA_SIGNAL))
+		return true;
+	list_del_init(&r->w.parked);
+	ch->rw_nr--;
+	cspchan_lease_untake(ch, slot, wk);
+	fput(r->file);
+	return false;
 }
 
 /* ->claim: a read whose submitter is gone is cancelled instead. */
@@ -255,16 +295,8 @@ static void cspchan_rw_grant(struct cspchan *ch, struct cspchan_waiter *w,
 	}
 	cspchan_consume(ch, w->slot, true, NULL, wk);
 	cspchan_unpark_async(ch, w);
-	init_task_work(&r->work, cspchan_rw_copy_out);
-	r->file = get_file(r->iocb->ki_filp);
-	list_add_tail(&w->parked, &ch->rw_granted);
-	if (!task_work_add(r->task, &r->work, TWA_SIGNAL))
-		return;
-	/* The submitter is past running task work: it is exiting. */
-	list_del_init(&w->parked);
-	cspchan_lease_untake(ch, w->slot, wk);
-	fput(r->file);
-	cspchan_rw_done(r, -ECANCELED);
+	if (!cspchan_rw_hold(ch, r, w->slot, wk))
+		cspchan_rw_done(r, -ECANCELED);
 }
 
 static bool cspchan_rw_gone(struct cspchan_waiter *w)
@@ -476,15 +508,55 @@ cspchan_rw_new(struct cspchan *ch, struct kiocb *iocb,
 	return r;
 }
 
+/*
+ * Under ch->lock (dropped on return), the order rule's read: the next
+ * message joins the granted reads; with none there it parks; at end of
+ * stream it ends at once.
+ */
+static ssize_t cspchan_uring_read_join(struct cspchan *ch,
+				       struct cspchan_uring_rw *r)
+{
+	struct cspchan_wakeups wk = { .nr = 0 };
+	ssize_t ret;
+	bool handed;
+	u32 slot;
+
+	ret = cspchan_next_msg(ch, CSPCHAN_IO_NONBLOCK, NULL, &wk, &slot,
+			       &handed);
+	if (ret == 0) {
+		cspchan_unlock_and_wake(ch, &wk);
+		kfree(r);
+		return 0;
+	}
+	r->task = get_task_struct(cspchan_io_req_task(cspchan_rw_req(r->iocb)));
+	if (ret < 0) {		/* nothing yet (or no token): park */
+		cspchan_park_receiver(ch, &r->w);
+		cspchan_park_async(ch, &r->w);
+	} else {
+		cspchan_consume(ch, slot, handed, NULL, &wk);
+		if (!cspchan_rw_hold(ch, r, slot, &wk)) {
+			cspchan_unlock_and_wake(ch, &wk);
+			cspchan_rw_free(r);
+			return -ECANCELED;
+		}
+	}
+	cspchan_unlock_and_wake(ch, &wk);
+	return -EIOCBQUEUED;
+}
+
 /**
  * cspchan_uring_read() - park an io_uring read that found the channel empty
  * @ch:		the channel
  * @iocb:	the read's kiocb (cspchan_uring_rw_parks() said yes)
  * @to:		its buffer
  *
- * Return: -EIOCBQUEUED when parked (ki_complete() follows); -EAGAIN when
- * a message (or the end of stream) is there after all: read again; or
- * -ENOMEM, -EINTR.
+ * Or, by the order rule (cspchan_uring_read_behind()), take the next
+ * message behind the reads granted before it.
+ *
+ * Return: -EIOCBQUEUED when parked or given a message (ki_complete()
+ * follows); -EAGAIN when a message (or the end of stream) is there after
+ * all: read again; 0 at end of stream (order rule); or -ENOMEM, -EINTR,
+ * -ECANCELED (the submitter exits).
  */
 ssize_t cspchan_uring_read(struct cspchan *ch, struct kiocb *iocb,
 			   struct iov_iter *to)
@@ -498,6 +570,8 @@ ssize_t cspchan_uring_read(struct cspchan *ch, struct kiocb *iocb,
 		kfree(r);
 		return -EINTR;
 	}
+	if (cspchan_uring_read_behind(ch))
+		return cspchan_uring_read_join(ch, r);
 	if (cspchan_recv_ready(ch)) {
 		mutex_unlock(&ch->lock);
 		kfree(r);
