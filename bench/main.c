@@ -608,6 +608,25 @@ static double parse_number(const char *opt, const char *arg, double lo, double h
 	return v;
 }
 
+/*
+ * CSPCHAN_BENCH_ZV_BURST (the cspchan-zcv-uring burst, t_cspchan_zc.c) is
+ * checked here once, and refused like a bad option rather than ignored.
+ */
+static void check_zv_burst(void)
+{
+	const char *s = getenv("CSPCHAN_BENCH_ZV_BURST");
+	double v;
+
+	if (!s || !*s)
+		return;
+	v = parse_number("CSPCHAN_BENCH_ZV_BURST", s, 1, BENCH_MAX_BATCH);
+	if (v != (double)(unsigned int)v) {
+		fprintf(stderr, "cspchan-bench: CSPCHAN_BENCH_ZV_BURST wants a whole number, got '%s'\n",
+			s);
+		exit(2);
+	}
+}
+
 enum {
 	OPT_QUICK = 256, OPT_ONLY, OPT_NO_REF, OPT_REPS, OPT_TIME, OPT_DEPTH,
 	OPT_TOUCH, OPT_PIN, OPT_CSV, OPT_JSON, OPT_STRICT, OPT_LIST,
@@ -746,6 +765,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	check_zv_burst();
 	if (bench_opts.quick) {
 		if (!reps_set)
 			bench_opts.reps = 2;

@@ -761,7 +761,7 @@ static void zv_queue_release(struct bchan *c, struct zv_proc *u)
 
 /*
  * Slots per ACQUIREV and TAKEV: ZV_BURST, or CSPCHAN_BENCH_ZV_BURST (1 to
- * ZV_BURST), for measuring how the burst size trades against pipelining
+ * ZV_BURST; main.c refuses any other value at startup), for measuring how the burst size trades against pipelining
  * (a producer filling a burst, one queued and a consumer reading one need
  * three bursts' worth of slots).
  */
