@@ -200,6 +200,52 @@ func TestFeatures(t *testing.T) {
 	t.Logf("features %#x, max_select_cases %d, max_msg_size %d", f.Bits, f.MaxSelectCases, f.MaxMsgSize)
 }
 
+// TestAttrFeatures: each attribute that needs an optional feature asks
+// for exactly that one, so Create refuses it with ErrNotSupported on a
+// module without it, and plain attributes ask for none.
+func TestAttrFeatures(t *testing.T) {
+	cases := []struct {
+		attr Attr
+		want uint64
+	}{
+		{Attr{Capacity: 4, MsgSize: 8, AutoClose: true, Exclusive: true, Mode: 0o640}, 0},
+		{Attr{Capacity: 4, MsgSize: 8, Lease: true}, FeatLease},
+		{Attr{Capacity: 4, MsgSize: 8, MaxDeliveries: 3}, FeatLease},
+		{Attr{Capacity: 4, MsgSize: 8, LeaseMs: 100}, FeatLease},
+		{Attr{Capacity: 4, MsgSize: 8, Rate: 10}, FeatPace},
+		{Attr{Capacity: 4, MsgSize: 8, Burst: 2}, FeatPace},
+		{Attr{Capacity: 4, MsgSize: 8, Reply: true}, FeatReply},
+		{Attr{Capacity: 4, MsgSize: 8, Relay: true}, FeatRelay},
+		{Attr{Capacity: 4, MsgSize: 8, Lease: true, Rate: 10, Reply: true}, FeatLease | FeatPace | FeatReply},
+	}
+	for _, c := range cases {
+		if got := c.attr.features(); got != c.want {
+			t.Errorf("%+v: features %#x, want %#x", c.attr, got, c.want)
+		}
+	}
+}
+
+// TestCreateNeedsFeature: without the module (or with one that lacks the
+// feature) Create refuses a lease, paced or reply channel with
+// ErrNotSupported, not with the module's EINVAL.
+func TestCreateNeedsFeature(t *testing.T) {
+	for _, a := range []struct {
+		attr Attr
+		feat uint64
+	}{
+		{Attr{Capacity: 1, MsgSize: 8, Lease: true}, FeatLease},
+		{Attr{Capacity: 1, MsgSize: 8, Rate: 10}, FeatPace},
+		{Attr{Capacity: 1, MsgSize: 8, Reply: true}, FeatReply},
+	} {
+		if hasFeature(a.feat) {
+			continue
+		}
+		if _, err := Create("", a.attr); !errors.Is(err, ErrNotSupported) {
+			t.Errorf("Create(%+v) without feature %#x: %v, want ErrNotSupported", a.attr, a.feat, err)
+		}
+	}
+}
+
 func TestRecvWaits(t *testing.T) {
 	ctx := testCtx(t, time.Minute)
 	c := mustCreate(t, "", Attr{Capacity: 1, MsgSize: 8})

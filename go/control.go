@@ -168,14 +168,35 @@ type Attr struct {
 	// message with the sequence number, pid and send time it came with
 	// instead of the kernel's stamp: for bridges that forward messages
 	// from another channel or another machine and keep their origin.
-	// Send on it is stamped as on any channel. Without FeatRelay, Create
-	// with Relay fails with ErrNotSupported.
+	// Send on it is stamped as on any channel.
 	Relay bool
+}
+
+// features are the Feat bits a channel with these attributes needs:
+// Create fails with ErrNotSupported on a module without one of them,
+// rather than with the module's EINVAL for a field it does not know.
+func (attr Attr) features() uint64 {
+	var need uint64
+	if attr.Lease || attr.MaxDeliveries != 0 || attr.LeaseMs != 0 {
+		need |= FeatLease
+	}
+	if attr.Rate != 0 || attr.Burst != 0 {
+		need |= FeatPace
+	}
+	if attr.Reply {
+		need |= FeatReply
+	}
+	if attr.Relay {
+		need |= FeatRelay
+	}
+	return need
 }
 
 // Create creates a channel and returns a handle open for sending and
 // receiving. An empty name creates an anonymous channel, reachable only
-// through its handle.
+// through its handle. Attributes of a feature the loaded module lacks
+// (Lease, MaxDeliveries and LeaseMs: FeatLease; Rate and Burst: FeatPace;
+// Reply: FeatReply; Relay: FeatRelay) make it fail with ErrNotSupported.
 func Create(name string, attr Attr) (*Chan, error) {
 	var req kCreateReq
 	if name != "" {
@@ -187,6 +208,9 @@ func Create(name string, attr Attr) (*Chan, error) {
 		attr.MaxDeliveries < 0 || attr.MaxDeliveries > 1<<32-1 || attr.LeaseMs < 0 || attr.LeaseMs > 1<<32-1 ||
 		attr.Rate < 0 || attr.Rate > 1<<32-1 || attr.Burst < 0 || attr.Burst > 1<<32-1 {
 		return nil, wrap("create", name, syscall.EINVAL)
+	}
+	if need := attr.features(); need != 0 && !hasFeature(need) {
+		return nil, wrap("create", name, syscall.EOPNOTSUPP)
 	}
 	mode := attr.Mode.Perm()
 	if mode == 0 {
@@ -206,9 +230,6 @@ func Create(name string, attr Attr) (*Chan, error) {
 		req.flags |= createReply
 	}
 	if attr.Relay {
-		if !hasFeature(FeatRelay) {
-			return nil, wrap("create", name, syscall.EOPNOTSUPP)
-		}
 		req.flags |= createRelay
 	}
 	req.maxDeliveries = uint32(attr.MaxDeliveries)

@@ -73,7 +73,8 @@
 // SetDeadLetter bound poison messages, Attr.LeaseMs hung workers. Select's
 // receives take the handle's implicit lease, which the handle's next
 // receive acknowledges (cspchan(7), DELIVERY GUARANTEES). Without
-// FeatLease, Ack, Nack and SetDeadLetter fail with ErrNotSupported.
+// FeatLease, Ack, Nack, SetDeadLetter and Create with Attr.Lease,
+// MaxDeliveries or LeaseMs fail with ErrNotSupported.
 //
 // # Paced channels
 //
@@ -83,7 +84,8 @@
 // token bucket in the kernel that starts full. Recv waits for a token as
 // it waits for a message, and producers feel the rate as back-pressure
 // once the channel is full. Stat reports Rate, Burst and ThrottledNs.
-// Without FeatPace, SetRate fails with ErrNotSupported.
+// Without FeatPace, SetRate and Create with Attr.Rate or Burst fail with
+// ErrNotSupported.
 //
 // # Reply channels
 //
@@ -94,8 +96,9 @@
 // closing it unanswered, or dying, makes the caller's Call fail at once
 // with syscall.ECONNRESET. SendMsg attaches a reply channel of the
 // caller's own. On a lease channel a request keeps its reply channel
-// and carries it again when it is redelivered. Without FeatReply, Call
-// and SendMsg with a reply channel fail with ErrNotSupported.
+// and carries it again when it is redelivered. Without FeatReply, Call,
+// SendMsg with a reply channel and Create with Attr.Reply fail with
+// ErrNotSupported.
 //
 // # Relay channels
 //
