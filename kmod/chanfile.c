@@ -48,25 +48,27 @@ static unsigned int cspchan_iocb_flags(struct kiocb *iocb)
  * in order (uring_rw.c) instead of failing with -EAGAIN into poll-driven
  * retries, or sleeping in an io-wq worker.  It reads again if a message
  * arrived meanwhile.  While reads handed a message wait for their
- * completion, it queues behind them rather than overtake them.
+ * completion, it queues behind them rather than overtake them; on an
+ * SQPOLL ring it always does (cspchan_uring_read_queues()).
  */
 static ssize_t cspchan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct cspchan *ch = cspchan_file_channel(iocb->ki_filp);
 	unsigned int flags = cspchan_iocb_flags(iocb);
 	bool parks = cspchan_uring_rw_parks(iocb, to);
+	bool queue = parks && cspchan_uring_read_queues(ch, iocb);
 	ssize_t ret;
 
 	if (parks)
 		flags |= CSPCHAN_IO_NONBLOCK | CSPCHAN_IO_BEHIND;
 	for (;;) {
-		if (!parks || !cspchan_uring_read_behind(ch)) {
+		if (!queue && (!parks || !cspchan_uring_read_behind(ch))) {
 			ret = cspchan_recv_iter(iocb->ki_filp, to, flags, NULL,
 						NULL);
 			if (ret != -EAGAIN || !parks)
 				return ret;
 		}
-		ret = cspchan_uring_read(ch, iocb, to);
+		ret = cspchan_uring_read(ch, iocb, to, queue);
 		if (ret != -EAGAIN)
 			return ret;
 		cond_resched();
@@ -82,7 +84,7 @@ static ssize_t cspchan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct cspchan *ch = cspchan_file_channel(iocb->ki_filp);
 	unsigned int flags = cspchan_iocb_flags(iocb);
-	bool parks = cspchan_buffered(ch) && cspchan_uring_rw_parks(iocb, from);
+	bool parks = cspchan_uring_write_parks(ch, iocb, from);
 	ssize_t ret;
 
 	if (parks) {

@@ -30,8 +30,14 @@
  * completed with -ECANCELED (the channel's reaper, or the waker that
  * finds it); a message a read was given goes back first, in its order,
  * and a slot a write was given is freed.  A request that cannot park
- * (another kind of buffer, RWF_NOWAIT, an unbuffered channel's write, no
- * memory) keeps the poll-driven retry.
+ * (another kind of buffer, RWF_NOWAIT, an unbuffered channel's write, a
+ * write issued by an io-wq worker) keeps io_uring's own handling: poll-
+ * driven retry, or a write that waits in the worker.  One that finds no
+ * memory to park fails with -ENOMEM.
+ *
+ * Known limit: a read handed a message longer than its buffer completes
+ * with -EMSGSIZE and the message goes back first; reads handed later
+ * messages meanwhile may complete before it is read again.
  */
 #include <linux/error-injection.h>
 #include <linux/file.h>
@@ -74,6 +80,8 @@
  * @copied:	the copy was done (by its own task work or by an earlier one
  *		of the same task's): @work only drops what is left
  * @deferred:	times @work ran again later, behind io_uring's own
+ * @eos:	a read that got the end of stream behind granted reads: no
+ *		message, completes with 0 in its place in the batch
  * @res:	the copy's result
  */
 struct cspchan_uring_rw {
@@ -88,6 +96,7 @@ struct cspchan_uring_rw {
 	size_t count;
 	struct file *file;
 	bool copied;
+	bool eos;
 	u8 deferred;
 	long res;
 };
@@ -156,6 +165,21 @@ static void cspchan_rw_release(struct cspchan_uring_rw *r)
 }
 
 /*
+ * Completions of earlier requests that io_uring has queued but not posted
+ * would be overtaken by ours (cspchan_io_completions_queued()): true when
+ * @r's task work was queued again, to run once io_uring's own, queued
+ * before, has posted them.  At most CSPCHAN_RW_DEFER_MAX times.
+ */
+static bool cspchan_rw_defer(struct cspchan_uring_rw *r)
+{
+	if (r->deferred >= CSPCHAN_RW_DEFER_MAX ||
+	    !cspchan_io_completions_queued())
+		return false;
+	r->deferred++;
+	return !task_work_add(current, &r->work, TWA_NONE);
+}
+
+/*
  * Under ch->lock: move the requests of @task on @granted to @batch, in
  * the order they were granted, and mark them copied.
  */
@@ -217,29 +241,20 @@ static void cspchan_rw_copy_out(struct callback_head *work)
 		cspchan_rw_release(r);
 		return;
 	}
-	/*
-	 * Completions of earlier messages that io_uring has queued but not
-	 * posted would be overtaken by ours (cspchan_io_completions_queued()):
-	 * run again once io_uring's task work, queued before, has posted them.
-	 */
-	if (r->deferred < CSPCHAN_RW_DEFER_MAX &&
-	    cspchan_io_completions_queued()) {
-		r->deferred++;
-		if (!task_work_add(current, &r->work, TWA_NONE))
-			return;
-	}
+	if (cspchan_rw_defer(r))
+		return;
 	mutex_lock(&ch->lock);
 	cspchan_rw_collect(&ch->rw_granted, r->task, &batch);
 	mutex_unlock(&ch->lock);
 
 	list_for_each_entry(e, &batch, w.parked)
-		e->res = cspchan_rw_copy_one(e);
+		e->res = e->eos ? 0 : cspchan_rw_copy_one(e);
 
 	mutex_lock(&ch->lock);
 	list_for_each_entry(e, &batch, w.parked) {
-		if (e->res < 0)		/* nobody has it: it goes back first */
+		if (!e->eos && e->res < 0)	/* it goes back first */
 			cspchan_lease_untake(ch, e->w.slot, &wk);
-		else			/* or the handle's implicit lease */
+		else if (!e->eos)	/* or the handle's implicit lease */
 			cspchan_lease_copied(ch, e->w.slot, e->file, false,
 					     NULL, &wk);
 		ch->rw_nr--;
@@ -251,9 +266,9 @@ static void cspchan_rw_copy_out(struct callback_head *work)
 
 /*
  * Under ch->lock: @r was given the message in @slot, taken out of the
- * channel's order, and joins the granted reads; its submitter's task work
- * copies it out.  False when that task is past running task work (it
- * exits): the message goes back first.
+ * channel's order (or, @r->eos, the end of stream), and joins the granted
+ * reads; its submitter's task work copies it out.  False when that task
+ * is past running task work (it exits): the message goes back first.
  */
 static bool cspchan_rw_hold(struct cspchan *ch, struct cspchan_uring_rw *r,
 			    u32 slot, struct cspchan_wakeups *wk)
@@ -267,7 +282,8 @@ static bool cspchan_rw_hold(struct cspchan *ch, struct cspchan_uring_rw *r,
 		return true;
 	list_del_init(&r->w.parked);
 	ch->rw_nr--;
-	cspchan_lease_untake(ch, slot, wk);
+	if (!r->eos)
+		cspchan_lease_untake(ch, slot, wk);
 	fput(r->file);
 	return false;
 }
@@ -289,8 +305,15 @@ static void cspchan_rw_grant(struct cspchan *ch, struct cspchan_waiter *w,
 {
 	struct cspchan_uring_rw *r = cspchan_waiter_rw(w);
 
-	if (state != CSPCHAN_GRANTED) {		/* shut down: end of stream */
-		cspchan_rw_finish(ch, r, 0);
+	if (state != CSPCHAN_GRANTED) {
+		/*
+		 * Shut down: the end of stream, completed by the submitter's
+		 * task work after the messages handed before it.
+		 */
+		cspchan_unpark_async(ch, w);
+		r->eos = true;
+		if (!cspchan_rw_hold(ch, r, 0, wk))
+			cspchan_rw_done(r, 0);
 		return;
 	}
 	cspchan_consume(ch, w->slot, true, NULL, wk);
@@ -366,6 +389,8 @@ static void cspchan_uw_copy_in(struct callback_head *work)
 		cspchan_rw_release(r);
 		return;
 	}
+	if (cspchan_rw_defer(r))	/* completions in order, as for reads */
+		return;
 	mutex_lock(&ch->lock);
 	cspchan_rw_collect(&ch->uw_granted, r->task, &batch);
 	mutex_unlock(&ch->lock);
@@ -454,6 +479,26 @@ static const struct cspchan_waiter_ops cspchan_uw_ops = {
 /* ---- issue ---- */
 
 /**
+ * cspchan_uring_read_queues() - must this read always complete as a parked one?
+ * @ch:		the channel
+ * @iocb:	the read's kiocb (cspchan_uring_rw_parks() said yes)
+ *
+ * On an SQPOLL ring since 6.9 a read completed at once could be posted
+ * before the completions of reads handed earlier messages, which the
+ * SQPOLL thread may hold back for a later round after the channel's own
+ * count (@rw_nr) dropped.  So there every read on a buffered channel
+ * without leases takes its message as a parked read does, and completes
+ * behind them, from task work.
+ */
+bool cspchan_uring_read_queues(struct cspchan *ch, struct kiocb *iocb)
+{
+	if (!CSPCHAN_URING_SQ_TW_CAPPED || !cspchan_buffered(ch) ||
+	    cspchan_leases(ch))
+		return false;
+	return cspchan_rw_req(iocb)->ctx->flags & IORING_SETUP_SQPOLL;
+}
+
+/**
  * cspchan_uring_rw_parks() - would this read or write park rather than wait?
  * @iocb:	the request's kiocb
  * @it:		its buffer
@@ -473,6 +518,25 @@ bool cspchan_uring_rw_parks(struct kiocb *iocb, const struct iov_iter *it)
 	if (iter_is_ubuf(it))
 		return true;
 	return iter_is_iovec(it) && it->nr_segs <= CSPCHAN_RW_SEGS;
+}
+
+/**
+ * cspchan_uring_write_parks() - would this write park rather than wait?
+ * @ch:		the channel
+ * @iocb:	the write's kiocb
+ * @from:	its message
+ *
+ * As a read (cspchan_uring_rw_parks()), on a buffered channel, and only
+ * when its submitter issues it (itself, or as the SQPOLL thread), not an
+ * io-wq worker (IOSQE_ASYNC): such writes are in no order anyway, and a
+ * parked one would wait for the submitter's task work even with a slot
+ * free, which a submitter blocked in a channel does not run.
+ */
+bool cspchan_uring_write_parks(struct cspchan *ch, struct kiocb *iocb,
+			       const struct iov_iter *from)
+{
+	return cspchan_buffered(ch) && cspchan_uring_rw_parks(iocb, from) &&
+	       current == cspchan_io_req_task(cspchan_rw_req(iocb));
 }
 
 /* A new parked request of the current io_uring submitter, or NULL. */
@@ -510,8 +574,9 @@ cspchan_rw_new(struct cspchan *ch, struct kiocb *iocb,
 
 /*
  * Under ch->lock (dropped on return), the order rule's read: the next
- * message joins the granted reads; with none there it parks; at end of
- * stream it ends at once.
+ * message joins the granted reads; with none there it parks; the end of
+ * stream joins them too, so that it comes after their messages.  A
+ * message longer than the buffer stays first, as for any receive.
  */
 static ssize_t cspchan_uring_read_join(struct cspchan *ch,
 				       struct cspchan_uring_rw *r)
@@ -523,21 +588,26 @@ static ssize_t cspchan_uring_read_join(struct cspchan *ch,
 
 	ret = cspchan_next_msg(ch, CSPCHAN_IO_NONBLOCK, NULL, &wk, &slot,
 			       &handed);
-	if (ret == 0) {
+	if (ret > 0 && ch->slots[slot].len > r->count) {
 		cspchan_unlock_and_wake(ch, &wk);
 		kfree(r);
-		return 0;
+		return -EMSGSIZE;
 	}
 	r->task = get_task_struct(cspchan_io_req_task(cspchan_rw_req(r->iocb)));
 	if (ret < 0) {		/* nothing yet (or no token): park */
 		cspchan_park_receiver(ch, &r->w);
 		cspchan_park_async(ch, &r->w);
 	} else {
-		cspchan_consume(ch, slot, handed, NULL, &wk);
+		r->eos = !ret;
+		if (r->eos)
+			slot = 0;
+		else
+			cspchan_consume(ch, slot, handed, NULL, &wk);
 		if (!cspchan_rw_hold(ch, r, slot, &wk)) {
+			ret = r->eos ? 0 : -ECANCELED;
 			cspchan_unlock_and_wake(ch, &wk);
 			cspchan_rw_free(r);
-			return -ECANCELED;
+			return ret;
 		}
 	}
 	cspchan_unlock_and_wake(ch, &wk);
@@ -549,9 +619,10 @@ static ssize_t cspchan_uring_read_join(struct cspchan *ch,
  * @ch:		the channel
  * @iocb:	the read's kiocb (cspchan_uring_rw_parks() said yes)
  * @to:		its buffer
+ * @queue:	cspchan_uring_read_queues() said yes
  *
- * Or, by the order rule (cspchan_uring_read_behind()), take the next
- * message behind the reads granted before it.
+ * Or, by the order rule (cspchan_uring_read_behind(), or @queue), take
+ * the next message behind the reads granted before it.
  *
  * Return: -EIOCBQUEUED when parked or given a message (ki_complete()
  * follows); -EAGAIN when a message (or the end of stream) is there after
@@ -559,7 +630,7 @@ static ssize_t cspchan_uring_read_join(struct cspchan *ch,
  * -ECANCELED (the submitter exits).
  */
 ssize_t cspchan_uring_read(struct cspchan *ch, struct kiocb *iocb,
-			   struct iov_iter *to)
+			   struct iov_iter *to, bool queue)
 {
 	struct cspchan_uring_rw *r = cspchan_rw_new(ch, iocb, to,
 						    &cspchan_rw_ops);
@@ -570,7 +641,7 @@ ssize_t cspchan_uring_read(struct cspchan *ch, struct kiocb *iocb,
 		kfree(r);
 		return -EINTR;
 	}
-	if (cspchan_uring_read_behind(ch))
+	if (queue || cspchan_uring_read_behind(ch))
 		return cspchan_uring_read_join(ch, r);
 	if (cspchan_recv_ready(ch)) {
 		mutex_unlock(&ch->lock);

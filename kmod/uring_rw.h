@@ -25,9 +25,12 @@ static inline bool cspchan_uring_read_behind(const struct cspchan *ch)
 	       !cspchan_leases(ch);
 }
 
+bool cspchan_uring_read_queues(struct cspchan *ch, struct kiocb *iocb);
 bool cspchan_uring_rw_parks(struct kiocb *iocb, const struct iov_iter *it);
+bool cspchan_uring_write_parks(struct cspchan *ch, struct kiocb *iocb,
+			       const struct iov_iter *from);
 ssize_t cspchan_uring_read(struct cspchan *ch, struct kiocb *iocb,
-			   struct iov_iter *to);
+			   struct iov_iter *to, bool queue);
 ssize_t cspchan_uring_write(struct cspchan *ch, struct kiocb *iocb,
 			    struct iov_iter *from);
 
