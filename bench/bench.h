@@ -285,6 +285,7 @@ struct bench_opts {
 	bool scaling;		/* run the scaling section (default; --no-scaling) */
 	unsigned int scaling_reps;	/* repetitions of a scaling row */
 	double scaling_seconds;		/* and their wall time */
+	unsigned int zv_burst;		/* CSPCHAN_BENCH_ZV_BURST, 0: the default */
 };
 extern struct bench_opts bench_opts;
 

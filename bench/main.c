@@ -610,9 +610,10 @@ static double parse_number(const char *opt, const char *arg, double lo, double h
 
 /*
  * CSPCHAN_BENCH_ZV_BURST (the cspchan-zcv-uring burst, t_cspchan_zc.c) is
- * checked here once, and refused like a bad option rather than ignored.
+ * read here once into bench_opts.zv_burst, and refused like a bad option
+ * rather than ignored.
  */
-static void check_zv_burst(void)
+static void read_zv_burst(void)
 {
 	const char *s = getenv("CSPCHAN_BENCH_ZV_BURST");
 	double v;
@@ -625,6 +626,7 @@ static void check_zv_burst(void)
 			s);
 		exit(2);
 	}
+	bench_opts.zv_burst = (unsigned int)v;
 }
 
 enum {
@@ -765,7 +767,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	check_zv_burst();
+	read_zv_burst();
 	if (bench_opts.quick) {
 		if (!reps_set)
 			bench_opts.reps = 2;

@@ -761,22 +761,13 @@ static void zv_queue_release(struct bchan *c, struct zv_proc *u)
 
 /*
  * Slots per ACQUIREV and TAKEV: ZV_BURST, or CSPCHAN_BENCH_ZV_BURST (1 to
- * ZV_BURST; main.c refuses any other value at startup), for measuring how the burst size trades against pipelining
- * (a producer filling a burst, one queued and a consumer reading one need
- * three bursts' worth of slots).
+ * ZV_BURST, read and checked by main.c), for measuring how the burst size
+ * trades against pipelining (a producer filling a burst, one queued and a
+ * consumer reading one need three bursts' worth of slots).
  */
 static unsigned int zv_burst(void)
 {
-	const char *s = getenv("CSPCHAN_BENCH_ZV_BURST");
-	char *end;
-	unsigned long v;
-
-	if (!s || !*s)
-		return ZV_BURST;
-	v = strtoul(s, &end, 10);
-	if (*end || v < 1 || v > ZV_BURST)
-		return ZV_BURST;
-	return (unsigned int)v;
+	return bench_opts.zv_burst ?: ZV_BURST;
 }
 
 static int zv_attach(struct bchan *c, unsigned int roles)
