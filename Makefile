@@ -38,12 +38,14 @@
 
 TOP := $(abspath .)
 B := $(TOP)/build
-HOST_KVER := $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1 | sed 's,.*/linux-headers-,,')
+# Recursive (=), not :=: on a fresh machine make check installs the headers
+# (deps) after this file is read, and recipes must see them.
+HOST_KVER = $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1 | sed 's,.*/linux-headers-,,')
 KVER ?= 6.1
 KERNELS ?= 6.1 6.12 7.2
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) /usr/src/linux-headers-$(HOST_KVER))
 # Empty unless KVER names another kernel than the host's headers.
-OTHER_KVER := $(filter-out 6.1 $(HOST_KVER),$(strip $(KVER)))
+OTHER_KVER = $(filter-out 6.1 $(HOST_KVER),$(strip $(KVER)))
 PREFIX ?= /usr/local
 DESTDIR ?=
 export KDIR PREFIX DESTDIR

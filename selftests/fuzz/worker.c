@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 
 #define POKE_NS		(300ULL * 1000000)	/* interrupt a call blocked this long */
 #define HANG_NS		(20ULL * 1000000000)	/* and report it after this */
@@ -114,6 +115,80 @@ static const char *slice_owner(unsigned int s, char *buf, size_t len)
 	return buf;
 }
 
+/* /proc/PID/pagemap's entry for @addr (bit 63 present, 56 exclusive, 0-54 PFN), or 0. */
+static uint64_t pagemap_entry(pid_t pid, uint64_t addr)
+{
+	char path[64];
+	uint64_t e = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &e, sizeof(e), (off_t)(addr / PAGE * 8)) != sizeof(e))
+		e = 0;
+	close(fd);
+	return e;
+}
+
+static uint64_t kpagecount(uint64_t entry)
+{
+	uint64_t n = UINT64_MAX, pfn = entry & ((1ULL << 55) - 1);
+	int fd = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || !(entry >> 63))
+		goto out;
+	if (pread(fd, &n, sizeof(n), (off_t)(pfn * 8)) != sizeof(n))
+		n = UINT64_MAX;
+out:
+	if (fd >= 0)
+		close(fd);
+	return n;
+}
+
+/*
+ * What kind of change a canary finding is: how much of the page changed,
+ * whether it is still changed a moment later, and which physical page this
+ * process and the supervisor (which filled the region before forking, and
+ * never writes it again) map there, with the supervisor's copy's state.
+ */
+static void canary_explain(uint64_t at)
+{
+	const uint64_t *page = (const uint64_t *)(uintptr_t)(at & ~(PAGE - 1));
+	uint64_t buf[PAGE / 8], self, super;
+	unsigned int i, first = PAGE, last = 0, n = 0, theirs = 0;
+	struct iovec local = { buf, PAGE }, remote = { (void *)page, PAGE };
+	pid_t sup = getppid();
+	ssize_t got;
+
+	for (i = 0; i < PAGE / 8; i++) {
+		if (page[i] == canary_word((uint64_t)(uintptr_t)&page[i]))
+			continue;
+		n++;
+		first = first < i * 8 ? first : i * 8;
+		last = i * 8;
+	}
+	usleep(2000);
+	for (i = 0; i < PAGE / 8; i++)
+		theirs += page[i] != canary_word((uint64_t)(uintptr_t)&page[i]);
+	self = pagemap_entry(getpid(), (uint64_t)(uintptr_t)page);
+	super = pagemap_entry(sup, (uint64_t)(uintptr_t)page);
+	got = process_vm_readv(sup, &local, 1, &remote, 1, 0);
+	for (i = 0; got == (ssize_t)PAGE && i < PAGE / 8; i++)
+		if (buf[i] != canary_word((uint64_t)(uintptr_t)&page[i]))
+			break;
+	fprintf(stderr, "# canary page %p: %u words changed (+%#x..+%#x), %u still changed 2 ms "
+		"later; pagemap here %#" PRIx64 " (count %" PRIu64 "), supervisor %d's %#" PRIx64
+		" (count %" PRIu64 ") %s\n", (void *)page, n, first, last, theirs, self,
+		kpagecount(self), (int)sup, super, kpagecount(super),
+		got != (ssize_t)PAGE ? "unreadable" : i == PAGE / 8 ? "intact" : "changed too");
+	for (i = 0; i < 4; i++)
+		fprintf(stderr, "#   +%#x: %016" PRIx64 " %016" PRIx64 "\n", first + 16 * i,
+			page[(first / 8 + 2 * i) % (PAGE / 8)],
+			page[(first / 8 + 2 * i + 1) % (PAGE / 8)]);
+}
+
 /* Scan this process's canaries; report and repair a change.  True if clean. */
 bool canary_check_here(const char *when)
 {
@@ -129,6 +204,7 @@ bool canary_check_here(const char *when)
 		getpid(), the_worker.index, the_worker.gen, at, s,
 		slice_owner(s, who, sizeof(who)), at - (uint64_t)(uintptr_t)slice_addr(s),
 		found, expected, when);
+	canary_explain(at);
 	canary_fill(s);
 	return false;
 }
