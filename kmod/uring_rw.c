@@ -118,7 +118,7 @@ static void cspchan_rw_free(struct cspchan_uring_rw *r)
 	kfree(r);
 }
 
-/* Complete the read and forget it. */
+/* Complete the request and forget it. */
 static void cspchan_rw_done(struct cspchan_uring_rw *r, long res)
 {
 	struct kiocb *iocb = r->iocb;
@@ -127,25 +127,44 @@ static void cspchan_rw_done(struct cspchan_uring_rw *r, long res)
 	iocb->ki_complete(iocb, res);
 }
 
-/* Under ch->lock: the read leaves the channel, completed with @res. */
+static const struct cspchan_waiter_ops cspchan_uw_ops;
+
+/* Is @r a write (on sendq, counted in @uw_nr) rather than a read? */
+static bool cspchan_rw_is_write(const struct cspchan_uring_rw *r)
+{
+	return r->w.ops == &cspchan_uw_ops;
+}
+
+/*
+ * Under ch->lock: the parked request leaves the channel, completed with
+ * @res; a write no longer counts in @uw_nr.
+ */
 static void cspchan_rw_finish(struct cspchan *ch, struct cspchan_uring_rw *r,
 			      long res)
 {
 	lockdep_assert_held(&ch->lock);
+	if (cspchan_rw_is_write(r))
+		ch->uw_nr--;
 	cspchan_unpark_async(ch, &r->w);
 	cspchan_rw_done(r, res);
 }
 
-/* Copy the message handed to @r into its buffer: its length, or -errno. */
+/*
+ * Copy the message handed to @r into its buffer: its length, 0 for the end
+ * of stream, or -errno.
+ */
 static long cspchan_rw_copy_one(struct cspchan_uring_rw *r)
 {
 	struct cspchan *ch = r->ch;
 	u32 slot = r->w.slot;
-	u32 len = ch->slots[slot].len;	/* the slot is ours: stable */
 	struct iov_iter it;
+	u32 len;
 
+	if (r->eos)
+		return 0;
 	if (!cspchan_io_may_answer(cspchan_rw_req(r->iocb), r->mm))
 		return -ECANCELED;
+	len = ch->slots[slot].len;	/* the slot is ours: stable */
 	if (len > r->count)
 		return -EMSGSIZE;
 	iov_iter_init(&it, ITER_DEST, r->iov, r->nr_segs, r->count);
@@ -220,48 +239,43 @@ static void cspchan_rw_complete_batch(struct list_head *batch)
 	}
 }
 
+static void cspchan_rw_work(struct callback_head *work);
+
 /*
- * The task work: copy out, in the submitter's task, the messages handed
- * to its reads on this channel.  Task work runs newest first, so the
- * first to run takes every read of its task in the order they were handed
- * their messages and completes them all; the later ones only drop what is
- * left (all of them run in this task, one after another, so
- * @copied needs no lock).
+ * Under ch->lock: @r now holds @slot (a read the message it was handed, a
+ * write the slot it fills) and joins @granted; its submitter's task work
+ * copies the message out (in).  False when that task is past running task
+ * work (it exits): @r is off @granted again, and the caller gives back
+ * what @slot holds.
  */
-static void cspchan_rw_copy_out(struct callback_head *work)
+static bool cspchan_rw_queue(struct cspchan_uring_rw *r, u32 slot,
+			     struct list_head *granted)
 {
-	struct cspchan_uring_rw *r = container_of(work, struct cspchan_uring_rw,
-						  work);
-	struct cspchan_wakeups wk = { .nr = 0 };
-	struct cspchan_uring_rw *e;
-	struct cspchan *ch = r->ch;
-	LIST_HEAD(batch);
+	lockdep_assert_held(&r->ch->lock);
+	r->w.slot = slot;
+	init_task_work(&r->work, cspchan_rw_work);
+	r->file = get_file(r->iocb->ki_filp);
+	list_add_tail(&r->w.parked, granted);
+	if (!task_work_add(r->task, &r->work, TWA_SIGNAL))
+		return true;
+	list_del_init(&r->w.parked);
+	fput(r->file);
+	return false;
+}
 
-	if (r->copied) {
-		cspchan_rw_release(r);
-		return;
-	}
-	if (cspchan_rw_defer(r))
-		return;
-	mutex_lock(&ch->lock);
-	cspchan_rw_collect(&ch->rw_granted, r->task, &batch);
-	mutex_unlock(&ch->lock);
-
-	list_for_each_entry(e, &batch, w.parked)
-		e->res = e->eos ? 0 : cspchan_rw_copy_one(e);
-
-	mutex_lock(&ch->lock);
-	list_for_each_entry(e, &batch, w.parked) {
-		if (!e->eos && e->res < 0)	/* it goes back first */
-			cspchan_lease_untake(ch, e->w.slot, &wk);
-		else if (!e->eos)	/* or the handle's implicit lease */
-			cspchan_lease_copied(ch, e->w.slot, e->file, false,
-					     NULL, &wk);
-		ch->rw_nr--;
-	}
-	cspchan_unlock_and_wake(ch, &wk);
-	cspchan_rw_complete_batch(&batch);	/* each got its message in order */
-	cspchan_rw_release(r);
+/*
+ * Under ch->lock, after the copy: the read's message is taken (the
+ * handle's implicit lease), or goes back first when the copy failed; the
+ * read no longer counts in @rw_nr.
+ */
+static void cspchan_rw_settle(struct cspchan *ch, struct cspchan_uring_rw *r,
+			      struct cspchan_wakeups *wk)
+{
+	if (!r->eos && r->res < 0)	/* it goes back first */
+		cspchan_lease_untake(ch, r->w.slot, wk);
+	else if (!r->eos)	/* or the handle's implicit lease */
+		cspchan_lease_copied(ch, r->w.slot, r->file, false, NULL, wk);
+	ch->rw_nr--;
 }
 
 /*
@@ -273,29 +287,12 @@ static void cspchan_rw_copy_out(struct callback_head *work)
 static bool cspchan_rw_hold(struct cspchan *ch, struct cspchan_uring_rw *r,
 			    u32 slot, struct cspchan_wakeups *wk)
 {
-	r->w.slot = slot;
-	init_task_work(&r->work, cspchan_rw_copy_out);
-	r->file = get_file(r->iocb->ki_filp);
-	list_add_tail(&r->w.parked, &ch->rw_granted);
 	ch->rw_nr++;
-	if (!task_work_add(r->task, &r->work, TWA_SIGNAL))
+	if (cspchan_rw_queue(r, slot, &ch->rw_granted))
 		return true;
-	list_del_init(&r->w.parked);
 	ch->rw_nr--;
 	if (!r->eos)
 		cspchan_lease_untake(ch, slot, wk);
-	fput(r->file);
-	return false;
-}
-
-/* ->claim: a read whose submitter is gone is cancelled instead. */
-static bool cspchan_rw_claim(struct cspchan *ch, struct cspchan_waiter *w)
-{
-	struct cspchan_uring_rw *r = cspchan_waiter_rw(w);
-
-	if (!cspchan_io_req_gone(cspchan_rw_req(r->iocb)))
-		return true;
-	cspchan_rw_finish(ch, r, -ECANCELED);
 	return false;
 }
 
@@ -322,37 +319,7 @@ static void cspchan_rw_grant(struct cspchan *ch, struct cspchan_waiter *w,
 		cspchan_rw_done(r, -ECANCELED);
 }
 
-static bool cspchan_rw_gone(struct cspchan_waiter *w)
-{
-	return cspchan_io_req_gone(cspchan_rw_req(cspchan_waiter_rw(w)->iocb));
-}
-
-/* ->cancel: the reaper found the submitter gone. */
-static void cspchan_rw_cancel(struct cspchan *ch, struct cspchan_waiter *w)
-{
-	list_del_init(&w->node);
-	ch->nr_recvq--;
-	cspchan_rw_finish(ch, cspchan_waiter_rw(w), -ECANCELED);
-}
-
-static const struct cspchan_waiter_ops cspchan_rw_ops = {
-	.claim	= cspchan_rw_claim,
-	.grant	= cspchan_rw_grant,
-	.gone	= cspchan_rw_gone,
-	.cancel	= cspchan_rw_cancel,
-};
-
 /* ---- writes ---- */
-
-/* Under ch->lock: the write leaves the channel, completed with @res. */
-static void cspchan_uw_finish(struct cspchan *ch, struct cspchan_uring_rw *r,
-			      long res)
-{
-	lockdep_assert_held(&ch->lock);
-	ch->uw_nr--;
-	cspchan_unpark_async(ch, &r->w);
-	cspchan_rw_done(r, res);
-}
 
 /* Copy a granted write's message into its slot: 0, or -errno. */
 static long cspchan_uw_copy_one(struct cspchan_uring_rw *r)
@@ -370,77 +337,34 @@ static long cspchan_uw_copy_one(struct cspchan_uring_rw *r)
 }
 
 /*
- * The task work: copy in, in the submitter's task, the messages of its
- * writes granted a slot on this channel, and post them in the order the
- * slots were granted, in one section.  As for reads, the first task work
- * to run takes every granted write of its task.  A write that fails
- * (shut down meanwhile, a fault, its submitter gone) frees its slot.
+ * Under ch->lock, after the copy: the write's message is posted, or its
+ * slot is freed when the copy or the post failed (shut down meanwhile, a
+ * fault, its submitter gone); the write no longer counts in @uw_nr.
  */
-static void cspchan_uw_copy_in(struct callback_head *work)
+static void cspchan_uw_settle(struct cspchan *ch, struct cspchan_uring_rw *r,
+			      struct cspchan_wakeups *wk)
 {
-	struct cspchan_uring_rw *r = container_of(work, struct cspchan_uring_rw,
-						  work);
-	struct cspchan_wakeups wk = { .nr = 0 };
-	struct cspchan_uring_rw *e;
-	struct cspchan *ch = r->ch;
-	LIST_HEAD(batch);
-
-	if (r->copied) {
-		cspchan_rw_release(r);
-		return;
-	}
-	if (cspchan_rw_defer(r))	/* completions in order, as for reads */
-		return;
-	mutex_lock(&ch->lock);
-	cspchan_rw_collect(&ch->uw_granted, r->task, &batch);
-	mutex_unlock(&ch->lock);
-
-	list_for_each_entry(e, &batch, w.parked)
-		e->res = cspchan_uw_copy_one(e);
-
-	mutex_lock(&ch->lock);
-	list_for_each_entry(e, &batch, w.parked) {
-		if (!e->res)
-			e->res = cspchan_post_slot(ch, e->w.slot, e->count,
-						   CSPCHAN_IO_NONBLOCK, NULL,
-						   &wk);
-		if (e->res < 0)
-			cspchan_release_slot(ch, e->w.slot, &wk);
-		ch->uw_nr--;
-	}
-	cspchan_unlock_and_wake(ch, &wk);
-	cspchan_rw_complete_batch(&batch);
-	cspchan_rw_release(r);
+	if (!r->res)
+		r->res = cspchan_post_slot(ch, r->w.slot, r->count,
+					   CSPCHAN_IO_NONBLOCK, NULL, wk);
+	if (r->res < 0)
+		cspchan_release_slot(ch, r->w.slot, wk);
+	ch->uw_nr--;
 }
 
 /*
- * Under ch->lock: @r now holds @slot and joins the granted writes; its
- * submitter's task work fills and posts it.  False when that task is past
- * running task work (it exits): the slot is freed again.
+ * Under ch->lock: @r, counted in @uw_nr, now holds @slot and joins the
+ * granted writes; its submitter's task work fills and posts it.  False
+ * when that task is past running task work (it exits): the slot is freed
+ * again and @r no longer counts.
  */
 static bool cspchan_uw_hold(struct cspchan *ch, struct cspchan_uring_rw *r,
 			    u32 slot, struct cspchan_wakeups *wk)
 {
-	r->w.slot = slot;
-	init_task_work(&r->work, cspchan_uw_copy_in);
-	r->file = get_file(r->iocb->ki_filp);
-	list_add_tail(&r->w.parked, &ch->uw_granted);
-	if (!task_work_add(r->task, &r->work, TWA_SIGNAL))
+	if (cspchan_rw_queue(r, slot, &ch->uw_granted))
 		return true;
-	list_del_init(&r->w.parked);
-	fput(r->file);
 	cspchan_release_slot(ch, slot, wk);
-	return false;
-}
-
-/* ->claim: a write whose submitter is gone is cancelled instead. */
-static bool cspchan_uw_claim(struct cspchan *ch, struct cspchan_waiter *w)
-{
-	struct cspchan_uring_rw *r = cspchan_waiter_rw(w);
-
-	if (!cspchan_io_req_gone(cspchan_rw_req(r->iocb)))
-		return true;
-	cspchan_uw_finish(ch, r, -ECANCELED);
+	ch->uw_nr--;
 	return false;
 }
 
@@ -451,29 +375,101 @@ static void cspchan_uw_grant(struct cspchan *ch, struct cspchan_waiter *w,
 	struct cspchan_uring_rw *r = cspchan_waiter_rw(w);
 
 	if (state != CSPCHAN_GRANTED) {
-		cspchan_uw_finish(ch, r, -EPIPE);
+		cspchan_rw_finish(ch, r, -EPIPE);
 		return;
 	}
 	cspchan_unpark_async(ch, w);
-	if (!cspchan_uw_hold(ch, r, w->slot, wk)) {
-		ch->uw_nr--;
+	if (!cspchan_uw_hold(ch, r, w->slot, wk))
 		cspchan_rw_done(r, -ECANCELED);
+}
+
+/* ---- parked reads and writes alike ---- */
+
+/*
+ * The task work: in the submitter's task, copy out the messages handed to
+ * its reads on this channel (copy in those of its writes granted a slot),
+ * then, in one section, take them (post them) in the order they were
+ * handed (granted), and complete them.  Task work runs newest first, so
+ * the first to run takes every read (write) of its task and completes them
+ * all; the later ones only drop what is left (all of them run in this
+ * task, one after another, so @copied needs no lock).  A read whose copy
+ * failed gives its message back first; a write that fails frees its slot.
+ */
+static void cspchan_rw_work(struct callback_head *work)
+{
+	struct cspchan_uring_rw *r = container_of(work, struct cspchan_uring_rw,
+						  work);
+	struct cspchan_wakeups wk = { .nr = 0 };
+	bool write = cspchan_rw_is_write(r);
+	struct cspchan_uring_rw *e;
+	struct cspchan *ch = r->ch;
+	LIST_HEAD(batch);
+
+	if (r->copied) {
+		cspchan_rw_release(r);
+		return;
 	}
+	if (cspchan_rw_defer(r))	/* completions in order */
+		return;
+	mutex_lock(&ch->lock);
+	cspchan_rw_collect(write ? &ch->uw_granted : &ch->rw_granted, r->task,
+			   &batch);
+	mutex_unlock(&ch->lock);
+
+	list_for_each_entry(e, &batch, w.parked)
+		e->res = write ? cspchan_uw_copy_one(e) : cspchan_rw_copy_one(e);
+
+	mutex_lock(&ch->lock);
+	list_for_each_entry(e, &batch, w.parked) {
+		if (write)
+			cspchan_uw_settle(ch, e, &wk);
+		else
+			cspchan_rw_settle(ch, e, &wk);
+	}
+	cspchan_unlock_and_wake(ch, &wk);
+	cspchan_rw_complete_batch(&batch);	/* each in its order */
+	cspchan_rw_release(r);
+}
+
+static bool cspchan_rw_gone(struct cspchan_waiter *w)
+{
+	return cspchan_io_req_gone(cspchan_rw_req(cspchan_waiter_rw(w)->iocb));
+}
+
+/* ->claim: a read or write whose submitter is gone is cancelled instead. */
+static bool cspchan_rw_claim(struct cspchan *ch, struct cspchan_waiter *w)
+{
+	if (!cspchan_rw_gone(w))
+		return true;
+	cspchan_rw_finish(ch, cspchan_waiter_rw(w), -ECANCELED);
+	return false;
 }
 
 /* ->cancel: the reaper found the submitter gone. */
-static void cspchan_uw_cancel(struct cspchan *ch, struct cspchan_waiter *w)
+static void cspchan_rw_cancel(struct cspchan *ch, struct cspchan_waiter *w)
 {
+	struct cspchan_uring_rw *r = cspchan_waiter_rw(w);
+
 	list_del_init(&w->node);
-	ch->nr_sendq--;
-	cspchan_uw_finish(ch, cspchan_waiter_rw(w), -ECANCELED);
+	if (cspchan_rw_is_write(r))
+		ch->nr_sendq--;
+	else
+		ch->nr_recvq--;
+	cspchan_rw_finish(ch, r, -ECANCELED);
 }
 
+static const struct cspchan_waiter_ops cspchan_rw_ops = {
+	.claim	= cspchan_rw_claim,
+	.grant	= cspchan_rw_grant,
+	.gone	= cspchan_rw_gone,
+	.cancel	= cspchan_rw_cancel,
+};
+
 static const struct cspchan_waiter_ops cspchan_uw_ops = {
-	.claim	= cspchan_uw_claim,
+	.claim	= cspchan_rw_claim,
 	.grant	= cspchan_uw_grant,
 	.gone	= cspchan_rw_gone,
-	.cancel	= cspchan_uw_cancel,
+	.cancel	= cspchan_rw_cancel,
 };
 
 /* ---- issue ---- */
@@ -702,7 +698,6 @@ ssize_t cspchan_uring_write(struct cspchan *ch, struct kiocb *iocb,
 	ch->uw_nr++;
 	if (ch->nr_free) {	/* sendq holds no live waiter: behind the granted */
 		if (!cspchan_uw_hold(ch, r, ch->free[--ch->nr_free], &wk)) {
-			ch->uw_nr--;
 			cspchan_rw_free(r);
 			ret = -ECANCELED;
 		}
