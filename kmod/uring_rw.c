@@ -144,7 +144,7 @@ static void cspchan_rw_finish(struct cspchan *ch, struct cspchan_uring_rw *r,
 {
 	lockdep_assert_held(&ch->lock);
 	if (cspchan_rw_is_write(r))
-		ch->uw_nr--;
+		WRITE_ONCE(ch->uw_nr, ch->uw_nr - 1);
 	cspchan_unpark_async(ch, &r->w);
 	cspchan_rw_done(r, res);
 }
@@ -275,7 +275,7 @@ static void cspchan_rw_settle(struct cspchan *ch, struct cspchan_uring_rw *r,
 		cspchan_lease_untake(ch, r->w.slot, wk);
 	else if (!r->eos)	/* or the handle's implicit lease */
 		cspchan_lease_copied(ch, r->w.slot, r->file, false, NULL, wk);
-	ch->rw_nr--;
+	WRITE_ONCE(ch->rw_nr, ch->rw_nr - 1);
 }
 
 /*
@@ -287,10 +287,10 @@ static void cspchan_rw_settle(struct cspchan *ch, struct cspchan_uring_rw *r,
 static bool cspchan_rw_hold(struct cspchan *ch, struct cspchan_uring_rw *r,
 			    u32 slot, struct cspchan_wakeups *wk)
 {
-	ch->rw_nr++;
+	WRITE_ONCE(ch->rw_nr, ch->rw_nr + 1);
 	if (cspchan_rw_queue(r, slot, &ch->rw_granted))
 		return true;
-	ch->rw_nr--;
+	WRITE_ONCE(ch->rw_nr, ch->rw_nr - 1);
 	if (!r->eos)
 		cspchan_lease_untake(ch, slot, wk);
 	return false;
@@ -349,7 +349,7 @@ static void cspchan_uw_settle(struct cspchan *ch, struct cspchan_uring_rw *r,
 					   CSPCHAN_IO_NONBLOCK, NULL, wk);
 	if (r->res < 0)
 		cspchan_release_slot(ch, r->w.slot, wk);
-	ch->uw_nr--;
+	WRITE_ONCE(ch->uw_nr, ch->uw_nr - 1);
 }
 
 /*
@@ -364,7 +364,7 @@ static bool cspchan_uw_hold(struct cspchan *ch, struct cspchan_uring_rw *r,
 	if (cspchan_rw_queue(r, slot, &ch->uw_granted))
 		return true;
 	cspchan_release_slot(ch, slot, wk);
-	ch->uw_nr--;
+	WRITE_ONCE(ch->uw_nr, ch->uw_nr - 1);
 	return false;
 }
 
@@ -695,7 +695,7 @@ ssize_t cspchan_uring_write(struct cspchan *ch, struct kiocb *iocb,
 	}
 	/* The submitter, even when an io-wq worker issues the write. */
 	r->task = get_task_struct(cspchan_io_req_task(cspchan_rw_req(iocb)));
-	ch->uw_nr++;
+	WRITE_ONCE(ch->uw_nr, ch->uw_nr + 1);
 	if (ch->nr_free) {	/* sendq holds no live waiter: behind the granted */
 		if (!cspchan_uw_hold(ch, r, ch->free[--ch->nr_free], &wk)) {
 			cspchan_rw_free(r);
