@@ -15,14 +15,16 @@
  * the same io_uring_enter() that waits for more completions.  The caller
  * checks messages where they landed: no copy beyond the kernel's.
  *
- * Order.  The kernel runs the writes of one submission in order as long
- * as none has to wait; a write that finds the channel full gets -EAGAIN
- * inside io_uring, which arms a poll on the handle and retries it when
- * room is reported — and the retries of writes that waited together run
- * in no guaranteed order (Linux 6.1 runs that task work last-in first-
- * out).  So messages of one batch may reach the channel out of order: the
- * transport declares TC_REORDER and the stream consumer checks that every
- * stamp arrives exactly once within a window instead of consecutively.
+ * Order.  A module with CSPCHAN_FEAT_URING_WRITE_PARK parks a write that
+ * finds the channel full in the channel's queue of senders and keeps one
+ * submitter's writes, and the completions of its reads, in order.  An
+ * older one failed such a write with -EAGAIN inside io_uring, which armed
+ * a poll on the handle and retried it when room was reported — and the
+ * retries of writes that waited together ran in no guaranteed order
+ * (Linux 6.1 runs that task work last-in first-out).  So the transport
+ * declares TC_REORDER and the stream consumer checks that every stamp
+ * arrives exactly once within a window instead of consecutively, and
+ * counts the messages out of stamp order ("all in order" when none).
  * Batches do not overlap (each completes before the next is prepared),
  * so no message moves by more than the batch.
  *

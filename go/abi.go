@@ -66,21 +66,22 @@ const (
 
 // Feature bits of struct cspchan_features.features (CSPCHAN_FEAT_*).
 const (
-	FeatNames         uint64 = 1 << 0  // named channels in IPC namespaces
-	FeatXfer          uint64 = 1 << 1  // CSPCHAN_IOC_SEND/RECV (metadata)
-	FeatSelect        uint64 = 1 << 2  // CSPCHAN_IOC_SELECT
-	FeatZeroCopy      uint64 = 1 << 3  // mmap arena and slot commands
-	FeatURingCmd      uint64 = 1 << 4  // slot commands through io_uring
-	FeatURingSlotV    uint64 = 1 << 5  // vectored slot commands
-	FeatURingCancel   uint64 = 1 << 6  // io_uring cancels parked commands
-	FeatURingReadPark uint64 = 1 << 7  // io_uring reads park in order
-	FeatURingOpcodes  uint64 = 1 << 8  // io_uring command codes of their own
-	FeatSelectPrio    uint64 = 1 << 9  // CSPCHAN_SELECT_PRIO
-	FeatLease         uint64 = 1 << 10 // lease channels, ack/nack, dead letters
-	FeatPace          uint64 = 1 << 11 // paced channels: rate, burst, SetRate
-	FeatReply         uint64 = 1 << 12 // reply channels: SendMsg, Call, Message.Reply
-	FeatRelay         uint64 = 1 << 13 // relay channels: Attr.Relay, Relay
-	FeatBusyPoll      uint64 = 1 << 14 // per-handle busy polling: SetBusyPoll
+	FeatNames          uint64 = 1 << 0  // named channels in IPC namespaces
+	FeatXfer           uint64 = 1 << 1  // CSPCHAN_IOC_SEND/RECV (metadata)
+	FeatSelect         uint64 = 1 << 2  // CSPCHAN_IOC_SELECT
+	FeatZeroCopy       uint64 = 1 << 3  // mmap arena and slot commands
+	FeatURingCmd       uint64 = 1 << 4  // slot commands through io_uring
+	FeatURingSlotV     uint64 = 1 << 5  // vectored slot commands
+	FeatURingCancel    uint64 = 1 << 6  // io_uring cancels parked commands
+	FeatURingReadPark  uint64 = 1 << 7  // io_uring reads park in order
+	FeatURingOpcodes   uint64 = 1 << 8  // io_uring command codes of their own
+	FeatSelectPrio     uint64 = 1 << 9  // CSPCHAN_SELECT_PRIO
+	FeatLease          uint64 = 1 << 10 // lease channels, ack/nack, dead letters
+	FeatPace           uint64 = 1 << 11 // paced channels: rate, burst, SetRate
+	FeatReply          uint64 = 1 << 12 // reply channels: SendMsg, Call, Message.Reply
+	FeatRelay          uint64 = 1 << 13 // relay channels: Attr.Relay, Relay
+	FeatBusyPoll       uint64 = 1 << 14 // per-handle busy polling: SetBusyPoll
+	FeatURingWritePark uint64 = 1 << 15 // io_uring writes park in order
 )
 
 type kFeatures struct {

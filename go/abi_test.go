@@ -74,6 +74,7 @@ var abiConstants = []struct {
 	{"CSPCHAN_FEAT_REPLY", FeatReply},
 	{"CSPCHAN_FEAT_RELAY", FeatRelay},
 	{"CSPCHAN_FEAT_BUSY_POLL", FeatBusyPoll},
+	{"CSPCHAN_FEAT_URING_WRITE_PARK", FeatURingWritePark},
 	{"CSPCHAN_IOC_FEATURES", uint64(iocFeatures)},
 	{"CSPCHAN_IOC_CREATE", uint64(iocCreate)},
 	{"CSPCHAN_IOC_SEND", uint64(iocSend)},

@@ -47,34 +47,55 @@ static unsigned int cspchan_iocb_flags(struct kiocb *iocb)
  * A read from io_uring never waits here: when it finds nothing it parks
  * in order (uring_rw.c) instead of failing with -EAGAIN into poll-driven
  * retries, or sleeping in an io-wq worker.  It reads again if a message
- * arrived meanwhile.
+ * arrived meanwhile.  While reads handed a message wait for their
+ * completion, it queues behind them rather than overtake them; on an
+ * SQPOLL ring it always does (cspchan_uring_read_queues()).
  */
 static ssize_t cspchan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct cspchan *ch = cspchan_file_channel(iocb->ki_filp);
 	unsigned int flags = cspchan_iocb_flags(iocb);
-	bool parks = cspchan_uring_read_parks(iocb, to);
+	bool parks = cspchan_uring_rw_parks(iocb, to);
+	bool queue = parks && cspchan_uring_read_queues(ch, iocb);
 	ssize_t ret;
 
 	if (parks)
-		flags |= CSPCHAN_IO_NONBLOCK;
+		flags |= CSPCHAN_IO_NONBLOCK | CSPCHAN_IO_BEHIND;
 	for (;;) {
-		ret = cspchan_recv_iter(iocb->ki_filp, to, flags, NULL, NULL);
-		if (ret != -EAGAIN || !parks)
-			return ret;
-		ret = cspchan_uring_read(ch, iocb, to);
+		if (!queue && (!parks || !cspchan_uring_read_behind(ch))) {
+			ret = cspchan_recv_iter(iocb->ki_filp, to, flags, NULL,
+						NULL);
+			if (ret != -EAGAIN || !parks)
+				return ret;
+		}
+		ret = cspchan_uring_read(ch, iocb, to, queue);
 		if (ret != -EAGAIN)
 			return ret;
 		cond_resched();
 	}
 }
 
+/*
+ * Likewise a write from io_uring to a buffered channel never waits here
+ * nor fails with -EAGAIN: when the channel is full, or other io_uring
+ * writes wait before it, it parks in order (uring_rw.c).
+ */
 static ssize_t cspchan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct cspchan *ch = cspchan_file_channel(iocb->ki_filp);
+	unsigned int flags = cspchan_iocb_flags(iocb);
+	bool parks = cspchan_uring_write_parks(ch, iocb, from);
+	ssize_t ret;
 
-	return cspchan_send_iter(ch, from, cspchan_iocb_flags(iocb), NULL, NULL,
-				 NULL);
+	if (parks) {
+		if (READ_ONCE(ch->uw_nr))
+			return cspchan_uring_write(ch, iocb, from);
+		flags |= CSPCHAN_IO_NONBLOCK | CSPCHAN_IO_BEHIND;
+	}
+	ret = cspchan_send_iter(ch, from, flags, NULL, NULL, NULL);
+	if (ret != -EAGAIN || !parks)
+		return ret;
+	return cspchan_uring_write(ch, iocb, from);
 }
 
 /*

@@ -307,6 +307,7 @@ struct cspchan *cspchan_alloc(const struct cspchan_create_req *req,
 	INIT_LIST_HEAD(&ch->recvq);
 	INIT_LIST_HEAD(&ch->async_parked);
 	INIT_LIST_HEAD(&ch->rw_granted);
+	INIT_LIST_HEAD(&ch->uw_granted);
 	INIT_LIST_HEAD(&ch->all_node);
 	init_waitqueue_head(&ch->rd_wait);
 	init_waitqueue_head(&ch->wr_wait);

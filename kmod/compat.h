@@ -210,6 +210,29 @@ static void name(struct io_uring_cmd *cmd, unsigned int issue_flags)	\
 #define CSPCHAN_URING_TW_FIFO	CSPCHAN_SINCE(6, 10)
 
 /*
+ * An SQPOLL thread posts at most a few queued completions per round (the
+ * rest wait for the next one) since 6.9, while the requests it completes
+ * at once in the round's submission are posted at its end.
+ */
+#define CSPCHAN_URING_SQ_TW_CAPPED	CSPCHAN_SINCE(6, 9)
+
+/*
+ * Before that, completions that io_uring queued for the current task and
+ * has not posted yet are overtaken by any queued later: true while there
+ * are some.  (Rings with IORING_SETUP_DEFER_TASKRUN queue theirs on the
+ * ring instead, out of sight.)
+ */
+static inline bool cspchan_io_completions_queued(void)
+{
+#if CSPCHAN_URING_TW_FIFO
+	return false;
+#else
+	return current->io_uring &&
+	       !llist_empty(&current->io_uring->task_list);
+#endif
+}
+
+/*
  * io_uring cancels a parked command itself (it calls ->uring_cmd with
  * IO_URING_F_CANCEL when the ring is closed or its task execs) from 6.7
  * on; before, the driver must notice (reaper.c), as it must everywhere

@@ -275,6 +275,8 @@ struct cspchan_wakeups {
 #define CSPCHAN_IO_FD		BIT(2)	/* receive: take the reply channel */
 /* send: the slot already carries the message's origin (cspchan_slot_relay()) */
 #define CSPCHAN_IO_ORIGIN	BIT(3)
+/* with NONBLOCK: an io_uring write (read), never ahead of others (@uw_nr, @rw_nr) */
+#define CSPCHAN_IO_BEHIND	BIT(4)
 
 #define CSPCHAN_MAX_SELECT_CASES	64
 
@@ -338,6 +340,15 @@ struct cspchan_wakeups {
  * @rw_granted:		io_uring reads handed a message whose copy (in their
  *			submitter's task) has not run yet, in the order they
  *			were handed it (@lock)
+ * @rw_nr:		entries of @rw_granted; while there are any, an io_uring
+ *			read takes its message behind them (@lock; read
+ *			locklessly as a hint)
+ * @uw_granted:		io_uring writes granted a slot whose copy and post (in
+ *			their submitter's task) have not run yet, in the
+ *			order they were granted it (@lock)
+ * @uw_nr:		io_uring writes parked on sendq or on @uw_granted;
+ *			while there are any, no io_uring write posts inline
+ *			(@lock; read locklessly as a hint)
  * @leases:		lease channels: one struct cspchan_lease per slot
  * @lease_hash:		lease channels: leased slots by lease id
  * @lease_hash_bits:	log2 of @lease_hash's buckets (immutable)
@@ -415,6 +426,9 @@ struct cspchan {
 	struct list_head async_parked;
 	struct delayed_work reaper;
 	struct list_head rw_granted;
+	u32 rw_nr;
+	struct list_head uw_granted;
+	u32 uw_nr;
 
 	struct cspchan_lease *leases;
 	struct hlist_head *lease_hash;

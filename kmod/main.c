@@ -70,7 +70,8 @@ static long cspchan_ioctl_features(struct cspchan_features __user *uf)
 	if (CSPCHAN_HAVE_URING_CANCEL)
 		f.features |= CSPCHAN_FEAT_URING_CANCEL;
 	if (CSPCHAN_HAVE_URING_READ_PARK)
-		f.features |= CSPCHAN_FEAT_URING_READ_PARK;
+		f.features |= CSPCHAN_FEAT_URING_READ_PARK |
+			      CSPCHAN_FEAT_URING_WRITE_PARK;
 	f.max_select_cases = CSPCHAN_MAX_SELECT_CASES;
 	f.max_capacity = READ_ONCE(cspchan_max_capacity);
 	f.max_msg_size = READ_ONCE(cspchan_max_msg_size);

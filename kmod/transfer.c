@@ -55,6 +55,7 @@
 #include "slots.h"
 #include "trace.h"
 #include "transfer.h"
+#include "uring_rw.h"
 #include "wait.h"
 
 /* Messages up to this size are copied under ch->lock, larger ones outside. */
@@ -145,7 +146,8 @@ ssize_t cspchan_send_iter(struct cspchan *ch, struct iov_iter *from,
 		return ret;
 	}
 	if ((flags & CSPCHAN_IO_NONBLOCK) && !ch->shut &&
-	    !cspchan_send_ready(ch))
+	    (!cspchan_send_ready(ch) || ((flags & CSPCHAN_IO_BEHIND) &&
+					 ch->uw_nr)))
 		slot = -EAGAIN;		/* fail before copying */
 	else
 		slot = cspchan_get_slot(ch, flags, deadline, &wk);
@@ -272,6 +274,10 @@ ssize_t cspchan_recv_iter(struct file *file, struct iov_iter *to,
 	ret = cspchan_lock_io(ch, flags);
 	if (ret)
 		return ret;
+	if ((flags & CSPCHAN_IO_BEHIND) && cspchan_uring_read_behind(ch)) {
+		mutex_unlock(&ch->lock);
+		return -EAGAIN;		/* an io_uring read, behind others */
+	}
 	if (cspchan_leases(ch))
 		cspchan_lease_settle(ch, file, &wk);
 again:

@@ -2,10 +2,12 @@
 /*
  * probe: one operation of cspchan whose allocation fault injection can
  * make fail; prints its result and exits 0 when it failed with ENOMEM,
- * 1 otherwise (a TAKE or READ that parks reports ETIME).  Used by
+ * 1 otherwise (a TAKE, READ or WRITE that parks reports ETIME).  Used by
  * test_inject.sh, which checks that nothing was left behind.
  *
- *   probe create | select | take | read
+ *   probe create | select | take | read | write
+ *
+ * take and read go to an empty channel, write to a full one.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,8 +27,8 @@ static int chan(unsigned int capacity)
 	return cspchan_create(NULL, &attr, 0);
 }
 
-/* Submit one SQE on an empty channel and return its CQE's result. */
-static int ring_one(int ch, int is_take)
+/* Submit one SQE for @op on @ch and return its CQE's result. */
+static int ring_one(int ch, const char *op)
 {
 	struct cspchan_slot_info info;
 	struct io_uring_cqe *cqe;
@@ -38,8 +40,10 @@ static int ring_one(int ch, int is_take)
 	if (io_uring_queue_init(4, &ring, 0))
 		return -EIO;
 	sqe = io_uring_get_sqe(&ring);
-	if (is_take)
+	if (!strcmp(op, "take"))
 		cspchan_prep_take(sqe, ch, &info);
+	else if (!strcmp(op, "write"))
+		io_uring_prep_write(sqe, ch, "probe", 5, 0);
 	else
 		io_uring_prep_read(sqe, ch, buf, sizeof(buf), 0);
 	io_uring_submit(&ring);
@@ -59,7 +63,7 @@ int main(int argc, char **argv)
 	int ch, ret;
 
 	if (argc != 2) {
-		fprintf(stderr, "usage: probe create|select|take|read\n");
+		fprintf(stderr, "usage: probe create|select|take|read|write\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "create")) {
@@ -76,7 +80,10 @@ int main(int argc, char **argv)
 						   .buf = buf, .len = sizeof(buf) };
 			ret = cspchan_select(&c, 1, 100);
 		} else {
-			ret = ring_one(ch, !strcmp(argv[1], "take"));
+			while (!strcmp(argv[1], "write") &&
+			       cspchan_send_timeout(ch, "full", 4, 0) == 4)
+				;	/* until -EAGAIN: the write must park */
+			ret = ring_one(ch, argv[1]);
 		}
 	}
 	printf("%s: %d (%s)\n", argv[1], ret, ret < 0 ? strerror(-ret) : "ok");

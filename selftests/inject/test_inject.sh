@@ -68,6 +68,7 @@ cspchan_handle_prepare -12 create
 cspchan_select_alloc -12 select
 cspchan_uring_park 0 take
 cspchan_uring_read -12 read
+cspchan_uring_write -12 write
 LIST
 
 echo "# inject: $n checks, $failed failed"

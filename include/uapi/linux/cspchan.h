@@ -79,6 +79,8 @@
 #define CSPCHAN_FEAT_RELAY	(1ULL << 13)
 /* Per-handle busy polling: CSPCHAN_IOC_SET_BUSY_POLL */
 #define CSPCHAN_FEAT_BUSY_POLL	(1ULL << 14)
+/* IORING_OP_WRITEs that find a buffered channel full park in order, not polled */
+#define CSPCHAN_FEAT_URING_WRITE_PARK (1ULL << 15)
 
 struct cspchan_features {
 	__u64 features;			/* out: CSPCHAN_FEAT_* */
