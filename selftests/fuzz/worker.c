@@ -555,6 +555,26 @@ uint64_t buf_ptr(struct thread_ctx *t, uint32_t *len, bool *own)
 }
 
 /*
+ * mutate() may turn a pointer field (a receive's buffer, a select's cases)
+ * into an address in the canary region: the kernel would write there, in
+ * this process, and the canary would report the fuzzer's own doing.  A
+ * word that mutate() changed into a region address is put back.
+ */
+static void keep_out_of_region(void *arg, const void *tmpl, size_t size)
+{
+	size_t off;
+
+	for (off = 0; off + 8 <= size; off += 8) {
+		uint64_t v, was;
+
+		memcpy(&v, (char *)arg + off, 8);
+		memcpy(&was, (const char *)tmpl + off, 8);
+		if (v != was && in_region(v))
+			memcpy((char *)arg + off, &was, 8);
+	}
+}
+
+/*
  * The argument of an ioctl: a copy of @tmpl (now and then mutated) in the
  * own slice (*@own, then the kernel's answer can be read back there), or
  * in a read-only page, straddling a PROT_NONE page, misaligned, or a bad
@@ -570,6 +590,7 @@ void *arg_ptr(struct thread_ctx *t, const void *tmpl, size_t size, bool *own)
 		*own = true;
 		memcpy(arg, tmpl, size);
 		mutate(t, arg, size);
+		keep_out_of_region(arg, tmpl, size);
 		return arg;
 	}
 	if (r < 87) {
