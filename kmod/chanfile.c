@@ -6,9 +6,10 @@
  * cspchan_handle (its channel, and its implicit lease); its f_mode says
  * whether it may receive (FMODE_READ) and send (FMODE_WRITE).
  * read(2)/write(2) move one message each; the file is FMODE_NOWAIT, and
- * both O_NONBLOCK and IOCB_NOWAIT turn a wait into -EAGAIN, so io_uring
- * serves reads and writes by poll-driven retry instead of parking an
- * io-wq worker.
+ * both O_NONBLOCK and IOCB_NOWAIT turn a wait into -EAGAIN.  io_uring's
+ * reads, and its writes to a full buffered channel, park in the channel
+ * instead (uring_rw.c); other writes are served by io_uring's poll-driven
+ * retry.  No io-wq worker is ever parked.
  */
 #include <linux/anon_inodes.h>
 #include <linux/compat.h>

@@ -333,22 +333,24 @@ struct cspchan_wakeups {
  * @all_node:		entry in the list of all channels (cspchan_all_lock)
  * @name_node:		entry in the name table (names.c lock)
  * @reap_node:		entry in a private list of names being dropped
- * @async_parked:	asynchronous requests (io_uring commands and reads)
+ * @async_parked:	asynchronous requests (io_uring commands, reads and
+ *			writes)
  *			parked on this channel (@lock)
  * @reaper:		cancels parked requests nobody can reap any more;
  *			scheduled while @async_parked is not empty
  * @rw_granted:		io_uring reads handed a message whose copy (in their
  *			submitter's task) has not run yet, in the order they
  *			were handed it (@lock)
- * @rw_nr:		entries of @rw_granted; while there are any, an io_uring
+ * @rw_nr:		reads on @rw_granted or in a task work's batch, not
+ *			yet settled; while there are any, an io_uring
  *			read takes its message behind them (@lock; read
  *			locklessly as a hint)
  * @uw_granted:		io_uring writes granted a slot whose copy and post (in
  *			their submitter's task) have not run yet, in the
  *			order they were granted it (@lock)
- * @uw_nr:		io_uring writes parked on sendq or on @uw_granted;
- *			while there are any, no io_uring write posts inline
- *			(@lock; read locklessly as a hint)
+ * @uw_nr:		io_uring writes parked on sendq, on @uw_granted or in a
+ *			task work's batch; while there are any, no io_uring
+ *			write posts inline (@lock; read locklessly as a hint)
  * @leases:		lease channels: one struct cspchan_lease per slot
  * @lease_hash:		lease channels: leased slots by lease id
  * @lease_hash_bits:	log2 of @lease_hash's buckets (immutable)

@@ -2,9 +2,9 @@
 /*
  * cspchan: the reaper — parked asynchronous requests nobody can reap.
  *
- * A parked io_uring read (uring_rw.c) pins its ring, its handle and the
- * module until the driver completes it: io_uring has no way to cancel a
- * read that a driver queued, on any kernel.  Before 6.7 the same holds for
+ * A parked io_uring read or write (uring_rw.c) pins its ring, its handle
+ * and the module until the driver completes it: io_uring has no way to
+ * cancel a read or write that a driver queued, on any kernel.  Before 6.7 the same holds for
  * a parked uring command (uring.c).  From 6.7 on io_uring cancels parked
  * commands itself (IO_URING_F_CANCEL) when their ring closes or their task
  * execs, at once; but not when only the thread that submitted them exits

@@ -61,7 +61,7 @@
 
 #define CSPCHAN_RW_SEGS	8
 
-/* How many times a read's task work lets io_uring post older completions. */
+/* How many times a task work lets io_uring post older completions first. */
 #define CSPCHAN_RW_DEFER_MAX	4
 
 /**
@@ -174,7 +174,7 @@ static long cspchan_rw_copy_one(struct cspchan_uring_rw *r)
 	return len;
 }
 
-/* What is left of a handed read once it was completed. */
+/* What is left of a granted read or write once it was completed. */
 static void cspchan_rw_release(struct cspchan_uring_rw *r)
 {
 	struct file *file = r->file;
@@ -271,6 +271,9 @@ static bool cspchan_rw_queue(struct cspchan_uring_rw *r, u32 slot,
 static void cspchan_rw_settle(struct cspchan *ch, struct cspchan_uring_rw *r,
 			      struct cspchan_wakeups *wk)
 {
+	lockdep_assert_held(&ch->lock);
+	if (!r->eos && cspchan_leases(ch))	/* counted by cspchan_rw_hold() */
+		ch->leased--;
 	if (!r->eos && r->res < 0)	/* it goes back first */
 		cspchan_lease_untake(ch, r->w.slot, wk);
 	else if (!r->eos)	/* or the handle's implicit lease */
@@ -279,21 +282,37 @@ static void cspchan_rw_settle(struct cspchan *ch, struct cspchan_uring_rw *r,
 }
 
 /*
- * Under ch->lock: @r was given the message in @slot, taken out of the
- * channel's order (or, @r->eos, the end of stream), and joins the granted
- * reads; its submitter's task work copies it out.  False when that task
- * is past running task work (it exits): the message goes back first.
+ * Under ch->lock: @r was given the message in @slot (@handed: handed over,
+ * not in the ring), or, @r->eos, the end of stream.  It joins the granted
+ * reads, whose submitter's task work copies it out, and only then is the
+ * message taken out of the channel's order: taking the last message of a
+ * shut-down channel ends the stream for the reads still parked
+ * (cspchan_consume()), and their ends must join behind it.  False when
+ * that task is past running task work (it exits): the message stays
+ * first in the channel.
  */
 static bool cspchan_rw_hold(struct cspchan *ch, struct cspchan_uring_rw *r,
-			    u32 slot, struct cspchan_wakeups *wk)
+			    u32 slot, bool handed, struct cspchan_wakeups *wk)
 {
+	lockdep_assert_held(&ch->lock);
 	WRITE_ONCE(ch->rw_nr, ch->rw_nr + 1);
-	if (cspchan_rw_queue(r, slot, &ch->rw_granted))
+	if (!cspchan_rw_queue(r, slot, &ch->rw_granted)) {
+		WRITE_ONCE(ch->rw_nr, ch->rw_nr - 1);
+		if (!r->eos && handed)
+			cspchan_put_back(ch, slot, wk);
+		return false;
+	}
+	if (r->eos)
 		return true;
-	WRITE_ONCE(ch->rw_nr, ch->rw_nr - 1);
-	if (!r->eos)
-		cspchan_lease_untake(ch, slot, wk);
-	return false;
+	cspchan_consume(ch, slot, handed, NULL, wk);
+	/*
+	 * On a lease channel the message counts as leased until the task
+	 * work leases it (or puts it back): until then the stream of a
+	 * shut-down channel must not end.
+	 */
+	if (cspchan_leases(ch))
+		ch->leased++;
+	return true;
 }
 
 /* ->grant: take the handed message; the submitter's task copies it out. */
@@ -309,13 +328,12 @@ static void cspchan_rw_grant(struct cspchan *ch, struct cspchan_waiter *w,
 		 */
 		cspchan_unpark_async(ch, w);
 		r->eos = true;
-		if (!cspchan_rw_hold(ch, r, 0, wk))
+		if (!cspchan_rw_hold(ch, r, 0, false, wk))
 			cspchan_rw_done(r, 0);
 		return;
 	}
-	cspchan_consume(ch, w->slot, true, NULL, wk);
 	cspchan_unpark_async(ch, w);
-	if (!cspchan_rw_hold(ch, r, w->slot, wk))
+	if (!cspchan_rw_hold(ch, r, w->slot, true, wk))
 		cspchan_rw_done(r, -ECANCELED);
 }
 
@@ -501,9 +519,9 @@ bool cspchan_uring_read_queues(struct cspchan *ch, struct kiocb *iocb)
  *
  * It must come from io_uring (an asynchronous kiocb that is not Linux
  * AIO's), must not be RWF_NOWAIT, and its buffer must be plain user
- * memory in a few segments.  Such a request never waits in the channel,
+ * memory in a few segments.  Such a read never waits in the channel,
  * even when issued from io-wq.  (A write parks only on a buffered
- * channel: the caller checks.)
+ * channel, and only when its submitter issues it: the caller checks.)
  */
 bool cspchan_uring_rw_parks(struct kiocb *iocb, const struct iov_iter *it)
 {
@@ -597,9 +615,7 @@ static ssize_t cspchan_uring_read_join(struct cspchan *ch,
 		r->eos = !ret;
 		if (r->eos)
 			slot = 0;
-		else
-			cspchan_consume(ch, slot, handed, NULL, &wk);
-		if (!cspchan_rw_hold(ch, r, slot, &wk)) {
+		if (!cspchan_rw_hold(ch, r, slot, handed, &wk)) {
 			ret = r->eos ? 0 : -ECANCELED;
 			cspchan_unlock_and_wake(ch, &wk);
 			cspchan_rw_free(r);
@@ -693,7 +709,7 @@ ssize_t cspchan_uring_write(struct cspchan *ch, struct kiocb *iocb,
 		kfree(r);
 		return -EPIPE;
 	}
-	/* The submitter, even when an io-wq worker issues the write. */
+	/* The submitter: cspchan_uring_write_parks() let no io-wq worker in. */
 	r->task = get_task_struct(cspchan_io_req_task(cspchan_rw_req(iocb)));
 	WRITE_ONCE(ch->uw_nr, ch->uw_nr + 1);
 	if (ch->nr_free) {	/* sendq holds no live waiter: behind the granted */

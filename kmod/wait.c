@@ -13,9 +13,10 @@
  * a select's waiters share one struct cspchan_sel, and the first claim
  * (cspchan_sel_claim(), an atomic compare-and-exchange, as Go's runtime
  * does) wins; a waker that loses drops the stale waiter and serves the
- * next one.  An asynchronous request (an io_uring command or read) is a
- * waiter with ops: its ->claim, ->grant and ->cancel callbacks complete it,
- * as wait_queue_entry->func lets io_uring plug into a wait queue.
+ * next one.  An asynchronous request (an io_uring command, read or write)
+ * is a waiter with ops: its ->claim, ->grant and ->cancel callbacks
+ * complete it, as wait_queue_entry->func lets io_uring plug into a wait
+ * queue.
  *
  * Tasks are woken after ch->lock is dropped (cspchan_unlock_and_wake()):
  * a waiter reads its state under the lock, so it cannot leave before the

@@ -1186,6 +1186,51 @@ TEST(uring_read_waits_for_token)
 }
 
 /*
+ * SPEC 3.7 + 11 + 6: on a shut-down paced channel, two io_uring READs wait
+ * for the token of the last message; when it comes, the first read gets
+ * the message and the second the end of stream, completed in that order.
+ * (The end of stream used to complete first: taking the last message
+ * ended the stream for the second read before the first had joined the
+ * reads waiting for their task work.)
+ */
+TEST(uring_read_eos_after_last_paced_message)
+{
+	struct io_uring ring;
+	struct io_uring_sqe *sqe;
+	struct cqe_rec rec[2];
+	char buf[MSZ], rbuf[2][MSZ];
+	uint64_t t0;
+	int ch, ret, i;
+
+	REQUIRE_PACE();
+	REQUIRE_FEATURE(CSPCHAN_FEAT_URING_WRITE_PARK, "io_uring reads complete in order");
+	ret = uring_init(&ring, 8, false);
+	if (ret)
+		SKIP(return, "io_uring unavailable: %s", strerror(-ret));
+	QUEUED_PACE_CHAN(ch, 4, 2, 1, 2);
+	TAKE_TOKEN_AT(t0, ch, buf);
+	for (i = 0; i < 2; i++) {
+		sqe = io_uring_get_sqe(&ring);
+		ASSERT_NE(NULL, sqe);
+		io_uring_prep_read(sqe, ch, rbuf[i], sizeof(rbuf[i]), 0);
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	ASSERT_EQ(2, submit_new(&ring));
+	ASSERT_EQ(0, cspchan_shutdown(ch));
+	ASSERT_EQ(1, next_cqe(&ring, &rec[0], WAIT_MS));
+	ASSERT_EQ(1, next_cqe(&ring, &rec[1], WAIT_MS));
+	EXPECT_LE(400U, ms_between(t0, now_ns()));
+	EXPECT_EQ(0U, rec[0].ud);
+	EXPECT_EQ(PLEN, rec[0].res) TH_LOG("first completion: read %llu, res %d",
+					   (unsigned long long)rec[0].ud, rec[0].res);
+	EXPECT_TRUE(is_p(rbuf[0], PLEN, 1));
+	EXPECT_EQ(1U, rec[1].ud);
+	EXPECT_EQ(0, rec[1].res);
+	close(ch);
+	io_uring_queue_exit(&ring);
+}
+
+/*
  * SPEC 11: a zero-copy TAKE is a delivery too: it takes a token, and with
  * none fails with EAGAIN when it may not block.
  */

@@ -370,6 +370,73 @@ TEST_F(ring, rw_reads_complete_in_message_order)
 }
 
 /*
+ * SPEC 9 + 3.7: on a lease channel, a message handed to a parked io_uring
+ * READ is leased from the hand-over on, although the submitter's task work
+ * copies it only later: shutting the channel down meanwhile must not end
+ * the stream for other receivers, since the message may still come back.
+ * The submitter is blocked in a receive on another channel, where it does
+ * not run its task work, so the window is held open.  (Before, another
+ * receiver got the end of stream in that window.)
+ */
+TEST(rw_lease_read_handed_holds_end_of_stream)
+{
+	struct io_uring ring;
+	struct io_uring_sqe *sqe;
+	struct cqe_rec rec;
+	char rbuf[RW_MSG], mbuf[RW_MSG];
+	int lch, mch, ret, status;
+	pid_t pid;
+
+	REQUIRE_CSPCHAN();
+	REQUIRE_FEATURE(CSPCHAN_FEAT_LEASE, "leases");
+	REQUIRE_FEATURE(CSPCHAN_FEAT_URING_READ_PARK, "io_uring reads park");
+	ret = uring_init(&ring, 8, false);
+	if (ret)
+		SKIP(return, "io_uring unavailable: %s", strerror(-ret));
+	lch = chan_new_flags(4, RW_MSG, CSPCHAN_LEASE, 0);
+	ASSERT_LE(0, lch);
+	mch = chan_new(1, RW_MSG);
+	ASSERT_LE(0, mch);
+	sqe = io_uring_get_sqe(&ring);
+	ASSERT_NE(NULL, sqe);
+	io_uring_prep_read(sqe, lch, rbuf, sizeof(rbuf), 0);
+	io_uring_sqe_set_data64(sqe, 5);
+	ASSERT_EQ(1, submit_new(&ring));
+	ASSERT_EQ(0, wait_stat(lch, STAT_RECEIVERS_WAITING, 1));
+
+	pid = fork_child();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char b[RW_MSG];
+		ssize_t r;
+
+		CHILD_ASSERT(wait_stat(mch, STAT_RECEIVERS_WAITING, 1) == 0);
+		CHILD_ASSERT(sys_send(lch, "x", 1) == 1);	/* handed to the READ */
+		CHILD_ASSERT(chan_get(lch, STAT_RECEIVED) == 1);
+		CHILD_ASSERT(cspchan_shutdown(lch) == 0);
+		r = cspchan_recv_timeout(lch, b, sizeof(b), 100);
+		if (r >= 0)
+			fprintf(stderr, "# receive during the hand-over: %zd\n", r);
+		CHILD_ASSERT(r == -ETIMEDOUT || r == -EAGAIN);
+		CHILD_ASSERT(sys_send(mch, "go", 2) == 2);
+		_exit(0);
+	}
+	/* Blocked here, the READ's task work waits. */
+	ASSERT_EQ(2, sys_recv(mch, mbuf, sizeof(mbuf)));
+	ASSERT_EQ(1, next_cqe(&ring, &rec, WAIT_MS));
+	EXPECT_EQ(5U, rec.ud);
+	EXPECT_EQ(1, rec.res);
+	EXPECT_EQ('x', rbuf[0]);
+	status = child_wait(pid, WAIT_MS);
+	EXPECT_EQ(0, status);
+	/* The next receive acknowledges the implicit lease: end of stream. */
+	EXPECT_EQ(0, sys_recv(lch, rbuf, sizeof(rbuf)));
+	close(mch);
+	close(lch);
+	io_uring_queue_exit(&ring);
+}
+
+/*
  * 32 writes on a channel of capacity 4: four complete, the others wait
  * for room (by poll, not in io-wq); 32 reads then drain everything, and
  * the messages come out in the order the writes completed.
