@@ -285,18 +285,18 @@ check "backpressure.bt: no entry for fast" lacks 'fast' "$out"
 end_block "$out" "$work/backpressure.bt.workload"
 
 # --- top.bt -----------------------------------------------------------------
-# Settle 3 s after the workload: by then both maps have had their turn, so
+# Settle 4 s after the workload: by then every map has had its turn, so
 # every send is in a per-second line, and the Ctrl-C finds them empty.
 begin_block
 out=$work/top.bt.out
-traced top.bt 3 "$bpftrace" "$bt_dir/top.bt"
+traced top.bt 4 "$bpftrace" "$bt_dir/top.bt"
 rc=$?
 ticks=$(grep -c '^[0-9][0-9]:[0-9][0-9]:[0-9][0-9]$' "$out")
 check "top.bt: attaches, workload runs, exits 0 on SIGINT, $ticks timestamps" \
 	all eq $rc 0 -- ge "$ticks" 3
-per_sec_sum() { # FILE KEY: the sum of @msgs_a[KEY] and @msgs_b[KEY] lines
-	awk -v a="@msgs_a[$2]:" -v b="@msgs_b[$2]:" \
-		'$1 == a || $1 == b { s += $2; n++ } END { print n ? s : "" }' "$1"
+per_sec_sum() { # FILE KEY: the sum of the @msgs_a/b/c[KEY] lines
+	awk -v a="@msgs_a[$2]:" -v b="@msgs_b[$2]:" -v c="@msgs_c[$2]:" \
+		'$1 == a || $1 == b || $1 == c { s += $2; n++ } END { print n ? s : "" }' "$1"
 }
 v=$(per_sec_sum "$out" slow)
 check "top.bt: slow's per-second counts add up to $count (got $v)" eq "$v" $count
