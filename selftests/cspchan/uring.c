@@ -422,7 +422,7 @@ TEST(rw_lease_read_handed_holds_end_of_stream)
 		_exit(0);
 	}
 	/* Blocked here, the READ's task work waits. */
-	ASSERT_EQ(2, sys_recv(mch, mbuf, sizeof(mbuf)));
+	ASSERT_EQ(2, cspchan_recv_timeout(mch, mbuf, sizeof(mbuf), WAIT_MS));
 	ASSERT_EQ(1, next_cqe(&ring, &rec, WAIT_MS));
 	EXPECT_EQ(5U, rec.ud);
 	EXPECT_EQ(1, rec.res);
