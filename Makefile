@@ -157,6 +157,7 @@ check-packaging:
 
 clean:
 	$(MAKE) -C kmod clean KDIR=$(KDIR)
+	$(MAKE) -C bench/kchan-min clean KDIR=$(KDIR)
 	rm -rf $(B)/lib $(B)/selftests $(B)/vm-out $(B)/kmod
 
 .PHONY: all deps kmod lib selftests tools examples check check-kernels check-debug check-go demo demo-cluster bench soak fuzz install uninstall modules_install check-packaging clean

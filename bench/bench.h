@@ -220,6 +220,7 @@ extern const struct transport transport_seqpacket;
 extern const struct transport transport_shmring;
 extern const struct transport transport_shmring_zc;
 extern const struct transport transport_shmring_futex;
+extern const struct transport transport_kchan_min;
 extern const struct transport transport_cspchan_uring;
 extern const struct transport transport_cspchan_uring_link;
 extern const struct transport transport_cspchan_zc;

@@ -239,6 +239,9 @@ static void build_rows(bool add_refs)
 		/* The ping-pong targets show the wake-up floor beside them. */
 		if (w->kind == WK_PINGPONG)
 			mark_ref(w->id, "shm-ring-futex");
+		/* The copy-path targets, the minimal kernel channel's bound. */
+		if (!strcmp(w->id, "tput-64") || !strcmp(w->id, "mpmc-64"))
+			mark_ref(w->id, "kchan-min");
 		if (w->scaling)
 			mark_ref(w->id, "pipe-pkt");
 	}

@@ -39,8 +39,8 @@ struct target {
 	const char *transport;
 	/*
 	 * Also shown: a reference transport that no transport of this kind
-	 * can beat in this workload (its floor), against cond[0].ref, so that
-	 * a target below the floor reads as one.
+	 * can beat in this workload (its floor, or for a rate its bound),
+	 * against cond[0].ref, so that a target beyond it reads as one.
 	 */
 	const char *floor;
 	/* What the line says when no row qualifies (default: no <kind> transport). */
@@ -61,7 +61,8 @@ struct target {
 static const struct target targets[] = {
 	{ "copy path, 64 B, 1->1 msg/s", ">= 1.5x mqueue, >= 1.0x pipe-pkt",
 	  TK_COPY, "tput-64", "msg/s",
-	  { { "mqueue", 1.5, false }, { "pipe-pkt", 1.0, false } }, .also_vs = NULL },
+	  { { "mqueue", 1.5, false }, { "pipe-pkt", 1.0, false } }, .also_vs = NULL,
+	  .floor = "kchan-min" },
 	{ "io_uring copy path, 64 B, 1->1 msg/s", ">= 2x mqueue, in order, no io-wq",
 	  TK_URING, "tput-64", "msg/s", { { "mqueue", 2.0, false } },
 	  .exact_kind = true, .in_order = true, .no_iowq = true },
@@ -72,7 +73,8 @@ static const struct target targets[] = {
 	  TK_ZEROCOPY_URING, "tput-4k", "msg/s", { { "shm-ring-zc", 0.5, false } },
 	  .transport = "cspchan-zcv-uring" },
 	{ "4->4 one queue, 64 B msg/s", ">= 1.5x mqueue",
-	  TK_COPY, "mpmc-64", "msg/s", { { "mqueue", 1.5, false } }, .also_vs = NULL },
+	  TK_COPY, "mpmc-64", "msg/s", { { "mqueue", 1.5, false } }, .also_vs = NULL,
+	  .floor = "kchan-min" },
 	{ "ping-pong p50 round trip, 64 B", "<= 0.9x pipe",
 	  TK_COPY, "pingpong-64", "rtt p50", { { "pipe", 0.9, true } }, .also_vs = NULL,
 	  .floor = "shm-ring-futex" },
@@ -237,9 +239,14 @@ static double also_ratio(const struct target *tg, const struct row *r)
 	return m->median / rm->median;
 }
 
-/* "; floor shm-ring-futex 0.93x pipe": tg->floor against cond[0].ref. */
+/*
+ * "; floor shm-ring-futex 0.93x pipe" (a time: nothing of the kind goes
+ * below it) or "; bound kchan-min 1.31x mqueue" (a rate: nothing goes
+ * above it): tg->floor against cond[0].ref.
+ */
 static void floor_detail(const struct target *tg, char *buf, size_t size)
 {
+	const char *word = tg->cond[0].at_most ? "floor" : "bound";
 	const struct row *fr = find_row(tg->workload, tg->floor);
 	const struct metric *m = row_metric(fr, tg->metric);
 	double v = NAN;
@@ -248,9 +255,10 @@ static void floor_detail(const struct target *tg, char *buf, size_t size)
 		v = metric_ratio(fr, find_row(tg->workload, tg->cond[0].ref),
 				 (unsigned int)(m - fr->m));
 	if (isnan(v))
-		snprintf(buf, size, "; floor %s not measured", tg->floor);
+		snprintf(buf, size, "; %s %s not measured", word, tg->floor);
 	else
-		snprintf(buf, size, "; floor %s %.2fx %s", tg->floor, v, tg->cond[0].ref);
+		snprintf(buf, size, "; %s %s %.2fx %s", word, tg->floor, v,
+			 tg->cond[0].ref);
 }
 
 static void evaluate_target(const struct target *tg, struct target_eval *ev)

@@ -26,6 +26,7 @@ const struct transport *const bench_transports[] = {
 	&transport_shmring,
 	&transport_shmring_zc,
 	&transport_shmring_futex,
+	&transport_kchan_min,
 };
 
 const unsigned int bench_nr_transports = ARRAY_SIZE(bench_transports);
