@@ -230,7 +230,6 @@ extern const struct transport transport_cspchan_zcv_uring;
 /* t_cspchan.c: what every cspchan transport shares. */
 int cspchan_bench_available(char *why, size_t whylen, uint64_t need_features);
 int cspchan_bench_create(struct bchan *c);
-void cspchan_bench_destroy(struct bchan *c);
 
 /* Workloads (workloads.c). */
 enum workload_kind {
@@ -331,6 +330,9 @@ void msg_stamp(void *msg, size_t len, uint64_t seq, bool touch);
 /* The message's sequence number; false if it is torn or the wrong length. */
 bool msg_check(const void *msg, size_t len, size_t want, uint64_t *seq, bool touch);
 int write_sysctl(const char *path, long value, long *old);
+int bchan_write_msg(struct bchan *c, const void *msg, size_t len);
+ssize_t bchan_read_msg(struct bchan *c, void *buf, size_t len);
+void bchan_close_fds(struct bchan *c);
 long read_sysctl(const char *path);
 void bench_tune_system(unsigned int depth, size_t max_msg);
 void bench_restore_system(void);

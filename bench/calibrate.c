@@ -192,7 +192,7 @@ static void cal_teardown(struct cal_ctx *ctx, struct bchan *chan)
 		io_uring_queue_exit(&ctx->ring);
 	ctx->ring_ok = false;
 	if (chan->fd[0] >= 0)
-		cspchan_bench_destroy(chan);
+		bchan_close_fds(chan);
 	else if (ctx->fd >= 0)
 		close(ctx->fd);
 	ctx->fd = -1;

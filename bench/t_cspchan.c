@@ -79,29 +79,6 @@ int cspchan_bench_create(struct bchan *c)
 	return 0;
 }
 
-void cspchan_bench_destroy(struct bchan *c)
-{
-	if (c->fd[0] >= 0)
-		close(c->fd[0]);
-	c->fd[0] = c->fd[1] = -1;
-}
-
-static int cc_send(struct bchan *c, const void *msg, size_t len)
-{
-	ssize_t n = write(c->fd[1], msg, len);
-
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len ? 0 : -EIO;
-}
-
-static ssize_t cc_recv(struct bchan *c, void *buf, size_t len)
-{
-	ssize_t n = read(c->fd[0], buf, len);
-
-	return n < 0 ? -errno : n;
-}
-
 /* The module's default max_busy_poll_us: the largest budget it takes. */
 #define BENCH_BUSY_POLL_US	200
 #define BENCH_STR_(x)		#x
@@ -122,7 +99,7 @@ static int cbp_create(struct bchan *c)
 	if (ret < 0) {
 		snprintf(c->note, sizeof(c->note), "cspchan_set_busy_poll(%u): %s",
 			 BENCH_BUSY_POLL_US, strerror(-ret));
-		cspchan_bench_destroy(c);
+		bchan_close_fds(c);
 		/* A module without it, or with a lower max_busy_poll_us. */
 		return ret == -ENOTTY || ret == -EINVAL ? -EOPNOTSUPP : ret;
 	}
@@ -136,9 +113,9 @@ const struct transport transport_cspchan = {
 	.caps = TC_MPMC | TC_UNBUFFERED,
 	.available = cc_available,
 	.create = cspchan_bench_create,
-	.destroy = cspchan_bench_destroy,
-	.send = cc_send,
-	.recv = cc_recv,
+	.destroy = bchan_close_fds,
+	.send = bchan_write_msg,
+	.recv = bchan_read_msg,
 };
 
 const struct transport transport_cspchan_busypoll = {
@@ -150,7 +127,7 @@ const struct transport transport_cspchan_busypoll = {
 	.workloads = "tput-64,pingpong-64,pingpong-64-1cpu",
 	.available = cbp_available,
 	.create = cbp_create,
-	.destroy = cspchan_bench_destroy,
-	.send = cc_send,
-	.recv = cc_recv,
+	.destroy = bchan_close_fds,
+	.send = bchan_write_msg,
+	.recv = bchan_read_msg,
 };

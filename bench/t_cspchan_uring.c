@@ -265,7 +265,7 @@ static void cu_detach(struct bchan *c)
 
 static void cu_destroy(struct bchan *c)
 {
-	cspchan_bench_destroy(c);
+	bchan_close_fds(c);
 }
 
 /* One write per message, submitted together; return when all completed. */

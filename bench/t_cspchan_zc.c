@@ -133,7 +133,7 @@ static int zc_create(struct bchan *c)
 		return ret;
 	z = calloc(1, sizeof(*z));
 	if (!z) {
-		cspchan_bench_destroy(c);
+		bchan_close_fds(c);
 		return -ENOMEM;
 	}
 	/* Read-write: every process of the instance may send. */
@@ -141,7 +141,7 @@ static int zc_create(struct bchan *c)
 	if (ret < 0) {
 		snprintf(c->note, sizeof(c->note), "cspchan_arena_map: %s", strerror(-ret));
 		free(z);
-		cspchan_bench_destroy(c);
+		bchan_close_fds(c);
 		return ret;
 	}
 	c->priv = z;
@@ -157,7 +157,7 @@ static void zc_destroy(struct bchan *c)
 		free(z);
 	}
 	c->priv = NULL;
-	cspchan_bench_destroy(c);
+	bchan_close_fds(c);
 }
 
 /* The slot a place in the arena belongs to; -1 if it is not one. */

@@ -23,50 +23,31 @@
 
 static int kcm_available(char *why, size_t whylen)
 {
+	int err;
+
 	if (access(KCM_DEVICE, R_OK | W_OK) == 0)
 		return 0;
+	err = errno;
 	snprintf(why, whylen, "%s: %s (bench/run loads bench/kchan-min/kchan-min.ko)",
-		 KCM_DEVICE, strerror(errno));
-	return -errno;
+		 KCM_DEVICE, strerror(err));
+	return -err;
 }
 
 static int kcm_create(struct bchan *c)
 {
 	int fd = open(KCM_DEVICE, O_RDWR | O_CLOEXEC);
+	int err = errno;
 
 	if (fd < 0) {
 		snprintf(c->note, sizeof(c->note), "open %s: %s", KCM_DEVICE,
-			 strerror(errno));
-		return -errno;
+			 strerror(err));
+		return -err;
 	}
 	if (c->depth != KCM_DEPTH)
 		snprintf(c->note, sizeof(c->note), "depth fixed at %d", KCM_DEPTH);
 	c->depth = KCM_DEPTH;
 	c->fd[0] = c->fd[1] = fd;
 	return 0;
-}
-
-static void kcm_destroy(struct bchan *c)
-{
-	if (c->fd[0] >= 0)
-		close(c->fd[0]);
-	c->fd[0] = c->fd[1] = -1;
-}
-
-static int kcm_send(struct bchan *c, const void *msg, size_t len)
-{
-	ssize_t n = write(c->fd[1], msg, len);
-
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len ? 0 : -EIO;
-}
-
-static ssize_t kcm_recv(struct bchan *c, void *buf, size_t len)
-{
-	ssize_t n = read(c->fd[0], buf, len);
-
-	return n < 0 ? -errno : n;
 }
 
 const struct transport transport_kchan_min = {
@@ -79,7 +60,7 @@ const struct transport transport_kchan_min = {
 	.workloads = "tput-64,solo-64,mpmc-64,pingpong-64,pingpong-64-1cpu",
 	.available = kcm_available,
 	.create = kcm_create,
-	.destroy = kcm_destroy,
-	.send = kcm_send,
-	.recv = kcm_recv,
+	.destroy = bchan_close_fds,
+	.send = bchan_write_msg,
+	.recv = bchan_read_msg,
 };

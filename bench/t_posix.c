@@ -38,25 +38,6 @@ static size_t page_size(void)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
-static void close_fds(struct bchan *c)
-{
-	if (c->fd[0] >= 0)
-		close(c->fd[0]);
-	if (c->fd[1] >= 0 && c->fd[1] != c->fd[0])
-		close(c->fd[1]);
-	c->fd[0] = c->fd[1] = -1;
-}
-
-/* write(2) all of it; a blocking pipe or socket writes whole messages. */
-static int fd_send(int fd, const void *msg, size_t len)
-{
-	ssize_t n = write(fd, msg, len);
-
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len ? 0 : -EIO;
-}
-
 /* --- POSIX message queue ---------------------------------------------------- */
 
 static unsigned int mq_serial;
@@ -177,7 +158,7 @@ static int pipe_create_common(struct bchan *c, bool packet)
 	ret = fcntl(c->fd[1], F_GETPIPE_SZ);
 	if (ret < 0) {
 		snprintf(c->note, sizeof(c->note), "F_GETPIPE_SZ: %s", strerror(errno));
-		close_fds(c);
+		bchan_close_fds(c);
 		return -errno;
 	}
 	bufs = (size_t)ret / pg;
@@ -204,11 +185,6 @@ static int pipe_pkt_create(struct bchan *c)
 	return pipe_create_common(c, true);
 }
 
-static int pipe_send(struct bchan *c, const void *msg, size_t len)
-{
-	return fd_send(c->fd[1], msg, len);
-}
-
 /* Fixed-size messages over a byte stream: read exactly len bytes. */
 static ssize_t pipe_recv(struct bchan *c, void *buf, size_t len)
 {
@@ -226,13 +202,6 @@ static ssize_t pipe_recv(struct bchan *c, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
-static ssize_t pipe_pkt_recv(struct bchan *c, void *buf, size_t len)
-{
-	ssize_t n = read(c->fd[0], buf, len);
-
-	return n < 0 ? -errno : n;
-}
-
 /*
  * A byte pipe works for many readers and writers too, as long as a
  * message is at most PIPE_BUF (written atomically, never split across
@@ -245,8 +214,8 @@ const struct transport transport_pipe = {
 	.caps = TC_MPMC,
 	.max_mpmc_msg = PIPE_BUF,
 	.create = pipe_create,
-	.destroy = close_fds,
-	.send = pipe_send,
+	.destroy = bchan_close_fds,
+	.send = bchan_write_msg,
 	.recv = pipe_recv,
 };
 
@@ -257,9 +226,9 @@ const struct transport transport_pipe_pkt = {
 	.caps = TC_MPMC,
 	.max_msg = PIPE_BUF,
 	.create = pipe_pkt_create,
-	.destroy = close_fds,
-	.send = pipe_send,
-	.recv = pipe_pkt_recv,
+	.destroy = bchan_close_fds,
+	.send = bchan_write_msg,
+	.recv = bchan_read_msg,
 };
 
 /* --- AF_UNIX SOCK_SEQPACKET ---------------------------------------------------- */
@@ -319,7 +288,7 @@ static int seq_create(struct bchan *c)
 	c->fd[1] = sv[0];	/* send end */
 	buf = malloc(c->msg_size);
 	if (!buf) {
-		close_fds(c);
+		bchan_close_fds(c);
 		return -ENOMEM;
 	}
 
@@ -345,7 +314,7 @@ static int seq_create(struct bchan *c)
 	if (got <= 0) {
 		snprintf(c->note, sizeof(c->note), "cannot size the send buffer: %s",
 			 got ? strerror(-got) : "no message fits");
-		close_fds(c);
+		bchan_close_fds(c);
 		return got ? got : -ENOBUFS;
 	}
 	c->depth = (unsigned int)got;
@@ -377,7 +346,7 @@ const struct transport transport_seqpacket = {
 	.kind = TK_PEER,
 	.caps = TC_MPMC,
 	.create = seq_create,
-	.destroy = close_fds,
+	.destroy = bchan_close_fds,
 	.send = seq_send,
 	.recv = seq_recv,
 };

@@ -211,3 +211,33 @@ unsigned int count_iowq_workers(void)
 	closedir(d);
 	return n;
 }
+
+/*
+ * For transports whose descriptors keep message boundaries (fd[1] to
+ * send, fd[0] to receive, possibly the same): one write(2) of the whole
+ * message, one read(2) of one message, and closing both.
+ */
+int bchan_write_msg(struct bchan *c, const void *msg, size_t len)
+{
+	ssize_t n = write(c->fd[1], msg, len);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+ssize_t bchan_read_msg(struct bchan *c, void *buf, size_t len)
+{
+	ssize_t n = read(c->fd[0], buf, len);
+
+	return n < 0 ? -errno : n;
+}
+
+void bchan_close_fds(struct bchan *c)
+{
+	if (c->fd[0] >= 0)
+		close(c->fd[0]);
+	if (c->fd[1] >= 0 && c->fd[1] != c->fd[0])
+		close(c->fd[1]);
+	c->fd[0] = c->fd[1] = -1;
+}
