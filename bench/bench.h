@@ -51,6 +51,8 @@
  * are retried in no particular order).
  */
 #define TC_REORDER	(1U << 2)
+/* Goes through io_uring: the stream rows' note says whether io-wq workers ran. */
+#define TC_IO_URING	(1U << 3)
 #define BENCH_REORDER_WINDOW	256	/* stamps; a multiple of 64 */
 
 /*
@@ -221,6 +223,8 @@ extern const struct transport transport_shmring;
 extern const struct transport transport_shmring_zc;
 extern const struct transport transport_shmring_futex;
 extern const struct transport transport_kchan_min;
+extern const struct transport transport_kchan_min_iter;
+extern const struct transport transport_kchan_min_uring;
 extern const struct transport transport_cspchan_uring;
 extern const struct transport transport_cspchan_uring_link;
 extern const struct transport transport_cspchan_zc;
@@ -333,6 +337,9 @@ int write_sysctl(const char *path, long value, long *old);
 int bchan_write_msg(struct bchan *c, const void *msg, size_t len);
 ssize_t bchan_read_msg(struct bchan *c, void *buf, size_t len);
 void bchan_close_fds(struct bchan *c);
+/* t_kchan_min.c, for kchan-min-uring */
+int kchan_min_open(struct bchan *c, const char *name);
+int kchan_min_iter_available(char *why, size_t whylen);
 long read_sysctl(const char *path);
 void bench_tune_system(unsigned int depth, size_t max_msg);
 void bench_restore_system(void);

@@ -242,6 +242,8 @@ static void build_rows(bool add_refs)
 		/* The copy-path targets, the minimal kernel channel's bound. */
 		if (!strcmp(w->id, "tput-64") || !strcmp(w->id, "mpmc-64"))
 			mark_ref(w->id, "kchan-min");
+		if (!strcmp(w->id, "tput-64") && bench_rows[i].t->kind == TK_URING)
+			mark_ref(w->id, "kchan-min-uring");
 		if (w->scaling)
 			mark_ref(w->id, "pipe-pkt");
 	}
@@ -408,7 +410,8 @@ static void row_finish_note(struct row *r)
 	if (r->sum.retries)
 		NOTE("%s%llu retried (-EINTR)", len ? "; " : "",
 		     (unsigned long long)r->sum.retries);
-	if (r->t->kind == TK_URING && r->w->kind == WK_STREAM) {
+	if ((r->t->kind == TK_URING || (r->t->caps & TC_IO_URING)) &&
+	    r->w->kind == WK_STREAM) {
 		if (r->sum.iowq)
 			NOTE("%s%u io-wq worker%s", len ? "; " : "", r->sum.iowq,
 			     r->sum.iowq == 1 ? "" : "s");

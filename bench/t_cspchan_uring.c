@@ -36,6 +36,9 @@
  * unfinished read waits on the handle, each read takes the next message
  * in the channel's order, and the next chain is submitted once this one
  * has completed.  No TC_REORDER: the consumer checks strict order.
+ *
+ * kchan-min-uring: the unlinked requests on the minimal kernel channel
+ * (bench/kchan-min), their bound.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -214,6 +217,32 @@ static int cu_create(struct bchan *c)
 	return 0;
 }
 
+static int kcmu_available(char *why, size_t whylen)
+{
+	struct io_uring ring;
+	int ret = kchan_min_iter_available(why, whylen);
+
+	if (ret < 0)
+		return ret;
+	ret = io_uring_queue_init(4, &ring, 0);
+	if (ret < 0) {
+		snprintf(why, whylen, "io_uring_queue_init: %s", strerror(-ret));
+		return ret;
+	}
+	io_uring_queue_exit(&ring);
+	return 0;
+}
+
+static int kcmu_create(struct bchan *c)
+{
+	int ret = kchan_min_open(c, "kchan-min-iter");
+
+	if (ret < 0)
+		return ret;
+	c->priv = NULL;
+	return 0;
+}
+
 static int cu_attach(struct bchan *c, unsigned int roles)
 {
 	struct cu_proc *u = calloc(1, sizeof(*u));
@@ -377,6 +406,29 @@ const struct transport transport_cspchan_uring = {
 	.caps = TC_REORDER,
 	.available = cu_available,
 	.create = cu_create,
+	.attach = cu_attach,
+	.detach = cu_detach,
+	.destroy = cu_destroy,
+	.send_many = cu_send_many,
+	.recv_many = cu_recv_many,
+};
+
+/*
+ * kchan-min-uring: the same requests on bench/kchan-min's iov_iter device
+ * (the minimal kernel channel), the io_uring copy path's bound.  A request
+ * that cannot proceed fails with -EAGAIN inside io_uring, which polls the
+ * device and retries it: in no guaranteed order (TC_REORDER), as cspchan
+ * did before its writes parked.
+ */
+const struct transport transport_kchan_min_uring = {
+	.name = "kchan-min-uring",
+	.desc = "the minimal kernel channel through io_uring: 32 writes per submit, 32 reads in flight",
+	.kind = TK_PEER,
+	.caps = TC_REORDER | TC_IO_URING,
+	.max_msg = 64,
+	.workloads = "tput-64",
+	.available = kcmu_available,
+	.create = kcmu_create,
 	.attach = cu_attach,
 	.detach = cu_detach,
 	.destroy = cu_destroy,

@@ -27,6 +27,8 @@ const struct transport *const bench_transports[] = {
 	&transport_shmring_zc,
 	&transport_shmring_futex,
 	&transport_kchan_min,
+	&transport_kchan_min_iter,
+	&transport_kchan_min_uring,
 };
 
 const unsigned int bench_nr_transports = ARRAY_SIZE(bench_transports);
