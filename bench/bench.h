@@ -337,6 +337,8 @@ int write_sysctl(const char *path, long value, long *old);
 int bchan_write_msg(struct bchan *c, const void *msg, size_t len);
 ssize_t bchan_read_msg(struct bchan *c, void *buf, size_t len);
 void bchan_close_fds(struct bchan *c);
+/* t_cspchan_uring.c, for every io_uring transport */
+int bench_uring_available(char *why, size_t whylen);
 /* t_kchan_min.c, for kchan-min-uring */
 int kchan_min_open(struct bchan *c, const char *name);
 int kchan_min_iter_available(char *why, size_t whylen);

@@ -79,21 +79,25 @@ struct cu_proc {
 	unsigned int done_head, nr_done;
 };
 
-static int cu_available(char *why, size_t whylen)
+/* Can this process set up an io_uring?  0, or -errno with the reason in why. */
+int bench_uring_available(char *why, size_t whylen)
 {
 	struct io_uring ring;
-	int ret;
+	int ret = io_uring_queue_init(4, &ring, 0);
 
-	ret = cspchan_bench_available(why, whylen, 0);
-	if (ret < 0)
-		return ret;
-	ret = io_uring_queue_init(4, &ring, 0);
 	if (ret < 0) {
 		snprintf(why, whylen, "io_uring_queue_init: %s", strerror(-ret));
 		return ret;
 	}
 	io_uring_queue_exit(&ring);
 	return 0;
+}
+
+static int cu_available(char *why, size_t whylen)
+{
+	int ret = cspchan_bench_available(why, whylen, 0);
+
+	return ret < 0 ? ret : bench_uring_available(why, whylen);
 }
 
 /* The next free SQE, submitting what is queued when the SQ is full. */
@@ -219,18 +223,9 @@ static int cu_create(struct bchan *c)
 
 static int kcmu_available(char *why, size_t whylen)
 {
-	struct io_uring ring;
 	int ret = kchan_min_iter_available(why, whylen);
 
-	if (ret < 0)
-		return ret;
-	ret = io_uring_queue_init(4, &ring, 0);
-	if (ret < 0) {
-		snprintf(why, whylen, "io_uring_queue_init: %s", strerror(-ret));
-		return ret;
-	}
-	io_uring_queue_exit(&ring);
-	return 0;
+	return ret < 0 ? ret : bench_uring_available(why, whylen);
 }
 
 static int kcmu_create(struct bchan *c)

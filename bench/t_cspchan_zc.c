@@ -107,20 +107,10 @@ static int zc_available(char *why, size_t whylen)
 
 static int zu_available(char *why, size_t whylen)
 {
-	struct io_uring ring;
-	int ret;
+	int ret = cspchan_bench_available(why, whylen,
+					  CSPCHAN_FEAT_ZEROCOPY | CSPCHAN_FEAT_URING_CMD);
 
-	ret = cspchan_bench_available(why, whylen,
-				      CSPCHAN_FEAT_ZEROCOPY | CSPCHAN_FEAT_URING_CMD);
-	if (ret < 0)
-		return ret;
-	ret = io_uring_queue_init(4, &ring, 0);
-	if (ret < 0) {
-		snprintf(why, whylen, "io_uring_queue_init: %s", strerror(-ret));
-		return ret;
-	}
-	io_uring_queue_exit(&ring);
-	return 0;
+	return ret < 0 ? ret : bench_uring_available(why, whylen);
 }
 
 static int zc_create(struct bchan *c)
