@@ -868,7 +868,8 @@ static void child_main(struct proc *p, unsigned int nch)
 	}
 out:
 	/* Before the rings go: an io-wq worker lives on for seconds once idle. */
-	if (attached && (p->ch[0].t->kind == TK_URING || p->ch[0].t->kind == TK_ZEROCOPY_URING))
+	if (attached && ((p->ch[0].t->caps & TC_IO_URING) ||
+			 p->ch[0].t->kind == TK_ZEROCOPY_URING))
 		r->iowq = count_iowq_workers();
 	for (i = 0; i < attached; i++) {
 		r->retries += p->ch[i].retries;
