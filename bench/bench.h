@@ -51,7 +51,11 @@
  * are retried in no particular order).
  */
 #define TC_REORDER	(1U << 2)
-/* Goes through io_uring: the stream rows' note says whether io-wq workers ran. */
+/*
+ * Goes through io_uring with one request per message (cspchan-uring,
+ * -link, kchan-min-uring): the stream rows' note says whether io-wq
+ * workers ran.
+ */
 #define TC_IO_URING	(1U << 3)
 #define BENCH_REORDER_WINDOW	256	/* stamps; a multiple of 64 */
 
@@ -334,6 +338,10 @@ void msg_stamp(void *msg, size_t len, uint64_t seq, bool touch);
 /* The message's sequence number; false if it is torn or the wrong length. */
 bool msg_check(const void *msg, size_t len, size_t want, uint64_t *seq, bool touch);
 int write_sysctl(const char *path, long value, long *old);
+long read_sysctl(const char *path);
+void bench_tune_system(unsigned int depth, size_t max_msg);
+void bench_restore_system(void);
+/* For transports whose descriptors keep message boundaries. */
 int bchan_write_msg(struct bchan *c, const void *msg, size_t len);
 ssize_t bchan_read_msg(struct bchan *c, void *buf, size_t len);
 void bchan_close_fds(struct bchan *c);
@@ -342,9 +350,6 @@ int bench_uring_available(char *why, size_t whylen);
 /* t_kchan_min.c, for kchan-min-uring */
 int kchan_min_open(struct bchan *c, const char *name);
 int kchan_min_iter_available(char *why, size_t whylen);
-long read_sysctl(const char *path);
-void bench_tune_system(unsigned int depth, size_t max_msg);
-void bench_restore_system(void);
 
 /* Rows: one workload over one transport (main.c), and what they measured. */
 enum row_status {

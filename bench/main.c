@@ -410,8 +410,7 @@ static void row_finish_note(struct row *r)
 	if (r->sum.retries)
 		NOTE("%s%llu retried (-EINTR)", len ? "; " : "",
 		     (unsigned long long)r->sum.retries);
-	if ((r->t->kind == TK_URING || (r->t->caps & TC_IO_URING)) &&
-	    r->w->kind == WK_STREAM) {
+	if ((r->t->caps & TC_IO_URING) && r->w->kind == WK_STREAM) {
 		if (r->sum.iowq)
 			NOTE("%s%u io-wq worker%s", len ? "; " : "", r->sum.iowq,
 			     r->sum.iowq == 1 ? "" : "s");

@@ -211,16 +211,6 @@ static int cu_wait(struct bchan *c, struct cu_proc *u, void *const msgs[])
 	return u->err;
 }
 
-static int cu_create(struct bchan *c)
-{
-	int ret = cspchan_bench_create(c);
-
-	if (ret < 0)
-		return ret;
-	c->priv = NULL;
-	return 0;
-}
-
 static int kcmu_available(char *why, size_t whylen)
 {
 	int ret = kchan_min_iter_available(why, whylen);
@@ -230,12 +220,7 @@ static int kcmu_available(char *why, size_t whylen)
 
 static int kcmu_create(struct bchan *c)
 {
-	int ret = kchan_min_open(c, "kchan-min-iter");
-
-	if (ret < 0)
-		return ret;
-	c->priv = NULL;
-	return 0;
+	return kchan_min_open(c, "kchan-min-iter");
 }
 
 static int cu_attach(struct bchan *c, unsigned int roles)
@@ -285,11 +270,6 @@ static void cu_detach(struct bchan *c)
 	if (u->ring_ready)
 		io_uring_queue_exit(&u->ring);
 	u->ring_ready = false;
-}
-
-static void cu_destroy(struct bchan *c)
-{
-	bchan_close_fds(c);
 }
 
 /* One write per message, submitted together; return when all completed. */
@@ -384,12 +364,12 @@ const struct transport transport_cspchan_uring_link = {
 	.name = "cspchan-uring-link",
 	.desc = "cspchan copy path through io_uring, in order: 32 linked writes per submit, one chain of 32 linked reads in flight",
 	.kind = TK_URING,
-	.caps = 0,
+	.caps = TC_IO_URING,
 	.available = cu_available,
-	.create = cu_create,
+	.create = cspchan_bench_create,
 	.attach = cu_attach,
 	.detach = cu_detach,
-	.destroy = cu_destroy,
+	.destroy = bchan_close_fds,
 	.send_many = cu_send_many,
 	.recv_many = cu_recv_many,
 };
@@ -398,12 +378,12 @@ const struct transport transport_cspchan_uring = {
 	.name = "cspchan-uring",
 	.desc = "cspchan channel, copy path through io_uring: 32 writes per submit, 32 reads in flight",
 	.kind = TK_URING,
-	.caps = TC_REORDER,
+	.caps = TC_REORDER | TC_IO_URING,
 	.available = cu_available,
-	.create = cu_create,
+	.create = cspchan_bench_create,
 	.attach = cu_attach,
 	.detach = cu_detach,
-	.destroy = cu_destroy,
+	.destroy = bchan_close_fds,
 	.send_many = cu_send_many,
 	.recv_many = cu_recv_many,
 };
@@ -426,7 +406,7 @@ const struct transport transport_kchan_min_uring = {
 	.create = kcmu_create,
 	.attach = cu_attach,
 	.detach = cu_detach,
-	.destroy = cu_destroy,
+	.destroy = bchan_close_fds,
 	.send_many = cu_send_many,
 	.recv_many = cu_recv_many,
 };
